@@ -1,0 +1,122 @@
+"""A torch emulator of the ttnn 0.81.1 API subset that LLM bringups use.
+
+Import it as ``ttnn`` through :func:`ttbringup.backend.load`; model code never imports this
+package by name. Where each ttnn name lives here:
+
+=============================================  ===========================
+ttnn name                                      module
+=============================================  ===========================
+Tensor, Shape, dtypes, layouts, MemoryConfig   ``tensor``, ``types``
+open_device, open_mesh_device, MeshDevice      ``device``
+from_torch, to_torch, as_tensor, to_layout,    ``core``
+to_dtype, typecast, to_memory_config,
+deallocate, create_sharded_memory_config
+zeros, ones, full                              ``creation``
+linear, matmul                                 ``matmul``
+rms_norm, layer_norm, softmax                  ``normalization``
+add, sub, mul, silu, relu, gelu                ``eltwise``
+embedding                                      ``embedding``
+concat, slice, reshape, transpose, permute     ``data_movement``
+fill_cache, update_cache                       ``kv_cache``
+ttnn.experimental.*                            ``experimental/``
+ttnn.transformer.*                             ``transformer/``
+=============================================  ===========================
+
+Any other public ttnn name resolves to a stand-in that raises ``NotEmulatedError`` when used.
+Emulator-only helpers (memory reports, data-free checks) live in ``ttbringup.emu.memory`` and
+are not part of the ttnn namespace users code against.
+"""
+
+from . import experimental, transformer
+from .core import (
+    ReplicateTensorToMesh,
+    as_tensor,
+    create_sharded_memory_config,
+    deallocate,
+    from_device,
+    from_torch,
+    get_memory_config,
+    replicate_tensor_to_mesh_mapper,
+    to_device,
+    to_dtype,
+    to_layout,
+    to_memory_config,
+    to_torch,
+    typecast,
+)
+from .creation import full, ones, zeros
+from .data_movement import concat, permute, reshape, slice, transpose
+from .device import (
+    Arch,
+    Device,
+    GetNumAvailableDevices,
+    MeshDevice,
+    close_device,
+    close_mesh_device,
+    open_device,
+    open_mesh_device,
+    set_fabric_config,
+)
+from .eltwise import add, gelu, mul, multiply, relu, silu, sub, subtract
+from .embedding import embedding
+from .errors import not_emulated_getattr
+from .kv_cache import fill_cache, update_cache
+from .matmul import linear, matmul
+from .normalization import layer_norm, rms_norm, softmax
+from .tensor import Tensor
+from .types import (
+    DRAM_MEMORY_CONFIG,
+    L1_MEMORY_CONFIG,
+    TILE_SIZE,
+    BlackholeComputeKernelConfig,
+    BufferType,
+    CoreCoord,
+    CoreGrid,
+    CoreRange,
+    CoreRangeSet,
+    DataType,
+    FabricConfig,
+    GeluVariant,
+    Layout,
+    MathFidelity,
+    MemoryConfig,
+    MeshCoordinate,
+    MeshShape,
+    Shape,
+    ShardOrientation,
+    ShardSpec,
+    ShardStrategy,
+    TensorMemoryLayout,
+    Tile,
+    Topology,
+    WormholeComputeKernelConfig,
+)
+
+__version__ = "0.81.1+emu"
+IS_EMULATOR = True  # lets harnesses tell the emulator from the real package
+
+bfloat16 = DataType.BFLOAT16
+float32 = DataType.FLOAT32
+bfloat8_b = DataType.BFLOAT8_B
+bfloat4_b = DataType.BFLOAT4_B
+uint8 = DataType.UINT8
+uint16 = DataType.UINT16
+uint32 = DataType.UINT32
+int8 = DataType.INT8
+int32 = DataType.INT32
+fp8_e4m3 = DataType.FP8_E4M3
+ROW_MAJOR_LAYOUT = Layout.ROW_MAJOR
+TILE_LAYOUT = Layout.TILE
+
+
+class _Config:
+    """``ttnn.CONFIG``: settings bringups toggle; the emulator never falls back, so they are inert."""
+
+    throw_exception_on_fallback = True
+    enable_fast_runtime_mode = True
+    enable_logging = False
+
+
+CONFIG = _Config()
+
+__getattr__ = not_emulated_getattr("ttnn")

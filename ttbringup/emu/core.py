@@ -1,0 +1,285 @@
+"""Host/device transfer, layout, dtype and memory-config conversions (``ttnn/operations/core``).
+
+``from_torch``, ``as_tensor``, ``to_torch``, ``to_device``, ``from_device``, ``to_layout``,
+``to_dtype``, ``typecast``, ``to_memory_config``, ``get_memory_config``, ``deallocate``,
+``create_sharded_memory_config``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .errors import NotEmulated, TTError, check
+from .tensor import BlockFloat, Tensor, new_tensor
+from .types import (
+    BLOCK_FLOAT_DTYPES,
+    DEFAULT_TILE,
+    DRAM_MEMORY_CONFIG,
+    BufferType,
+    CoreCoord,
+    CoreGrid,
+    CoreRange,
+    CoreRangeSet,
+    DataType,
+    Layout,
+    MemoryConfig,
+    ShardOrientation,
+    ShardSpec,
+    ShardStrategy,
+    TensorMemoryLayout,
+    Tile,
+)
+
+TORCH_TO_TTNN = {
+    torch.float32: DataType.FLOAT32,
+    torch.bfloat16: DataType.BFLOAT16,
+    torch.float16: DataType.BFLOAT16,
+    torch.float64: DataType.FLOAT32,
+    torch.int32: DataType.INT32,
+    torch.int64: DataType.INT32,
+    torch.int16: DataType.UINT16,
+    torch.uint8: DataType.UINT8,
+    torch.int8: DataType.INT8,
+    torch.bool: DataType.UINT8,
+}
+TTNN_TO_TORCH = {
+    DataType.BFLOAT16: torch.bfloat16,
+    DataType.FLOAT32: torch.float32,
+    DataType.BFLOAT8_B: torch.float32,
+    DataType.BFLOAT4_B: torch.float32,
+    DataType.INT32: torch.int32,
+    DataType.UINT32: torch.int32,
+    DataType.UINT16: torch.int16,
+    DataType.UINT8: torch.uint8,
+    DataType.INT8: torch.int8,
+}
+
+
+class ReplicateTensorToMesh:
+    """``ttnn.ReplicateTensorToMesh(mesh)``: every chip holds the whole tensor."""
+
+    def __init__(self, mesh_device):
+        self.mesh_device = mesh_device
+
+
+def replicate_tensor_to_mesh_mapper(mesh_device):
+    return ReplicateTensorToMesh(mesh_device)
+
+
+def _check_mapper(mapper, op):
+    if mapper is not None and not isinstance(mapper, ReplicateTensorToMesh):
+        NotEmulated(f"{op} with mesh_mapper={type(mapper).__name__}")()
+
+
+def _check_memory_config(memory_config: MemoryConfig, op: str) -> None:
+    if memory_config.is_sharded():
+        check(memory_config.shard_spec is not None, op, "sharded memory_config requires a shard spec")
+
+
+def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile | None = None,
+               pad_value: float | None = None, layout: Layout | None = None, device=None,
+               memory_config: MemoryConfig | None = None, mesh_mapper=None, cq_id=None,
+               preserve_nan_values: bool = False, col_tilize: bool = False, enable_bfloat_opt: bool = False):
+    """Convert a torch tensor (or numpy array) into a ttnn tensor, on host or on ``device``."""
+    if tensor is None:
+        return None
+    if spec is not None:
+        NotEmulated("ttnn.from_torch(spec=...)")()
+    if isinstance(tensor, np.ndarray):
+        tensor = torch.from_numpy(tensor)
+    _check_mapper(mesh_mapper, "ttnn.from_torch")
+    if dtype is None:
+        dtype = TORCH_TO_TTNN.get(tensor.dtype)
+        check(dtype is not None, "ttnn.from_torch", f"unsupported torch dtype {tensor.dtype}")
+    layout = Layout.ROW_MAJOR if layout is None else layout
+    tile = tile or DEFAULT_TILE
+    if device is not None:
+        memory_config = memory_config or DRAM_MEMORY_CONFIG
+        _check_memory_config(memory_config, "ttnn.from_torch")
+    data = new_tensor(tensor, dtype=dtype, layout=layout, device=None, memory_config=None, tile=tile,
+                      pad_value=pad_value or 0.0)
+    return to_device(data, device, memory_config=memory_config) if device is not None else data
+
+
+def as_tensor(tensor, dtype: DataType | None = None, *, layout: Layout | None = Layout.ROW_MAJOR, device=None,
+              memory_config: MemoryConfig | None = None, cache_file_name=None, preprocess=None, mesh_mapper=None,
+              cache_dump_mode=None):
+    """``from_torch`` after ``preprocess``. The emulator keeps no cache files (values are the same)."""
+    if device is not None and memory_config is None:
+        raise RuntimeError("memory_config must be specified when device is specified")
+    if preprocess is not None:
+        tensor = preprocess(tensor)
+    return from_torch(tensor, dtype=dtype, layout=layout, device=device, memory_config=memory_config,
+                      mesh_mapper=mesh_mapper)
+
+
+def to_torch(tensor: Tensor, dtype: torch.dtype | None = None, *, torch_rank: int | None = None,
+             mesh_composer=None, device=None, cq_id=None) -> torch.Tensor:
+    """The logical (unpadded) values as a torch tensor."""
+    tensor._check_alive("ttnn.to_torch")
+    value = tensor._value
+    out = value.decode() if isinstance(value, BlockFloat) else value
+    if out.dtype != TTNN_TO_TORCH[tensor.dtype]:
+        out = out.to(TTNN_TO_TORCH[tensor.dtype])
+    else:
+        out = out.clone()  # the caller owns the result; our storage must not change under it
+    if torch_rank is not None:
+        while out.dim() > torch_rank:
+            if out.shape[0] != 1:
+                raise RuntimeError("ttnn: Unable to squeeze to desired rank!")
+            out = out.squeeze(0)
+    return out.to(dtype) if dtype is not None else out
+
+
+def to_device(tensor: Tensor, device, memory_config: MemoryConfig | None = None, cq_id=None) -> Tensor:
+    """Place a host tensor on ``device`` (replicated on every chip of a mesh)."""
+    if tensor.device() is not None:
+        return tensor if memory_config is None else to_memory_config(tensor, memory_config)
+    tensor._check_alive("ttnn.to_device")
+    memory_config = memory_config or DRAM_MEMORY_CONFIG
+    _check_memory_config(memory_config, "ttnn.to_device")
+    _check_shard_fits(tensor, memory_config, "ttnn.to_device")
+    return Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile, device=device,
+                        memory_config=memory_config, padded_shape=tensor._padded)
+
+
+def from_device(tensor: Tensor, blocking: bool = True, cq_id=None) -> Tensor:
+    tensor._check_alive("ttnn.from_device")
+    return Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile,
+                        padded_shape=tensor._padded)
+
+
+def to_layout(tensor: Tensor, layout: Layout, dtype: DataType | None = None, memory_config: MemoryConfig | None = None,
+              sub_core_grids=None, pad_value: float = 0.0) -> Tensor:
+    """TILE pads the last two dims to the tile; ROW_MAJOR drops padding. Values are unchanged."""
+    tensor._check_alive("ttnn.to_layout")
+    dtype = dtype or tensor.dtype
+    if layout == Layout.ROW_MAJOR and dtype in BLOCK_FLOAT_DTYPES:
+        dtype = DataType.BFLOAT16  # block floats exist only in TILE layout
+    if layout == tensor.layout and dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
+        return tensor
+    values = tensor._native("ttnn.to_layout")
+    return new_tensor(values, dtype=dtype, layout=layout, device=tensor.device(),
+                      memory_config=memory_config or tensor.memory_config(), tile=tensor.tile, pad_value=pad_value)
+
+
+def to_dtype(tensor: Tensor, dtype: DataType) -> Tensor:
+    """Convert a host tensor's dtype; a device tensor only when the dtype already matches."""
+    if dtype == tensor.dtype:
+        return tensor
+    check(tensor.device() is None, "ttnn.to_dtype", "tensor must be on the host")
+    return new_tensor(tensor._native("ttnn.to_dtype"), dtype=dtype, layout=tensor.layout, device=None,
+                      memory_config=None, tile=tensor.tile)
+
+
+def typecast(input_tensor: Tensor, dtype: DataType, *args, memory_config: MemoryConfig | None = None,
+             output_tensor=None, sub_core_grids=None) -> Tensor:
+    """Elementwise dtype conversion on host or device; float -> unsigned truncates and clamps at 0."""
+    if args:  # overload (input, input_dtype, output_dtype)
+        dtype = args[0]
+    values = input_tensor._native("ttnn.typecast")
+    if dtype in (DataType.UINT32, DataType.UINT16, DataType.UINT8) and values.is_floating_point():
+        values = values.float().trunc().clamp(min=0)
+    if dtype in BLOCK_FLOAT_DTYPES:
+        check(input_tensor.layout == Layout.TILE, "ttnn.typecast", "bfloat8_b/bfloat4_b require TILE layout")
+    return new_tensor(values, dtype=dtype, layout=input_tensor.layout, device=input_tensor.device(),
+                      memory_config=memory_config or input_tensor.memory_config(), tile=input_tensor.tile)
+
+
+def _check_shard_fits(tensor: Tensor, memory_config: MemoryConfig, op: str) -> None:
+    spec = memory_config.shard_spec
+    if not memory_config.is_sharded() or spec is None:
+        return
+    check(memory_config.buffer_type == BufferType.L1 or memory_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED,
+          op, "only L1 (or DRAM height-sharded) sharding is supported")
+    padded = tuple(tensor.padded_shape)
+    width = padded[-1]
+    height = 1
+    for d in padded[:-1]:
+        height *= d
+    shard_h, shard_w = spec.shape
+    if tensor.layout == Layout.TILE:
+        check(shard_h % tensor.tile.height == 0 and shard_w % tensor.tile.width == 0, op,
+              f"For sharding tiled tensors, the shard shape must fit neatly into tiles but shard shape is "
+              f"[{shard_h}, {shard_w}] and tile shape is {list(tensor.tile.tile_shape)}")
+    shards = -(-height // shard_h) * -(-width // shard_w)
+    check(shards <= spec.num_cores(), op,
+          f"Number of shards along height/width ({shards}) must not exceed number of cores ({spec.num_cores()})")
+
+
+def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None,
+                     output_tensor=None) -> Tensor:
+    """Move between DRAM/L1 and interleaved/sharded placements; values unchanged."""
+    tensor._check_alive("ttnn.to_memory_config")
+    check(tensor.device() is not None, "ttnn.to_memory_config", "tensor must be on device")
+    _check_memory_config(memory_config, "ttnn.to_memory_config")
+    dtype = dtype or tensor.dtype
+    if memory_config == tensor.memory_config() and dtype == tensor.dtype:
+        return tensor
+    _check_shard_fits(tensor, memory_config, "ttnn.to_memory_config")
+    if dtype == tensor.dtype:
+        return Tensor._make(tensor._value, tensor.shape, dtype, tensor.layout, tile=tensor.tile,
+                            device=tensor.device(), memory_config=memory_config, padded_shape=tensor._padded)
+    return new_tensor(tensor._native(), dtype=dtype, layout=tensor.layout, device=tensor.device(),
+                      memory_config=memory_config, tile=tensor.tile)
+
+
+def get_memory_config(tensor: Tensor) -> MemoryConfig | None:
+    return tensor.memory_config()
+
+
+def deallocate(tensor: Tensor, force: bool = True) -> None:
+    """Free the tensor's device buffer now; the tensor and all its views become unusable."""
+    if tensor._buffer is not None:
+        tensor._buffer.free()
+    tensor._freed = True
+
+
+def create_sharded_memory_config(shape, core_grid, strategy: ShardStrategy, orientation: ShardOrientation | None = None,
+                                 use_height_and_width_as_shard_shape: bool = False) -> MemoryConfig:
+    """An L1 sharded MemoryConfig splitting ``shape`` (flattened to 2-D) over ``core_grid``."""
+    orientation = orientation or ShardOrientation.ROW_MAJOR
+    dims = tuple(shape)
+    width = dims[-1]
+    height = 1
+    for d in dims[:-1]:
+        height *= d
+    if isinstance(core_grid, CoreGrid):
+        grid = CoreRangeSet([CoreRange(CoreCoord(0, 0), CoreCoord(core_grid.x - 1, core_grid.y - 1))])
+        gx, gy = core_grid.x, core_grid.y
+    else:
+        check(use_height_and_width_as_shard_shape, "ttnn.create_sharded_memory_config",
+              "a CoreRangeSet requires use_height_and_width_as_shard_shape=True")
+        grid = core_grid
+        gx = gy = None
+    if use_height_and_width_as_shard_shape:
+        shard = (dims[-2], dims[-1]) if orientation == ShardOrientation.ROW_MAJOR else (dims[-1], dims[-2])
+    else:
+        cores = gx * gy
+        if strategy == ShardStrategy.HEIGHT:
+            ok, shard = height % cores == 0, (height // cores, width)
+        elif strategy == ShardStrategy.WIDTH:
+            ok, shard = width % cores == 0, (height, width // cores)
+        elif orientation == ShardOrientation.ROW_MAJOR:
+            ok, shard = height % gy == 0 and width % gx == 0, (height // gy, width // gx)
+        else:
+            ok, shard = height % gx == 0 and width % gy == 0, (height // gx, width // gy)
+        if not ok:
+            raise RuntimeError("Invalid sharding core_grid")
+    layout = {ShardStrategy.HEIGHT: TensorMemoryLayout.HEIGHT_SHARDED,
+              ShardStrategy.WIDTH: TensorMemoryLayout.WIDTH_SHARDED,
+              ShardStrategy.BLOCK: TensorMemoryLayout.BLOCK_SHARDED}[strategy]
+    return MemoryConfig(layout, BufferType.L1, ShardSpec(grid, shard, orientation))
+
+
+def height_sharded_config(num_cores: int, shard_shape: tuple, grid_x: int = 8) -> MemoryConfig:
+    """Emulator helper: an L1 height-sharded config over the first ``num_cores`` cores, row-major."""
+    ranges = []
+    full_rows, rest = divmod(num_cores, grid_x)
+    if full_rows:
+        ranges.append(CoreRange(CoreCoord(0, 0), CoreCoord(grid_x - 1, full_rows - 1)))
+    if rest:
+        ranges.append(CoreRange(CoreCoord(0, full_rows), CoreCoord(rest - 1, full_rows)))
+    return MemoryConfig(TensorMemoryLayout.HEIGHT_SHARDED, BufferType.L1,
+                        ShardSpec(CoreRangeSet(ranges), shard_shape, ShardOrientation.ROW_MAJOR))

@@ -1,0 +1,204 @@
+"""Per-chip device memory: banked allocators that charge every device tensor its real size.
+
+A Wormhole chip has 12 DRAM banks and 64 L1 banks (one per worker core). Like tt-metal's bank
+manager, each buffer type keeps one address space that is the same in every bank: an
+interleaved buffer of N pages takes ``ceil(N / banks)`` aligned pages at one address in every
+bank; a sharded buffer takes one shard at one address in every bank. First fit, bottom up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import OutOfMemoryError
+from .types import BufferType, DataType, Layout, MemoryConfig, Tile, round_up
+
+DRAM_BANKS = 12
+DRAM_BANK_SIZE = 1_072_693_184
+DRAM_ALIGNMENT = 32
+L1_BANKS = 64
+L1_BANK_SIZE = 1_393_312
+L1_ALIGNMENT = 16
+
+# Bytes of one 32x32 tile in each dtype (block floats: 64 shared exponents + mantissas).
+TILE_BYTES = {
+    DataType.BFLOAT16: 2048,
+    DataType.FLOAT32: 4096,
+    DataType.BFLOAT8_B: 1088,
+    DataType.BFLOAT4_B: 576,
+    DataType.UINT32: 4096,
+    DataType.INT32: 4096,
+    DataType.UINT16: 2048,
+    DataType.UINT8: 1024,
+    DataType.INT8: 1024,
+    DataType.FP8_E4M3: 1024,
+}
+ELEMENT_BYTES = {
+    DataType.BFLOAT16: 2,
+    DataType.FLOAT32: 4,
+    DataType.UINT32: 4,
+    DataType.INT32: 4,
+    DataType.UINT16: 2,
+    DataType.UINT8: 1,
+    DataType.INT8: 1,
+    DataType.FP8_E4M3: 1,
+}
+
+
+def page_layout(padded_shape, dtype: DataType, layout: Layout, tile: Tile) -> tuple[int, int]:
+    """(number of pages, page size in bytes) of a tensor: a page is a tile, or a row."""
+    volume = 1
+    for d in padded_shape:
+        volume *= d
+    if layout == Layout.TILE:
+        tile_elems = tile.height * tile.width
+        page = TILE_BYTES[dtype] * tile_elems // 1024
+        return volume // tile_elems, page
+    width = padded_shape[-1] if len(padded_shape) else 1
+    return (volume // width if width else 0), width * ELEMENT_BYTES[dtype]
+
+
+@dataclass
+class Region:
+    address: int
+    size: int
+
+
+class BankAllocator:
+    """First-fit allocator over one per-bank address space, with usage and peak."""
+
+    def __init__(self, chip_id: int, buffer_type: BufferType, num_banks: int, bank_size: int, alignment: int):
+        self.chip_id = chip_id
+        self.buffer_type = buffer_type
+        self.num_banks = num_banks
+        self.bank_size = bank_size
+        self.alignment = alignment
+        self._free = [Region(0, bank_size)]
+        self._used = {}
+        self.used_per_bank = 0
+        self.peak_per_bank = 0
+
+    def allocate(self, size_per_bank: int) -> int:
+        """Reserve ``size_per_bank`` bytes at one address in every bank; return the address."""
+        size = max(round_up(size_per_bank, self.alignment), self.alignment)
+        for i, region in enumerate(self._free):
+            if region.size >= size:
+                address = region.address
+                region.address += size
+                region.size -= size
+                if region.size == 0:
+                    del self._free[i]
+                self._used[address] = size
+                self.used_per_bank += size
+                self.peak_per_bank = max(self.peak_per_bank, self.used_per_bank)
+                return address
+        free_total = self.free_bytes()
+        largest = max((r.size for r in self._free), default=0) * self.num_banks
+        raise OutOfMemoryError(
+            f"Out of Memory: Not enough space to allocate {size * self.num_banks} B "
+            f"{self.buffer_type.name} buffer across {self.num_banks} banks on chip {self.chip_id}, "
+            f"where each bank needs to store {size} B, but bank size is {self.bank_size} B "
+            f"(free {free_total} B, largest free block {largest} B)"
+        )
+
+    def free(self, address: int) -> None:
+        size = self._used.pop(address)
+        self.used_per_bank -= size
+        self._free.append(Region(address, size))
+        self._free.sort(key=lambda r: r.address)
+        merged = []
+        for r in self._free:
+            if merged and merged[-1].address + merged[-1].size == r.address:
+                merged[-1].size += r.size
+            else:
+                merged.append(r)
+        self._free = merged
+
+    def used_bytes(self) -> int:
+        return self.used_per_bank * self.num_banks
+
+    def peak_bytes(self) -> int:
+        return self.peak_per_bank * self.num_banks
+
+    def total_bytes(self) -> int:
+        return self.bank_size * self.num_banks
+
+    def free_bytes(self) -> int:
+        return self.total_bytes() - self.used_bytes()
+
+
+class ChipMemory:
+    """The DRAM and L1 allocators of one emulated Wormhole chip."""
+
+    def __init__(self, chip_id: int):
+        self.chip_id = chip_id
+        self.dram = BankAllocator(chip_id, BufferType.DRAM, DRAM_BANKS, DRAM_BANK_SIZE, DRAM_ALIGNMENT)
+        self.l1 = BankAllocator(chip_id, BufferType.L1, L1_BANKS, L1_BANK_SIZE, L1_ALIGNMENT)
+
+    def allocator(self, buffer_type: BufferType) -> BankAllocator:
+        return self.dram if buffer_type == BufferType.DRAM else self.l1
+
+
+def bytes_per_bank(padded_shape, dtype, layout, tile, memory_config: MemoryConfig) -> int:
+    """What one bank holds of a tensor under ``memory_config`` (interleaved or sharded)."""
+    pages, page_size = page_layout(padded_shape, dtype, layout, tile)
+    alignment = DRAM_ALIGNMENT if memory_config.buffer_type == BufferType.DRAM else L1_ALIGNMENT
+    aligned_page = round_up(page_size, alignment)
+    spec = memory_config.shard_spec
+    if memory_config.is_sharded() and spec is not None:
+        shard_h, shard_w = spec.shape
+        if layout == Layout.TILE:
+            shard_pages = (round_up(shard_h, tile.height) // tile.height) * (round_up(shard_w, tile.width) // tile.width)
+        else:
+            shard_pages = shard_h
+            aligned_page = round_up(shard_w * ELEMENT_BYTES[dtype], alignment)
+        return shard_pages * aligned_page
+    banks = DRAM_BANKS if memory_config.buffer_type == BufferType.DRAM else L1_BANKS
+    return -(-pages // banks) * aligned_page
+
+
+class Buffer:
+    """A device allocation shared by a tensor and its views; ``deallocate`` kills them all."""
+
+    __slots__ = ("device", "buffer_type", "size_per_bank", "addresses", "alive")
+
+    def __init__(self, device, buffer_type: BufferType, size_per_bank: int):
+        self.device = device
+        self.buffer_type = buffer_type
+        self.size_per_bank = size_per_bank
+        self.addresses = []
+        self.alive = True
+        device._check_open()
+        try:
+            for chip in device._chips:
+                self.addresses.append(chip.allocator(buffer_type).allocate(size_per_bank))
+        except OutOfMemoryError:
+            self._release()
+            raise
+
+    def _release(self):
+        for chip, address in zip(self.device._chips, self.addresses):
+            chip.allocator(self.buffer_type).free(address)
+        self.addresses = []
+
+    def free(self) -> None:
+        if self.alive:
+            self.alive = False
+            if self.device.is_open:
+                self._release()
+
+
+def usage(device) -> list[dict]:
+    """Current and peak bytes per chip of an emulated device: one dict per chip."""
+    report = []
+    for chip in device._chips:
+        row = {"chip": chip.chip_id}
+        for name, alloc in (("dram", chip.dram), ("l1", chip.l1)):
+            row[name] = {
+                "used": alloc.used_bytes(),
+                "peak": alloc.peak_bytes(),
+                "total": alloc.total_bytes(),
+                "free": alloc.free_bytes(),
+            }
+        report.append(row)
+    return report

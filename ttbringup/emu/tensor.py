@@ -1,0 +1,291 @@
+"""``ttnn.Tensor`` of the emulator: logical and padded shape, dtype, layout, placement, data.
+
+Data is kept as the device would hold it, so values are exactly what a card computes with:
+bfloat16 as ``torch.bfloat16``, float32 as ``torch.float32``, integers as torch integers, and
+bfloat8_b/bfloat4_b as :class:`BlockFloat` (one int8 code per value plus one shared exponent per
+16 values, over the tile-padded shape). Only the logical region is kept for non-block dtypes;
+tile padding reads as zeros wherever an op turns it into logical data.
+
+A tensor whose data lives on torch's ``meta`` device is *data-free*: it has shapes, dtypes and a
+device allocation but no values, so a 7B model's memory plan can be checked in seconds.
+
+Device tensors share a :class:`~ttbringup.emu.memory.Buffer` with their views; after
+``deallocate`` every view raises on use.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import numerics
+from .errors import TTError, check
+from .memory import Buffer, bytes_per_bank
+from .types import (
+    BLOCK_FLOAT_DTYPES,
+    DEFAULT_TILE,
+    DataType,
+    Layout,
+    MemoryConfig,
+    Shape,
+    Tile,
+    tile_padded_shape,
+)
+
+STORAGE_TORCH_DTYPE = {
+    DataType.BFLOAT16: torch.bfloat16,
+    DataType.FLOAT32: torch.float32,
+    DataType.INT32: torch.int32,
+    DataType.UINT32: torch.int64,  # values 0 .. 2**32-1
+    DataType.UINT16: torch.int32,
+    DataType.UINT8: torch.uint8,
+    DataType.INT8: torch.int8,
+}
+MANTISSA_BITS = {DataType.BFLOAT8_B: numerics.BFLOAT8_B_BITS, DataType.BFLOAT4_B: numerics.BFLOAT4_B_BITS}
+
+
+class BlockFloat:
+    """bfloat8_b / bfloat4_b data: int8 codes over the tile-padded shape plus shared exponents."""
+
+    __slots__ = ("mant", "exp", "bits", "logical_shape")
+
+    def __init__(self, mant: torch.Tensor, exp: torch.Tensor, bits: int, logical_shape: tuple):
+        self.mant, self.exp, self.bits, self.logical_shape = mant, exp, bits, tuple(logical_shape)
+
+    @classmethod
+    def encode(cls, x: torch.Tensor, dtype: DataType, tile: Tile, pad_value: float = 0.0) -> "BlockFloat":
+        logical = tuple(x.shape)
+        padded = pad_to(x.float(), tile_padded_shape(logical, tile), pad_value)
+        mant, exp = numerics.bfp_quantize(padded, MANTISSA_BITS[dtype])
+        return cls(mant, exp, MANTISSA_BITS[dtype], logical)
+
+    def decode(self) -> torch.Tensor:
+        full = numerics.bfp_dequantize(self.mant, self.exp, self.bits)
+        return crop_to(full, self.logical_shape)
+
+    @property
+    def is_meta(self) -> bool:
+        return self.mant.is_meta
+
+
+def pad_to(x: torch.Tensor, padded_shape: tuple, value: float = 0.0) -> torch.Tensor:
+    """Pad ``x`` at the end of each dim up to ``padded_shape`` (ranks may differ for 1-D)."""
+    if len(padded_shape) != x.dim():
+        x = x.reshape((1,) * (len(padded_shape) - x.dim()) + tuple(x.shape))
+    if tuple(x.shape) == tuple(padded_shape):
+        return x
+    pads = []
+    for have, want in zip(reversed(x.shape), reversed(padded_shape)):
+        pads += [0, want - have]
+    return torch.nn.functional.pad(x, pads, value=value)
+
+
+def crop_to(x: torch.Tensor, logical_shape: tuple) -> torch.Tensor:
+    """Undo ``pad_to``: the logical region of a padded tensor (a 1-D tensor is padded row 0)."""
+    logical_shape = tuple(logical_shape)
+    if tuple(x.shape) == logical_shape:
+        return x
+    if len(logical_shape) < x.dim():
+        x = x.reshape(-1, x.shape[-1])[0]
+        return x[: logical_shape[0]] if logical_shape else x[0]
+    return x[tuple(slice(0, d) for d in logical_shape)]
+
+
+def encode(values: torch.Tensor, dtype: DataType, layout: Layout, tile: Tile = DEFAULT_TILE, pad_value: float = 0.0):
+    """Round torch ``values`` into the storage of ``dtype`` (bit-exact with the card)."""
+    if dtype in BLOCK_FLOAT_DTYPES:
+        check(layout == Layout.TILE, "ttnn.Tensor", "Layout must be Layout::TILE for bfloat8_b or bfloat4_b")
+        return BlockFloat.encode(values, dtype, tile, pad_value)
+    target = STORAGE_TORCH_DTYPE.get(dtype)
+    if target is None:
+        raise TTError(f"ttnn.Tensor: dtype {dtype} is not emulated")
+    if dtype == DataType.BFLOAT16:
+        return values if values.dtype == torch.bfloat16 else numerics.to_bfloat16(values)
+    if dtype == DataType.FLOAT32:
+        return values.float()
+    if values.is_floating_point():
+        values = values.trunc()
+    if dtype == DataType.UINT32:
+        return values.to(torch.int64) % (1 << 32)
+    if dtype == DataType.INT32:
+        v = values.to(torch.int64)
+        return ((v + (1 << 31)) % (1 << 32) - (1 << 31)).to(torch.int32)
+    return values.to(target)
+
+
+class Tensor:
+    """A ttnn tensor: host or device, with the real shape, padding, dtype and memory semantics."""
+
+    __slots__ = ("_value", "_shape", "_padded", "_dtype", "_layout", "_tile", "_device", "_memory_config", "_buffer", "_freed")
+
+    def __init__(self, tensor=None, data_type: DataType | None = None, device=None, layout: Layout | None = None,
+                 mem_config: MemoryConfig | None = None, tile: Tile | None = None, cq_id=None,
+                 pad_value: float | None = None, mesh_mapper=None, **kwargs):
+        if tensor is None:  # internal construction through Tensor._make
+            return
+        from .core import from_torch
+
+        made = from_torch(torch.as_tensor(tensor), dtype=data_type, layout=layout, device=device,
+                          memory_config=mem_config, tile=tile, pad_value=pad_value, mesh_mapper=mesh_mapper)
+        for name in Tensor.__slots__:
+            setattr(self, name, getattr(made, name))
+
+    @classmethod
+    def _make(cls, value, shape, dtype: DataType, layout: Layout, *, tile: Tile = DEFAULT_TILE, device=None,
+              memory_config: MemoryConfig | None = None, padded_shape=None, buffer: Buffer | None = None) -> "Tensor":
+        t = cls.__new__(cls)
+        t._value = value
+        t._shape = Shape(shape)
+        t._dtype = dtype
+        t._layout = layout
+        t._tile = tile
+        t._padded = tuple(padded_shape) if padded_shape is not None else None
+        t._device = device
+        t._memory_config = memory_config if device is not None else None
+        t._freed = False
+        if device is not None and buffer is None:
+            buffer = Buffer(device, t._memory_config.buffer_type,
+                            bytes_per_bank(t.padded_shape, dtype, layout, tile, t._memory_config))
+        t._buffer = buffer
+        return t
+
+    # ---- properties of the real API ----
+    @property
+    def shape(self) -> Shape:
+        return self._shape
+
+    @property
+    def padded_shape(self) -> Shape:
+        if self._padded is not None:
+            return Shape(self._padded)
+        if self._layout == Layout.TILE:
+            return Shape(tile_padded_shape(tuple(self._shape), self._tile))
+        return self._shape
+
+    @property
+    def dtype(self) -> DataType:
+        return self._dtype
+
+    @property
+    def layout(self) -> Layout:
+        return self._layout
+
+    @property
+    def tile(self) -> Tile:
+        return self._tile
+
+    def get_dtype(self) -> DataType:
+        return self._dtype
+
+    def get_layout(self) -> Layout:
+        return self._layout
+
+    def memory_config(self) -> MemoryConfig | None:
+        return self._memory_config
+
+    def device(self):
+        return self._device
+
+    def storage_type(self) -> str:
+        return "DEVICE" if self._device is not None else "HOST"
+
+    def is_sharded(self) -> bool:
+        return self._memory_config is not None and self._memory_config.is_sharded()
+
+    def is_allocated(self) -> bool:
+        if self._buffer is not None:
+            return self._buffer.alive and self._device.is_open
+        return not self._freed
+
+    def logical_volume(self) -> int:
+        n = 1
+        for d in self._shape:
+            n *= d
+        return n
+
+    def volume(self) -> int:
+        n = 1
+        for d in self.padded_shape:
+            n *= d
+        return n
+
+    def is_data_free(self) -> bool:
+        """Emulator only: True when the tensor carries shapes but no values (torch meta data)."""
+        v = self._value
+        return v.is_meta if isinstance(v, (torch.Tensor, BlockFloat)) else False
+
+    # ---- conversions ----
+    def to_torch(self, mesh_composer=None) -> torch.Tensor:
+        from .core import to_torch
+
+        return to_torch(self, mesh_composer=mesh_composer)
+
+    def cpu(self, blocking: bool = True, cq_id=None) -> "Tensor":
+        from .core import from_device
+
+        return from_device(self)
+
+    def to(self, target, mem_config: MemoryConfig | None = None, cq_id=None) -> "Tensor":
+        from . import core
+
+        if isinstance(target, Layout):
+            return core.to_layout(self, target)
+        return core.to_device(self, target, memory_config=mem_config)
+
+    def reshape(self, *shape) -> "Tensor":
+        from .data_movement import reshape
+
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = tuple(shape[0])
+        return reshape(self, shape)
+
+    def deallocate(self, force: bool = False) -> None:
+        from .core import deallocate
+
+        deallocate(self, force)
+
+    def item(self):
+        check(self.logical_volume() == 1, "ttnn.Tensor.item", "tensor must have exactly one element")
+        return self.to_torch().reshape(-1)[0].item()
+
+    def __getitem__(self, key):
+        from .data_movement import getitem
+
+        return getitem(self, key)
+
+    def __repr__(self):
+        where = "HOST" if self._device is None else f"DEVICE {self._memory_config.buffer_type.name}"
+        return (f"ttnn.Tensor(shape={list(self._shape)}, padded_shape={list(self.padded_shape)}, "
+                f"dtype={self._dtype}, layout={self._layout}, {where})")
+
+    # ---- emulator internals used by the ops ----
+    def _check_alive(self, op: str) -> None:
+        if not self.is_allocated():
+            raise TTError(f"{op}: Tensor is not allocated (it was deallocated, or its device was closed)")
+
+    def _values(self, op: str = "ttnn op") -> torch.Tensor:
+        """Float32 logical values (block floats decoded)."""
+        self._check_alive(op)
+        v = self._value
+        if isinstance(v, BlockFloat):
+            return v.decode()
+        return v.float()
+
+    def _native(self, op: str = "ttnn op") -> torch.Tensor:
+        """Logical values in their storage dtype (block floats decoded to float32)."""
+        self._check_alive(op)
+        v = self._value
+        return v.decode() if isinstance(v, BlockFloat) else v
+
+
+def new_tensor(values: torch.Tensor, *, dtype: DataType, layout: Layout, device, memory_config: MemoryConfig | None,
+               tile: Tile = DEFAULT_TILE, padded_shape=None, pad_value: float = 0.0) -> Tensor:
+    """An op's output: ``values`` (logical, any torch dtype) rounded to ``dtype`` and allocated."""
+    data = encode(values, dtype, layout, tile, pad_value)
+    return Tensor._make(data, tuple(values.shape), dtype, layout, tile=tile, device=device,
+                        memory_config=memory_config, padded_shape=padded_shape)
+
+
+def view_of(t: Tensor, value, shape, padded_shape=None) -> Tensor:
+    """A view of ``t`` that shares its device buffer (reshape, for instance)."""
+    return Tensor._make(value, shape, t._dtype, t._layout, tile=t._tile, device=t._device,
+                        memory_config=t._memory_config, padded_shape=padded_shape, buffer=t._buffer)
