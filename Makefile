@@ -1,0 +1,30 @@
+# The two everyday commands: `make eval` (the main job) and `make test`. Each installs what it needs.
+PYTHON ?= python3
+STAMP := .install.stamp
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m pip install -q -r requirements.txt
+	$(PYTHON) -m pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+.PHONY: install eval test test-all conformance bench
+install: $(STAMP)
+
+# Teacher-forcing eval of the four seed bringups on the emulator against the bundled checkpoints.
+eval: $(STAMP)
+	$(PYTHON) scripts/eval_seeds.py
+
+# The default suite: per-op, per-block, per-model and CLI tests (real-shape runs excluded).
+test: $(STAMP)
+	$(PYTHON) -m pytest -q
+
+# Everything, including the slow real-shape runs.
+test-all: $(STAMP)
+	$(PYTHON) -m pytest -q -m "slow or not slow"
+
+# Model files and emulator checked against the real ttnn 0.81.1 wheel in mock mode (own venv).
+conformance:
+	bash scripts/run_conformance.sh
+
+bench: $(STAMP)
+	$(PYTHON) benchmarks/run.py
