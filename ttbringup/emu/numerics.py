@@ -48,10 +48,15 @@ def to_bfloat16(x: torch.Tensor) -> torch.Tensor:
     int -> bfloat16 path for values where that differs from a single rounding).
     torch's own cast rounds the same way but turns NaN into 0xFFFF; that is fixed up here.
     """
-    if x.dtype != torch.float32:
-        x = x.to(torch.float32)
     if x.is_meta:
         return torch.empty(x.shape, dtype=torch.bfloat16, device="meta")
+    if x.dtype == torch.bfloat16:  # already rounded: only NaNs may need canonicalising (no fp32 copy)
+        if x.numel() and x.amax().isnan():
+            x = x.clone()
+            x.view(torch.int16).masked_fill_(x.isnan(), _BF16_NAN)
+        return x
+    if x.dtype != torch.float32:
+        x = x.to(torch.float32)
     if not _torch_bf16_cast_is_rne():
         return _bf16_by_bits(x)
     y = x.to(torch.bfloat16)

@@ -99,7 +99,7 @@ def encode(values: torch.Tensor, dtype: DataType, layout: Layout, tile: Tile = D
     if target is None:
         raise TTError(f"ttnn.Tensor: dtype {dtype} is not emulated")
     if dtype == DataType.BFLOAT16:
-        return values if values.dtype == torch.bfloat16 else numerics.to_bfloat16(values)
+        return numerics.to_bfloat16(values)  # also canonicalises NaNs already in bf16 inputs
     if dtype == DataType.FLOAT32:
         return values.float()
     if values.is_floating_point():
