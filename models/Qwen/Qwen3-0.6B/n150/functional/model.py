@@ -1,0 +1,25 @@
+"""Qwen/Qwen3-0.6B on one n150 (Wormhole, 12 GB).
+
+What is special: per-head RMSNorm of q and k before RoPE (``self_attn.q_norm/k_norm``, weight of size head_dim);
+head_dim 128 with hidden 1024, so 16 heads x 128 = 2048 is wider than the hidden size; tied embeddings; plain RoPE
+(theta 1e6). Everything in bfloat16; the embedding table stays ROW_MAJOR. Sliding window is off in this config
+and not supported.
+"""
+
+import ttnn
+
+from ttbringup.llm import build_decoder_lm, check_config
+
+WEIGHT_DTYPE = ttnn.bfloat16
+MAX_CACHE_LEN = 4096  # tokens; the memory plan in MODEL_BRINGUP.md shows what this costs
+
+
+def build_model(hf_model, tt_device, max_seq_len):
+    check_config(hf_model.config, model_types=("qwen3",), hidden_act="silu", rope_types=("default",))
+    return build_decoder_lm(
+        hf_model, tt_device, max_seq_len,
+        cache_cap=MAX_CACHE_LEN,
+        weight_dtype=WEIGHT_DTYPE,
+        embedding_dtype=ttnn.bfloat16, embedding_layout=ttnn.ROW_MAJOR_LAYOUT,
+        qk_norm=True,
+    )

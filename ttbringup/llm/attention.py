@@ -1,0 +1,147 @@
+"""Causal self-attention with a device KV cache: GQA or MHA, optional per-head q/k RMSNorm (Qwen3).
+
+Prefill (``x`` ``[1, 1, S_pad, hidden]``, positions ``0..S_pad-1``, cache row 0 rewritten from position 0)::
+
+    q/k/v linear -> concat(dim=-1) -> nlp_create_qkv_heads(transpose_k_heads=False)
+    -> [q/k norm] -> rotary_embedding(cos[:S_pad], sin[:S_pad]) -> fill_cache(batch_idx=0)
+    -> causal scaled_dot_product_attention -> nlp_concat_heads -> o_proj
+
+Decode (``x`` ``[1, 1, 32, hidden]``, 32 users, all at position ``pos``; ``cur_pos`` int32 ``[32]``)::
+
+    q/k/v linear -> concat -> nlp_create_qkv_heads_decode -> (to DRAM) [q/k norm]
+    -> reshape [1,32,nh,hd] -> [1,1,32*nh,hd] -> rotary_embedding(token_index=pos) -> reshape back
+    -> paged_update_cache(update_idxs_tensor=cur_pos) -> scaled_dot_product_attention_decode(cur_pos_tensor)
+    -> transpose(1, 2) -> nlp_concat_heads -> slice to nh*hd (if the op kept padded heads) -> o_proj
+
+The head merge around rotary matters: the op rotates whole padded tiles, so ``[1,32,nh,hd]`` with nh < 32 would
+come back with 32 logical heads; ``32*nh`` rows are tile-exact. Optionally (``shard_kv_grid``) K and V are
+height-sharded one head per core before ``fill_cache``, which older tt-metal builds need for many KV heads
+(their interleaved fill capped ``n_kv_heads * S_pad / 32`` at the core count; 0.81.1 has no such cap).
+"""
+
+from __future__ import annotations
+
+import ttnn
+
+from .kv_cache import LayerKVCache
+from .norm import RMSNorm
+from .weights import linear_weight
+
+DRAM = ttnn.DRAM_MEMORY_CONFIG
+
+
+def kv_shard_grid(device, n_kv_heads: int):
+    """A ``CoreGrid`` with exactly one core per KV head on ``device``, or None when the heads do not tile it."""
+    grid = device.core_grid
+    x = min(n_kv_heads, grid.x)
+    y = n_kv_heads // x
+    return ttnn.CoreGrid(x=x, y=y) if x * y == n_kv_heads and y <= grid.y else None
+
+
+class Attention:
+    """One layer's attention. Built from an HF ``*Attention`` module (q/k/v/o_proj, optional q_norm/k_norm).
+
+    ``weight_dtype``: dtype of the four projections. ``shard_kv_grid``: a ``CoreGrid`` of n_kv_heads cores to
+    height-shard K/V on before ``fill_cache`` (None: fill from interleaved DRAM).
+    """
+
+    def __init__(self, hf_attn, config, device, cache: LayerKVCache, *, weight_dtype=ttnn.bfloat16,
+                 qk_norm: bool = False, shard_kv_grid=None):
+        self.n_heads = config.num_attention_heads
+        self.n_kv_heads = config.num_key_value_heads
+        self.head_dim = hf_attn.head_dim
+        self.scale = hf_attn.scaling
+        self.device = device
+        self.cache = cache
+        self.shard_kv_grid = shard_kv_grid
+        self.wq = linear_weight(hf_attn.q_proj.weight, device, weight_dtype)
+        self.wk = linear_weight(hf_attn.k_proj.weight, device, weight_dtype)
+        self.wv = linear_weight(hf_attn.v_proj.weight, device, weight_dtype)
+        self.wo = linear_weight(hf_attn.o_proj.weight, device, weight_dtype)
+        self.q_norm = RMSNorm.from_hf(hf_attn.q_norm, device) if qk_norm else None
+        self.k_norm = RMSNorm.from_hf(hf_attn.k_norm, device) if qk_norm else None
+
+    def _qkv(self, x):
+        q, k, v = ttnn.linear(x, self.wq), ttnn.linear(x, self.wk), ttnn.linear(x, self.wv)
+        qkv = ttnn.concat([q, k, v], dim=-1)
+        for t in (q, k, v):
+            ttnn.deallocate(t)
+        return qkv
+
+    def prefill(self, x, cos, sin):
+        """``x`` ``[1,1,S_pad,hidden]``; ``cos/sin`` ``[1,1,S_pad,hd]``. Fills cache row 0 from position 0."""
+        qkv = self._qkv(x)
+        q, k, v = ttnn.experimental.nlp_create_qkv_heads(
+            qkv, num_heads=self.n_heads, num_kv_heads=self.n_kv_heads, transpose_k_heads=False, memory_config=DRAM)
+        ttnn.deallocate(qkv)
+        if self.q_norm is not None:
+            q, k = self._replace(q, self.q_norm(q)), self._replace(k, self.k_norm(k))
+        q = self._replace(q, ttnn.experimental.rotary_embedding(q, cos, sin))
+        k = self._replace(k, ttnn.experimental.rotary_embedding(k, cos, sin))
+        self._fill(self.cache.k, k)
+        self._fill(self.cache.v, v)
+        attn = ttnn.transformer.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)
+        for t in (q, k, v):
+            ttnn.deallocate(t)
+        return self._output(attn)
+
+    def _fill(self, cache, kv):
+        if self.shard_kv_grid is None:
+            ttnn.fill_cache(cache, kv, batch_idx=0)
+            return
+        sharded = ttnn.to_memory_config(kv, ttnn.create_sharded_memory_config(
+            kv.shape, self.shard_kv_grid, ttnn.ShardStrategy.HEIGHT, ttnn.ShardOrientation.ROW_MAJOR))
+        ttnn.fill_cache(cache, sharded, batch_idx=0)
+        ttnn.deallocate(sharded)
+
+    def decode(self, x, pos: int, cur_pos, cos, sin):
+        """``x`` ``[1,1,32,hidden]`` (32 users at position ``pos``); ``cur_pos``: int32 ``[32]`` device tensor."""
+        qkv = self._qkv(x)
+        q, k, v = ttnn.experimental.nlp_create_qkv_heads_decode(
+            qkv, num_heads=self.n_heads, num_kv_heads=self.n_kv_heads, memory_config=DRAM)
+        ttnn.deallocate(qkv)
+        kv_memory_config = ttnn.get_memory_config(k)  # paged_update_cache wants the per-user sharding back
+        q = self._rotate_decode(q, self.q_norm, pos, cos, sin)
+        k = self._rotate_decode(k, self.k_norm, pos, cos, sin)
+        k = self._replace(k, ttnn.to_memory_config(k, kv_memory_config))
+        ttnn.experimental.paged_update_cache(self.cache.k, k, update_idxs_tensor=cur_pos)
+        ttnn.experimental.paged_update_cache(self.cache.v, v, update_idxs_tensor=cur_pos)
+        ttnn.deallocate(k)
+        ttnn.deallocate(v)
+        attn = ttnn.transformer.scaled_dot_product_attention_decode(
+            q, self.cache.k, self.cache.v, cur_pos_tensor=cur_pos, scale=self.scale, memory_config=DRAM)
+        ttnn.deallocate(q)
+        heads_first = ttnn.transpose(attn, 1, 2)  # [1, 32, nh, hd] -> [1, nh, 32, hd]
+        ttnn.deallocate(attn)
+        return self._output(heads_first)
+
+    def _rotate_decode(self, t, norm, pos, cos, sin):
+        """Heads ``[1, 32, h, hd]`` (sharded) -> normed, rotated at ``pos``, DRAM interleaved, same shape."""
+        users, heads = t.shape[1], t.shape[2]
+        t = self._replace(t, ttnn.to_memory_config(t, DRAM))
+        if norm is not None:
+            t = self._replace(t, norm(t))
+        merged = ttnn.reshape(t, (1, 1, users * heads, self.head_dim))
+        rotated = ttnn.experimental.rotary_embedding(merged, cos, sin, pos)
+        ttnn.deallocate(merged)  # a reshape may be a view of t: free both
+        ttnn.deallocate(t)
+        return ttnn.reshape(rotated, (1, users, heads, self.head_dim))
+
+    def _output(self, heads):
+        """``[1, nh, S, hd]`` -> concat heads -> (trim padded heads) -> o_proj ``[1, 1, S, hidden]``."""
+        merged = ttnn.experimental.nlp_concat_heads(heads, memory_config=DRAM)
+        ttnn.deallocate(heads)
+        width = self.n_heads * self.head_dim
+        if merged.shape[-1] > width:
+            rows = merged.shape[-2]
+            merged = self._replace(merged, ttnn.slice(merged, (0, 0, 0, 0), (1, 1, rows, width)))
+        out = ttnn.linear(merged, self.wo)
+        ttnn.deallocate(merged)
+        return out
+
+    @staticmethod
+    def _replace(old, new):
+        """Free ``old`` unless an op handed it back unchanged; return ``new``."""
+        if new is not old:
+            ttnn.deallocate(old)
+        return new

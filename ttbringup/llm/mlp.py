@@ -1,0 +1,47 @@
+"""Feed-forward blocks. Input and output ``[1, 1, S, hidden]``; weights ``[1, 1, in, out]`` in ``weight_dtype``.
+
+* ``SwiGLUMLP`` (Llama, Qwen3, ALLaM): ``down(silu(gate(x)) * up(x))``.
+* ``Relu2MLP`` (Arcee AFM, ``hidden_act="relu2"``): ``down(relu(up(x)) ** 2)``, no gate; the square is
+  ``relu(h) * relu(h)``.
+"""
+
+from __future__ import annotations
+
+import ttnn
+
+from .weights import linear_weight
+
+
+class SwiGLUMLP:
+    def __init__(self, hf_mlp, device, weight_dtype=ttnn.bfloat16):
+        self.w_gate = linear_weight(hf_mlp.gate_proj.weight, device, weight_dtype)
+        self.w_up = linear_weight(hf_mlp.up_proj.weight, device, weight_dtype)
+        self.w_down = linear_weight(hf_mlp.down_proj.weight, device, weight_dtype)
+
+    def __call__(self, x):
+        gate = ttnn.linear(x, self.w_gate)
+        act = ttnn.silu(gate)
+        ttnn.deallocate(gate)
+        up = ttnn.linear(x, self.w_up)
+        h = ttnn.mul(act, up)
+        ttnn.deallocate(act)
+        ttnn.deallocate(up)
+        out = ttnn.linear(h, self.w_down)
+        ttnn.deallocate(h)
+        return out
+
+
+class Relu2MLP:
+    def __init__(self, hf_mlp, device, weight_dtype=ttnn.bfloat16):
+        self.w_up = linear_weight(hf_mlp.up_proj.weight, device, weight_dtype)
+        self.w_down = linear_weight(hf_mlp.down_proj.weight, device, weight_dtype)
+
+    def __call__(self, x):
+        up = ttnn.linear(x, self.w_up)
+        act = ttnn.relu(up)
+        ttnn.deallocate(up)
+        h = ttnn.mul(act, act)
+        ttnn.deallocate(act)
+        out = ttnn.linear(h, self.w_down)
+        ttnn.deallocate(h)
+        return out
