@@ -1,0 +1,169 @@
+"""Loading what an eval needs: a bringup ``model.py`` by path, and the HF reference offline.
+
+Everything here reads local files only (``local_files_only=True``); call
+``cli.go_offline()`` before transformers is first imported so the hub is never contacted.
+Failures a user can fix raise :class:`~ttbringup.evaluation.cli.CliError` with the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from .cli import CliError, repo_root
+
+SYSTEMS = ("n150", "n300", "t3000")
+CONFIGS_DIR = Path(repo_root()) / "ttbringup" / "fixtures" / "configs"
+
+
+def check_model_file(path: str) -> Path:
+    """The model file as a Path, or CliError when it does not exist."""
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"model file not found: {path}")
+    return p
+
+
+def default_model_id(model_py: str) -> str | None:
+    """``org/name`` from a path ``.../models/<org>/<name>/...``, or None when it has no such part."""
+    parts = Path(os.path.abspath(model_py)).parts
+    for i in range(len(parts) - 3, -1, -1):
+        if parts[i] == "models":
+            return f"{parts[i + 1]}/{parts[i + 2]}"
+    return None
+
+
+def seed_model_file(hf_id: str, system: str, models_dir: str | None = None) -> Path:
+    """``models/<hf_id>/<system>/functional/model.py``; CliError for an unknown system or a missing file."""
+    if system not in SYSTEMS:
+        raise CliError(f"unknown system {system!r}; choose one of {', '.join(SYSTEMS)}")
+    root = Path(models_dir) if models_dir else Path(repo_root()) / "models"
+    return check_model_file(str(root / hf_id / system / "functional" / "model.py"))
+
+
+def load_model_module(path: str) -> ModuleType:
+    """Import a bringup file by path (ttnn must already be registered) and check ``build_model``."""
+    p = check_model_file(path).resolve()
+    name = "ttbringup_bringup_" + hashlib.sha1(str(p).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        module = sys.modules[name]
+    else:
+        spec = importlib.util.spec_from_file_location(name, p)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    if not callable(getattr(module, "build_model", None)):
+        raise CliError(f"{path} defines no build_model(hf_model, tt_device, max_seq_len)")
+    return module
+
+
+def mesh_shape_of(module: ModuleType) -> tuple[int, int] | None:
+    """The model file's ``MESH_SHAPE`` as (rows, cols), or None for a single-chip file."""
+    shape = getattr(module, "MESH_SHAPE", None)
+    if shape is None:
+        return None
+    rows, cols = (int(x) for x in shape)
+    return rows, cols
+
+
+@dataclass
+class Reference:
+    """The HF reference model and how it was obtained."""
+
+    model: object  # a transformers PreTrainedModel, float32, eval mode, on CPU
+    tokenizer: object | None  # a transformers tokenizer, or None when none is available offline
+    source: str  # "local dir <path>", "HF cache <id>" or "random weights (<config>)"
+
+
+def _looks_like_path(model: str) -> bool:
+    """A directory, or a string no HF id can be (``./x``, ``/x``, ``~/x``, ``a/b/c``)."""
+    return os.path.isdir(model) or model.startswith((".", "/", "~")) or model.count("/") > 1
+
+
+def _not_offline(model: str) -> CliError:
+    return CliError(
+        f"{model} is not available offline; put its checkpoint in the HF cache "
+        f"(HF_HOME / --cache_dir), pass --model <local dir>, or use --random-weights"
+    )
+
+
+def real_config_path(hf_id: str) -> Path:
+    """The bundled real ``config.json`` of a seed model id (ttbringup/fixtures/configs)."""
+    return CONFIGS_DIR / (hf_id.replace("/", "__") + ".json")
+
+
+def _random_weights_config(model: str):
+    """(config, description) for --random-weights: a local dir's config, else the bundled one."""
+    from transformers import AutoConfig
+
+    if os.path.isdir(model):
+        return AutoConfig.from_pretrained(model, local_files_only=True), f"config of {model}"
+    path = real_config_path(model)
+    data = json.loads(path.read_text())
+    return AutoConfig.for_model(data.pop("model_type"), **data), f"bundled config {path.name}"
+
+
+def check_available(model: str, random_weights: bool = False, cache_dir: str | None = None) -> None:
+    """Fail fast (before torch loads) when ``model`` cannot be loaded offline; see ``load_reference``."""
+    if _looks_like_path(model):
+        if not os.path.isdir(model):
+            raise CliError(f"--model {model}: no such directory")
+        return
+    if random_weights:
+        if not real_config_path(model).is_file():
+            known = sorted(p.stem.replace("__", "/") for p in CONFIGS_DIR.glob("*.json"))
+            raise CliError(f"no bundled config for {model} (have: {', '.join(known)}); pass --model <local dir>")
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(model, "config.json", cache_dir=cache_dir), str):
+        raise _not_offline(model)
+
+
+def load_tokenizer(model: str, cache_dir: str | None = None):
+    """The tokenizer of a local dir or cached HF id, or None when none is available offline."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(model, local_files_only=True, cache_dir=cache_dir)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def load_reference(model: str, *, random_weights: bool = False, seed: int = 0,
+                   cache_dir: str | None = None) -> Reference:
+    """The HF reference on CPU in float32, from a local dir, the HF cache or random weights.
+
+    With ``random_weights`` the config comes from the local dir, else from the bundled real
+    config of the HF id, and weights are drawn with ``torch.manual_seed(seed)``.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    check_available(model, random_weights, cache_dir)
+    if random_weights:
+        config, what = _random_weights_config(model)
+        torch.manual_seed(seed)
+        hf = AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
+        source = f"random weights ({what}, seed {seed})"
+    else:
+        try:
+            hf = AutoModelForCausalLM.from_pretrained(model, local_files_only=True, cache_dir=cache_dir,
+                                                      torch_dtype=torch.float32)
+        except OSError as err:
+            if os.path.isdir(model):
+                raise CliError(f"cannot load a checkpoint from {model}: {' '.join(str(err).split())}") from err
+            raise _not_offline(model) from err
+        source = f"local dir {model}" if os.path.isdir(model) else f"HF cache {model}"
+    hf = hf.float().eval()
+    return Reference(model=hf, tokenizer=load_tokenizer(model, cache_dir), source=source)

@@ -1,0 +1,170 @@
+"""One whole teacher-forcing eval, as eval.py, run_eval.py and eval_seeds.py run it.
+
+``run_eval(EvalRequest) -> EvalOutcome``:
+
+1. pick the ttnn backend and import the bringup file (skipped when ``model_py`` is None: the HF
+   model is then scored against itself, the sanity baseline);
+2. load the HF reference (CPU, float32, offline) and turn the prompt into token ids;
+3. check that prompt + new tokens fit ``max_seq_len``; generate the greedy HF reference;
+4. open the device (a mesh when the file declares ``MESH_SHAPE``), build the bringup, check its
+   ``max_cache_len``, teacher-force, and close the device whatever happens.
+
+Bad input raises :class:`~ttbringup.evaluation.cli.CliError`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .cli import CliError, check_positive
+
+if TYPE_CHECKING:  # torch stays unimported until an eval really runs
+    from .teacher_forcing import TeacherForcingResult
+
+
+@dataclass
+class EvalRequest:
+    """What to evaluate. Prompt: ``prompt_ids`` if given, else ``prompt`` text (cut or repeated
+    to exactly ``prompt_length`` tokens when that is set)."""
+
+    model_py: str | None
+    model: str
+    prompt: str | None = None
+    prompt_ids: list[int] | None = None
+    prompt_length: int | None = None
+    max_new_tokens: int = 20
+    min_new_tokens: int | None = None
+    max_seq_len: int = 2048
+    prefill_decode: bool = False
+    device_id: int = 0
+    seed: int = 0
+    cache_dir: str | None = None
+    backend: str | None = None  # auto | ttnn | emu (None: $TTBRINGUP_BACKEND, else auto)
+    random_weights: bool = False
+    progress: bool = True
+
+
+@dataclass
+class EvalOutcome:
+    """The request, what was measured, and the facts a report names."""
+
+    request: EvalRequest
+    result: "TeacherForcingResult"
+    backend: str  # "emu", "ttnn", or "hf" when the HF model scored itself
+    reference_source: str
+    mesh_shape: tuple[int, int] | None
+    weights_dtype: str | None
+    seconds: dict = field(default_factory=dict)
+    tokenizer: object | None = None  # for showing tokens; not serialized
+
+    def decode(self, ids) -> str | None:
+        if self.tokenizer is None:
+            return None
+        return self.tokenizer.decode(list(ids))
+
+
+def _prompt_ids(req: EvalRequest, ref) -> tuple[list[int], object | None]:
+    from .prompts import DEFAULT_PROMPT, check_ids_in_vocab, exact_length_ids, tokenizer_or_bytes
+
+    vocab = ref.model.config.vocab_size
+    if req.prompt_ids is not None:
+        check_ids_in_vocab(req.prompt_ids, vocab, "prompt ids")
+        return list(req.prompt_ids), ref.tokenizer
+    tokenizer = tokenizer_or_bytes(ref.tokenizer, vocab, allow_bytes=req.random_weights)
+    text = DEFAULT_PROMPT if req.prompt is None else req.prompt
+    if req.prompt_length is not None:
+        ids = exact_length_ids(tokenizer, text, req.prompt_length)
+    else:
+        ids = list(tokenizer.encode(text))
+    if not ids:
+        raise CliError("the prompt encodes to no tokens")
+    check_ids_in_vocab(ids, vocab, "prompt")
+    return ids, tokenizer
+
+
+def _check_fits(prompt_len: int, new_tokens: int, capacity: int, what: str) -> None:
+    if prompt_len + new_tokens > capacity:
+        raise CliError(f"prompt ({prompt_len} tokens) + {new_tokens} new tokens = {prompt_len + new_tokens} "
+                       f"exceeds {what} ({capacity})")
+
+
+def _weights_dtype(module, tt_model) -> str | None:
+    value = getattr(tt_model, "weights_dtype", None) or getattr(module, "WEIGHTS_DTYPE", None)
+    return None if value is None else str(value).replace("DataType.", "").lower()
+
+
+def validate(req: EvalRequest) -> None:
+    """Checks that need no model: call early to fail fast."""
+    from .loading import check_model_file
+
+    check_positive("--max_new_tokens", req.max_new_tokens)
+    check_positive("--max_seq_len", req.max_seq_len)
+    if req.min_new_tokens is not None and req.min_new_tokens < 0:
+        raise CliError(f"--min_new_tokens must not be negative (got {req.min_new_tokens})")
+    if req.min_new_tokens is not None and req.min_new_tokens > req.max_new_tokens:
+        raise CliError(f"--min_new_tokens ({req.min_new_tokens}) exceeds --max_new_tokens ({req.max_new_tokens})")
+    if req.model_py is not None:
+        check_model_file(req.model_py)
+    if req.prompt_ids is not None:
+        if not req.prompt_ids:
+            raise CliError("the prompt has no token ids")
+        _check_fits(len(req.prompt_ids), req.max_new_tokens, req.max_seq_len, "--max_seq_len")
+
+
+def run_eval(req: EvalRequest) -> EvalOutcome:
+    """Run the eval described by ``req`` (see the module docstring)."""
+    from .loading import check_available
+
+    validate(req)
+    check_available(req.model, req.random_weights, req.cache_dir)
+
+    from .device import opened_device
+    from .loading import load_model_module, load_reference, mesh_shape_of
+    from .reference import greedy_reference
+    from .teacher_forcing import teacher_force
+
+    seconds = {}
+    t0 = time.perf_counter()
+    module = ttnn = mesh = None
+    backend_name = "hf"
+    if req.model_py is not None:
+        from ttbringup import backend
+
+        ttnn = backend.load(req.backend)
+        backend_name = "emu" if backend.is_emulator(ttnn) else "ttnn"
+        module = load_model_module(req.model_py)
+        mesh = mesh_shape_of(module)
+
+    t = time.perf_counter()
+    ref = load_reference(req.model, random_weights=req.random_weights, seed=req.seed, cache_dir=req.cache_dir)
+    seconds["hf_load"] = time.perf_counter() - t
+    prompt_ids, tokenizer = _prompt_ids(req, ref)
+    _check_fits(len(prompt_ids), req.max_new_tokens, req.max_seq_len, "--max_seq_len")
+
+    t = time.perf_counter()
+    ref_ids = greedy_reference(ref.model, prompt_ids, req.max_new_tokens, req.min_new_tokens, progress=req.progress)
+    seconds["reference"] = time.perf_counter() - t
+
+    weights_dtype = None
+    if module is None:
+        result = teacher_force(ref.model, ref.model, prompt_ids, ref_ids, prefill_by_decode=req.prefill_decode,
+                               progress=req.progress)
+        seconds["teacher_forcing"] = result.prefill_seconds + result.decode_seconds
+    else:
+        with opened_device(ttnn, mesh, req.device_id) as device:
+            t = time.perf_counter()
+            tt_model = module.build_model(ref.model, device, req.max_seq_len)
+            seconds["build"] = time.perf_counter() - t
+            cache_len = getattr(tt_model, "max_cache_len", None)
+            if cache_len is not None:
+                _check_fits(len(prompt_ids), req.max_new_tokens, int(cache_len), "the model's cache (max_cache_len)")
+            weights_dtype = _weights_dtype(module, tt_model)
+            t = time.perf_counter()
+            result = teacher_force(ref.model, tt_model, prompt_ids, ref_ids, prefill_by_decode=req.prefill_decode,
+                                   progress=req.progress)
+            seconds["teacher_forcing"] = time.perf_counter() - t
+    seconds["total"] = time.perf_counter() - t0
+    return EvalOutcome(request=req, result=result, backend=backend_name, reference_source=ref.source,
+                       mesh_shape=mesh, weights_dtype=weights_dtype, seconds=seconds, tokenizer=tokenizer)

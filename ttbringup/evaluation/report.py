@@ -1,0 +1,94 @@
+"""Reporting an eval: the human lines, the JSON document and markdown tables."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+from .pipeline import EvalOutcome
+
+
+def percent_line(label: str, value: float) -> str:
+    """``Top-1 accuracy: 99.00% (0.9900)``."""
+    return f"{label}: {value * 100:.2f}% ({value:.4f})"
+
+
+def format_pcc(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.6f}"
+
+
+def _token(outcome: EvalOutcome, token: int) -> str:
+    text = outcome.decode([token])
+    return f"{token}" if text is None else f"{token} {text!r}"
+
+
+def mismatch_text(outcome: EvalOutcome) -> str:
+    r = outcome.result
+    i = r.first_mismatch
+    if i is None:
+        return "none"
+    return f"position {i} (reference {_token(outcome, r.ref_ids[i])}, ours {_token(outcome, r.predicted_ids[i])})"
+
+
+def human_lines(outcome: EvalOutcome) -> list[str]:
+    """The lines eval.py prints: what was compared, then the numbers."""
+    req, r = outcome.request, outcome.result
+    what = req.model_py or "the HF model itself"
+    lines = [
+        f"Bringup: {what} | backend: {outcome.backend}"
+        + (f" | mesh {outcome.mesh_shape[0]}x{outcome.mesh_shape[1]}" if outcome.mesh_shape else ""),
+        f"Reference: {req.model} ({outcome.reference_source}), float32 CPU, greedy",
+        f"Prompt tokens: {r.prompt_len} | scored tokens: {r.total} | prefill: "
+        + ("token by token" if req.prefill_decode else "one pass")
+        + " | top-5: the reference token is in our top 5",
+        percent_line("Top-1 accuracy", r.top1),
+        percent_line("Top-5 accuracy", r.top5),
+        f"Logits PCC: {format_pcc(r.logits_pcc)}",
+        f"First top-1 mismatch: {mismatch_text(outcome)}",
+    ]
+    return lines
+
+
+def to_json(outcome: EvalOutcome) -> dict:
+    """Everything measured, JSON-ready (NaN becomes null)."""
+    data = {
+        "request": asdict(outcome.request),
+        "backend": outcome.backend,
+        "reference_source": outcome.reference_source,
+        "mesh_shape": list(outcome.mesh_shape) if outcome.mesh_shape else None,
+        "weights_dtype": outcome.weights_dtype,
+        "seconds": outcome.seconds,
+        **outcome.result.to_dict(),
+        "first_mismatch_text": mismatch_text(outcome),
+        "reference_text": outcome.decode(outcome.result.ref_ids),
+    }
+    return _nan_to_none(data)
+
+
+def _nan_to_none(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+def write_json(path: str | Path, data) -> None:
+    """Write ``data`` as indented JSON, creating parent directories."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_nan_to_none(data), indent=2) + "\n")
+
+
+def markdown_table(headers: list[str], rows: list[list]) -> str:
+    """A GitHub markdown table."""
+    def cell(v) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(out)
