@@ -11,7 +11,7 @@ open_device, open_mesh_device, MeshDevice      ``device``
 from_torch, to_torch, as_tensor, to_layout,    ``core``
 to_dtype, typecast, to_memory_config,
 deallocate, create_sharded_memory_config
-zeros, ones, full                              ``creation``
+zeros, ones, full, empty                       ``creation``
 linear, matmul                                 ``matmul``
 rms_norm, layer_norm, softmax                  ``normalization``
 add, sub, mul, silu, relu, gelu                ``eltwise``
@@ -44,7 +44,7 @@ from .core import (
     to_torch,
     typecast,
 )
-from .creation import full, ones, zeros
+from .creation import empty, full, ones, zeros
 from .data_movement import concat, permute, reshape, slice, transpose
 from .device import (
     Arch,

@@ -37,7 +37,7 @@ TORCH_TO_TTNN = {
     torch.float16: DataType.BFLOAT16,
     torch.float64: DataType.FLOAT32,
     torch.int32: DataType.INT32,
-    torch.int64: DataType.INT32,
+    torch.int64: DataType.UINT32,
     torch.int16: DataType.UINT16,
     torch.uint8: DataType.UINT8,
     torch.int8: DataType.INT8,
@@ -49,8 +49,8 @@ TTNN_TO_TORCH = {
     DataType.BFLOAT8_B: torch.float32,
     DataType.BFLOAT4_B: torch.float32,
     DataType.INT32: torch.int32,
-    DataType.UINT32: torch.int32,
-    DataType.UINT16: torch.int16,
+    DataType.UINT32: torch.uint32,
+    DataType.UINT16: torch.uint16,
     DataType.UINT8: torch.uint8,
     DataType.INT8: torch.int8,
 }
@@ -92,7 +92,8 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
     if dtype is None:
         dtype = TORCH_TO_TTNN.get(tensor.dtype)
         check(dtype is not None, "ttnn.from_torch", f"unsupported torch dtype {tensor.dtype}")
-    layout = Layout.ROW_MAJOR if layout is None else layout
+    if layout is None:  # block floats exist only in TILE layout, so they default to it
+        layout = Layout.TILE if dtype in BLOCK_FLOAT_DTYPES else Layout.ROW_MAJOR
     tile = tile or DEFAULT_TILE
     if device is not None:
         memory_config = memory_config or DRAM_MEMORY_CONFIG

@@ -1,4 +1,4 @@
-"""Tensor creation (``ttnn/operations/creation``): ``zeros``, ``ones``, ``full``."""
+"""Tensor creation (``ttnn/operations/creation``): ``zeros``, ``ones``, ``full``, ``empty``."""
 
 from __future__ import annotations
 
@@ -26,3 +26,9 @@ def zeros(shape, dtype: DataType | None = None, layout: Layout | None = None, de
 def ones(shape, dtype: DataType | None = None, layout: Layout | None = None, device=None,
          memory_config: MemoryConfig | None = None) -> Tensor:
     return full(shape, 1.0, dtype, layout, device, memory_config)
+
+
+def empty(shape, dtype: DataType = DataType.BFLOAT16, layout: Layout = Layout.ROW_MAJOR, device=None,
+          memory_config: MemoryConfig = DRAM_MEMORY_CONFIG) -> Tensor:
+    """An allocated tensor whose contents are unspecified (zeros here)."""
+    return full(shape, 0.0, dtype, layout, device, memory_config)

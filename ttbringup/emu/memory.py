@@ -78,8 +78,12 @@ class BankAllocator:
         self.used_per_bank = 0
         self.peak_per_bank = 0
 
-    def allocate(self, size_per_bank: int) -> int:
-        """Reserve ``size_per_bank`` bytes at one address in every bank; return the address."""
+    def allocate(self, size_per_bank: int, total_bytes: int | None = None, banks: int | None = None) -> int:
+        """Reserve ``size_per_bank`` bytes at one address in every bank; return the address.
+
+        ``total_bytes`` and ``banks`` only word the out-of-memory message as the card does
+        (a sharded buffer names its shard cores as banks).
+        """
         size = max(round_up(size_per_bank, self.alignment), self.alignment)
         for i, region in enumerate(self._free):
             if region.size >= size:
@@ -92,13 +96,13 @@ class BankAllocator:
                 self.used_per_bank += size
                 self.peak_per_bank = max(self.peak_per_bank, self.used_per_bank)
                 return address
-        free_total = self.free_bytes()
-        largest = max((r.size for r in self._free), default=0) * self.num_banks
+        largest = max((r.size for r in self._free), default=0)
+        total = total_bytes if total_bytes is not None else size * self.num_banks
         raise OutOfMemoryError(
-            f"Out of Memory: Not enough space to allocate {size * self.num_banks} B "
-            f"{self.buffer_type.name} buffer across {self.num_banks} banks on chip {self.chip_id}, "
-            f"where each bank needs to store {size} B, but bank size is {self.bank_size} B "
-            f"(free {free_total} B, largest free block {largest} B)"
+            f"Out of Memory: Not enough space to allocate {total} B {self.buffer_type.name} buffer across "
+            f"{banks or self.num_banks} banks, where each bank needs to store {size} B, but bank size is "
+            f"{self.bank_size} B (allocated: {self.used_per_bank} B, free: {self.bank_size - self.used_per_bank} B, "
+            f"largest free block: {largest} B) on chip {self.chip_id}"
         )
 
     def free(self, address: int) -> None:
@@ -157,12 +161,22 @@ def bytes_per_bank(padded_shape, dtype, layout, tile, memory_config: MemoryConfi
     return -(-pages // banks) * aligned_page
 
 
+def buffer_request(padded_shape, dtype, layout, tile, memory_config: MemoryConfig) -> dict:
+    """Arguments for :class:`Buffer`: bytes per bank, total bytes and banks (for messages)."""
+    pages, page_size = page_layout(padded_shape, dtype, layout, tile)
+    spec = memory_config.shard_spec
+    banks = spec.num_cores() if memory_config.is_sharded() and spec is not None else None
+    return {"size_per_bank": bytes_per_bank(padded_shape, dtype, layout, tile, memory_config),
+            "total_bytes": pages * page_size, "banks": banks}
+
+
 class Buffer:
     """A device allocation shared by a tensor and its views; ``deallocate`` kills them all."""
 
     __slots__ = ("device", "buffer_type", "size_per_bank", "addresses", "alive")
 
-    def __init__(self, device, buffer_type: BufferType, size_per_bank: int):
+    def __init__(self, device, buffer_type: BufferType, size_per_bank: int, total_bytes: int | None = None,
+                 banks: int | None = None):
         self.device = device
         self.buffer_type = buffer_type
         self.size_per_bank = size_per_bank
@@ -171,7 +185,7 @@ class Buffer:
         device._check_open()
         try:
             for chip in device._chips:
-                self.addresses.append(chip.allocator(buffer_type).allocate(size_per_bank))
+                self.addresses.append(chip.allocator(buffer_type).allocate(size_per_bank, total_bytes, banks))
         except OutOfMemoryError:
             self._release()
             raise

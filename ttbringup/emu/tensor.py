@@ -19,7 +19,7 @@ import torch
 
 from . import numerics
 from .errors import TTError, check
-from .memory import Buffer, bytes_per_bank
+from .memory import Buffer, buffer_request
 from .types import (
     BLOCK_FLOAT_DTYPES,
     DEFAULT_TILE,
@@ -144,7 +144,7 @@ class Tensor:
         t._freed = False
         if device is not None and buffer is None:
             buffer = Buffer(device, t._memory_config.buffer_type,
-                            bytes_per_bank(t.padded_shape, dtype, layout, tile, t._memory_config))
+                            **buffer_request(t.padded_shape, dtype, layout, tile, t._memory_config))
         t._buffer = buffer
         return t
 
