@@ -11,6 +11,7 @@ import ttnn
 
 from ttbringup.llm import build_decoder_lm, check_config
 
+EMBEDDING_DTYPE, EMBEDDING_LAYOUT = ttnn.bfloat8_b, ttnn.TILE_LAYOUT
 WEIGHT_DTYPE = ttnn.bfloat8_b
 MAX_CACHE_LEN = 256  # tokens; 4096 (the config's context) would need 64 GiB of cache
 SHARD_KV = True
@@ -22,6 +23,6 @@ def build_model(hf_model, tt_device, max_seq_len):
         hf_model, tt_device, max_seq_len,
         cache_cap=MAX_CACHE_LEN,
         weight_dtype=WEIGHT_DTYPE,
-        embedding_dtype=ttnn.bfloat8_b, embedding_layout=ttnn.TILE_LAYOUT,
+        embedding_dtype=EMBEDDING_DTYPE, embedding_layout=EMBEDDING_LAYOUT,
         shard_kv=SHARD_KV,
     )

@@ -9,6 +9,7 @@ import ttnn
 
 from ttbringup.llm import build_decoder_lm, check_config
 
+EMBEDDING_DTYPE, EMBEDDING_LAYOUT = ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT
 WEIGHT_DTYPE = ttnn.bfloat16
 MAX_CACHE_LEN = 4096  # tokens; the memory plan in MODEL_BRINGUP.md shows what this costs
 
@@ -19,5 +20,5 @@ def build_model(hf_model, tt_device, max_seq_len):
         hf_model, tt_device, max_seq_len,
         cache_cap=MAX_CACHE_LEN,
         weight_dtype=WEIGHT_DTYPE,
-        embedding_dtype=ttnn.bfloat16, embedding_layout=ttnn.ROW_MAJOR_LAYOUT,
+        embedding_dtype=EMBEDDING_DTYPE, embedding_layout=EMBEDDING_LAYOUT,
     )
