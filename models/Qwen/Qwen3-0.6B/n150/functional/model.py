@@ -12,7 +12,7 @@ from ttbringup.llm import build_decoder_lm, check_config
 
 EMBEDDING_DTYPE, EMBEDDING_LAYOUT = ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT
 WEIGHT_DTYPE = ttnn.bfloat16
-MAX_CACHE_LEN = 4096  # tokens; the memory plan in MODEL_BRINGUP.md shows what this costs
+MAX_CACHE_LEN = 2048  # tokens; the memory plan in MODEL_BRINGUP.md shows what this costs
 
 
 def build_model(hf_model, tt_device, max_seq_len):
