@@ -100,6 +100,8 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
         _check_memory_config(memory_config, "ttnn.from_torch")
     data = new_tensor(tensor, dtype=dtype, layout=layout, device=None, memory_config=None, tile=tile,
                       pad_value=pad_value or 0.0)
+    if isinstance(data._value, torch.Tensor) and not tensor.is_meta and data._value.data_ptr() == tensor.data_ptr():
+        data._value = data._value.clone()  # own the storage: in-place cache ops must not write into the caller's tensor
     return to_device(data, device, memory_config=memory_config) if device is not None else data
 
 
