@@ -1,0 +1,283 @@
+"""Head split and merge of the fused QKV projection: ``nlp_create_qkv_heads`` (prefill),
+``nlp_create_qkv_heads_decode``, ``nlp_concat_heads`` and ``nlp_concat_heads_decode``.
+
+Pure data movement: values are copied exactly (block floats keep their values; a K transpose
+re-quantises like the card's transpose does). Column order of the fused input is
+``[Q heads | K heads | V heads]``, each head a contiguous ``head_dim`` slice. head_dim is
+inferred from the *padded* width. The kernels move whole tiles, so a head_dim that is not a
+tile multiple is not emulated.
+
+Decode outputs are ``[1, B, heads, hd]`` with the heads padded to 32 inside the tile
+(``padded_shape == [1, B, 32, hd]``) and always live in L1, height-sharded one user per core,
+whatever ``memory_config`` asks for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from ..core import height_sharded_config
+from ..errors import check
+from ..tensor import Tensor, new_tensor, pad_to
+from ..types import (
+    TILE_SIZE,
+    BufferType,
+    DataType,
+    Layout,
+    MemoryConfig,
+    ShardOrientation,
+    TensorMemoryLayout,
+    round_up,
+)
+from ..operands import not_emulated, on_device
+
+_FLOATS = (DataType.FLOAT32, DataType.BFLOAT16, DataType.BFLOAT8_B)
+
+
+def _padded_values(t: Tensor, op: str) -> torch.Tensor:
+    """float32 values over the padded shape (padding reads as zero); meta if data-free."""
+    if t.is_data_free():
+        return torch.empty(tuple(t.padded_shape), device="meta")
+    return pad_to(t._values(op), tuple(t.padded_shape))
+
+
+def _make(values: torch.Tensor, like: Tensor, config: MemoryConfig) -> Tensor:
+    return new_tensor(values, dtype=like.dtype, layout=Layout.TILE, device=like.device(), memory_config=config,
+                      tile=like.tile)
+
+
+# ----------------------------------------------------------------------------- prefill split
+
+CREATE = "ttnn.experimental.nlp_create_qkv_heads"
+
+
+def nlp_create_qkv_heads(input: Tensor, input_kv: Tensor | None = None, *, num_heads: int,
+                         num_kv_heads: int | None = None, transpose_k_heads: bool = True, kv_tied: bool = False,
+                         memory_config: MemoryConfig | None = None, output_tensors=None):
+    """Split ``[B, 1, S, (nh + 2 nkv) hd]`` into q ``[B, nh, S, hd]``, k, v ``[B, nkv, S, hd]``.
+
+    k is ``[B, nkv, hd, S]`` when ``transpose_k_heads`` (the default). With ``input_kv`` the
+    input holds only Q and ``input_kv`` holds ``[K | V]``; with ``kv_tied`` there is one K/V
+    section that serves as both K and V.
+    """
+    if output_tensors is not None:
+        not_emulated(CREATE, "output_tensors=...")
+    nkv = num_heads if num_kv_heads is None else num_kv_heads
+    kv_sections = 1 if kv_tied else 2
+    width = input.padded_shape[-1]
+    if input_kv is not None:
+        kv_width = input_kv.padded_shape[-1]
+        check(width % num_heads == 0, CREATE, "Unsupported input shape")
+        check(kv_width % (kv_sections * nkv) == 0, CREATE, "Unsupported input shape")
+        head_dim = width // num_heads
+        check(kv_width // (kv_sections * nkv) == head_dim, CREATE, "Head dims must be the same for Q and K, V")
+    else:
+        check(width % (num_heads + kv_sections * nkv) == 0, CREATE, "Unsupported input shape")
+        head_dim = width // (num_heads + kv_sections * nkv)
+
+    on_device(input, CREATE, "Operands to TM need to be on device! HOST")
+    check(input.dtype in _FLOATS, CREATE, "Unsupported data format")
+    check(input.layout == Layout.TILE, CREATE, f"Input tensor layout must be TILE but got {input.layout.name}")
+    padded = tuple(input.padded_shape)
+    check(len(padded) == 4, CREATE, f"Input tensor must be 4D [B, 1, S, W] but got {list(padded)}")
+    check(padded[2] % TILE_SIZE == 0, CREATE, f"Unsupported input height {padded[2]} is not tile aligned")
+    check(padded[1] == 1, CREATE, f"Unsupported input sequence length {padded[1]} is not equal to 1")
+    out_config = memory_config or input.memory_config()
+    if input.is_sharded():
+        not_emulated(CREATE, "sharded input")
+    check(out_config.memory_layout == TensorMemoryLayout.INTERLEAVED, CREATE,
+          f"Output memory config layout must be INTERLEAVED but got {out_config.memory_layout.name}")
+    if input_kv is not None:
+        on_device(input_kv, CREATE, "Operands to TM need to be on device!")
+        check(input_kv.dtype == input.dtype, CREATE, "KV tensor dtype must be same as Q tensor dtype!")
+        check(input_kv.layout == Layout.TILE, CREATE,
+              f"Input tensor KV layout must be TILE but got {input_kv.layout.name}")
+        kv_padded = tuple(input_kv.padded_shape)
+        check(kv_padded[0] == padded[0], CREATE, "KV tensor batch dim must be same as Q tensor batch!")
+        check(kv_padded[1] == 1, CREATE, f"Unsupported input shape {kv_padded[1]} is not equal to 1")
+        check(kv_padded[2] == padded[2], CREATE, "KV tensor seq_len dim must be same as Q tensor seq_len!")
+        if input_kv.is_sharded():
+            not_emulated(CREATE, "sharded input_kv")
+    if head_dim % TILE_SIZE:
+        not_emulated(CREATE, f"head_dim {head_dim} (not a multiple of {TILE_SIZE})")
+
+    seq = input.shape[2]
+    q_cols = _padded_values(input, CREATE)[:, 0, :seq, :]
+    kv_cols = q_cols[..., num_heads * head_dim:] if input_kv is None else _padded_values(input_kv, CREATE)[:, 0, :seq]
+    batch = padded[0]
+
+    def heads(cols: torch.Tensor, first: int, count: int) -> torch.Tensor:
+        part = cols[..., first * head_dim:(first + count) * head_dim]
+        return part.reshape(batch, seq, count, head_dim).transpose(1, 2)
+
+    q = heads(q_cols, 0, num_heads)
+    k = heads(kv_cols, 0, nkv)
+    v = k if kv_tied else heads(kv_cols, nkv, nkv)
+    if transpose_k_heads:
+        k = k.transpose(-2, -1)
+    return _make(q, input, out_config), _make(k, input, out_config), _make(v, input, out_config)
+
+
+# ----------------------------------------------------------------------------- decode split
+
+CREATE_DECODE = "ttnn.experimental.nlp_create_qkv_heads_decode"
+_MAX_USERS = 32
+
+
+def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_heads: int | None = None,
+                                output_tensors=None, overlap_qk_coregrid: bool | None = True, batch_offset=None,
+                                slice_size: int | None = None, memory_config: MemoryConfig | None = None):
+    """Split ``[1, 1, B, (nh + 2 nkv) hd]`` (row b = user b) into q ``[1, B, nh, hd]`` and
+    k, v ``[1, B, nkv, hd]``, each L1 height-sharded over B cores (one user per core)."""
+    op = CREATE_DECODE
+    if output_tensors is not None:
+        not_emulated(op, "output_tensors=...")
+    if batch_offset is not None or slice_size is not None:
+        not_emulated(op, "batch_offset/slice_size")
+    nkv = num_heads if num_kv_heads is None else num_kv_heads
+    x = input_tensor
+    if not x.is_sharded():
+        overlap_qk_coregrid = True
+    elif overlap_qk_coregrid is None:
+        overlap_qk_coregrid = True
+    width = x.padded_shape[-1]
+    check(width % (num_heads + 2 * nkv) == 0, op,
+          f"Input shape {width} must be divisible by num_heads + 2*num_kv_heads = {num_heads + 2 * nkv}")
+    head_dim = width // (num_heads + 2 * nkv)
+
+    on_device(x, op, "Operands to TM need to be on device!")
+    check(x.dtype in (DataType.FLOAT32, DataType.BFLOAT16), op, "Unsupported data format")
+    check(x.layout == Layout.TILE, op, "Only tile layout is supported for input tensor")
+    shape = tuple(x.shape)
+    check(len(shape) == 4, op, f"Unsupported input shape = {list(shape)}")
+    users = shape[2]
+    check(shape[3] % TILE_SIZE == 0, op, f"Unsupported input shape = {list(shape)}")
+    check(users <= _MAX_USERS, op, f"Unsupported input shape = {list(shape)}")
+    check(shape[1] == 1, op, f"Unsupported input shape = {list(shape)}")
+    check(shape[0] == 1, op, f"Unsupported input shape = {list(shape)}")
+    if x.is_sharded():
+        in_config = x.memory_config()
+        check(in_config.memory_layout == TensorMemoryLayout.WIDTH_SHARDED, op,
+              f"Current input memory layout is {in_config.memory_layout.name}. It must be width sharded")
+        check(in_config.shard_spec.shape[0] == x.volume() // width, op, "Shard shape must be correct")
+        check(in_config.shard_spec.orientation == ShardOrientation.ROW_MAJOR, op, "Shard orientation must be ROW_MAJOR")
+        if not overlap_qk_coregrid:
+            not_emulated(op, "overlap_qk_coregrid=False")
+    else:
+        check(overlap_qk_coregrid, op, "Overlap_qk_coregrid must be true for non-sharded input")
+    check(num_heads <= 32, op, f"There are {num_heads} q heads only 32 are supported")
+    check(num_heads >= nkv, op, f"num_q_heads={num_heads} must be greater than or equal to num_kv_heads={nkv}")
+    grid_cores, grid_x = _output_grid(x, memory_config, op)
+    check(grid_cores >= users, op, f"Grid Size is {grid_cores}. Need at least 32 cores for decode")
+
+    # the kv shard height uses the q head count, as the device op does
+    shard = (round_up(num_heads, TILE_SIZE), head_dim)
+    out_config = height_sharded_config(users, shard, grid_x=grid_x)
+    rows = _padded_values(x, op)[0, 0, :users, :]
+    split = rows.reshape(users, num_heads + 2 * nkv, head_dim)
+    q = split[:, :num_heads].unsqueeze(0)
+    k = split[:, num_heads:num_heads + nkv].unsqueeze(0)
+    v = split[:, num_heads + nkv:].unsqueeze(0)
+    return _make(q, x, out_config), _make(k, x, out_config), _make(v, x, out_config)
+
+
+def _output_grid(x: Tensor, memory_config: MemoryConfig | None, op: str) -> tuple[int, int]:
+    """(cores, grid width) of the output grid: a caller's shard grid if given, else the device's."""
+    if memory_config is not None and memory_config.shard_spec is not None:
+        ranges = memory_config.shard_spec.grid.ranges()
+        if len(ranges) != 1 or (ranges[0].start.x, ranges[0].start.y) != (0, 0):
+            not_emulated(op, "memory_config with a shard grid that is not one rectangle from core (0, 0)")
+        return ranges[0].num_cores(), ranges[0].end.x + 1
+    grid = x.device().compute_with_storage_grid_size()
+    return grid.x * grid.y, grid.x
+
+
+# ----------------------------------------------------------------------------- merge
+
+CONCAT = "ttnn.experimental.nlp_concat_heads"
+
+
+def nlp_concat_heads(input_tensor: Tensor, *, memory_config: MemoryConfig | None = None) -> Tensor:
+    """Merge ``[B, nh, S, hd]`` into ``[B, 1, S, nh * hd]`` (nh, S, hd logical).
+
+    Heads are copied tile by tile, so a head_dim that is not a tile multiple keeps its padded
+    stride inside the merged row (as on the card); the logical width is ``nh * hd``.
+    """
+    x = input_tensor
+    on_device(x, CONCAT, "Operands to TM need to be on device!")
+    check(x.dtype in _FLOATS, CONCAT, "Unsupported data format")
+    check(x.layout == Layout.TILE, CONCAT, f"Input tensor layout must be TILE but got {x.layout.name}")
+    check(len(x.shape) == 4, CONCAT, f"Input tensor must be 4D [B, nh, S, hd] but got {list(x.shape)}")
+    out_config = memory_config or x.memory_config()
+    padded = tuple(x.padded_shape)
+    if x.is_sharded():
+        spec = x.memory_config().shard_spec
+        check(x.memory_config().memory_layout != TensorMemoryLayout.WIDTH_SHARDED, CONCAT,
+              f"Input tensor memory layout must not be WIDTH_SHARDED but got {x.memory_config().memory_layout.name}")
+        check(spec.shape[1] == padded[-1], CONCAT,
+              f"Input tensor shard width ({spec.shape[1]}) must equal padded width ({padded[-1]})")
+        check(spec.shape[0] % padded[-2] == 0, CONCAT,
+              f"Input tensor shard height ({spec.shape[0]}) must be divisible by padded height ({padded[-2]})")
+        check(padded[1] % (spec.shape[0] // padded[-2]) == 0, CONCAT,
+              f"Input tensor padded height ({padded[1]}) must be divisible by shard height / padded height "
+              f"({spec.shape[0]} / {padded[-2]})")
+        check(out_config.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED, CONCAT,
+              f"Output memory config layout must not be HEIGHT_SHARDED but got {out_config.memory_layout.name}")
+        if out_config.is_sharded():
+            per_shard = spec.shape[0] // padded[-2]
+            out_spec = dataclasses.replace(spec, shape=(spec.shape[0] // per_shard, spec.shape[1] * per_shard))
+            out_config = MemoryConfig(out_config.memory_layout, out_config.buffer_type, out_spec)
+    else:
+        check(out_config.memory_layout == TensorMemoryLayout.INTERLEAVED, CONCAT,
+              f"Output memory config layout must be INTERLEAVED but got {out_config.memory_layout.name}")
+
+    batch, heads, seq, head_dim = tuple(x.shape)
+    values = _padded_values(x, CONCAT)[:, :heads, :seq, :]
+    merged = values.transpose(1, 2).reshape(batch, 1, seq, heads * padded[-1])
+    return _make(merged[..., :heads * head_dim], x, out_config)
+
+
+CONCAT_DECODE = "ttnn.experimental.nlp_concat_heads_decode"
+
+
+def nlp_concat_heads_decode(input_tensor: Tensor, *, num_heads: int, memory_config: MemoryConfig | None = None,
+                            output_tensor: Tensor | None = None, sub_core_grids=None) -> Tensor:
+    """Merge decode heads ``[1, B, 32 (padded heads), hd]`` into ``[1, 1, max(B, 32), num_heads * hd]``,
+    dropping the padded heads; the output is L1 width-sharded, one head per core."""
+    op = CONCAT_DECODE
+    if output_tensor is not None or sub_core_grids is not None:
+        not_emulated(op, "output_tensor/sub_core_grids")
+    x = input_tensor
+    padded = tuple(x.padded_shape)
+    on_device(x, op, "Operands to TM need to be on device!")
+    check(x.dtype in (DataType.FLOAT32, DataType.BFLOAT16), op, "Unsupported data format")
+    check(x.layout == Layout.TILE, op, f"Input tensor layout must be TILE but got {x.layout.name}")
+    check(len(padded) == 4, op, f"Input tensor must be 4D [1, B, 32, hd] but got {list(padded)}")
+    check(padded[0] == 1, op, "seqlen=1 for decode")
+    check(padded[1] <= 32, op, "currently only support less than 32 users")
+    check(padded[2] == 32, op, "currently only support 32 padded heads")
+    check(padded[2] >= num_heads, op, "head_dim must be multiple of TILE_WIDTH")
+    check(x.is_sharded(), op, "Input tensor must be sharded")
+    config = x.memory_config()
+    check(config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED, op,
+          f"Input tensor memory layout must be HEIGHT_SHARDED but got {config.memory_layout.name}")
+    spec = config.shard_spec
+    check(spec.shape[1] == padded[-1], op,
+          f"Shard spec shape[1] ({spec.shape[1]}) must match input tensor padded shape[-1] ({padded[-1]})")
+    check(spec.shape[0] == padded[-2], op,
+          f"Shard spec shape[0] ({spec.shape[0]}) must match input tensor padded shape[-2] ({padded[-2]})")
+    ranges = spec.grid.ranges()
+    if len(ranges) > 1 or (ranges[0].start.x, ranges[0].start.y) != (0, 0):
+        not_emulated(op, "input sharded on sub-core-grids")
+    check(spec.num_cores() == padded[1], op, "Input core grid num_cores must be equal to num users")
+
+    users, head_dim = padded[1], padded[3]
+    rows = max(users, 32)
+    grid = x.device().compute_with_storage_grid_size()
+    by_head = height_sharded_config(num_heads, (rows, head_dim), grid_x=grid.x)
+    out_config = MemoryConfig(TensorMemoryLayout.WIDTH_SHARDED, BufferType.L1, by_head.shard_spec)
+    heads = _padded_values(x, op)[0, :, :num_heads, :].reshape(users, num_heads * head_dim)
+    merged = pad_to(heads, (rows, num_heads * head_dim)).reshape(1, 1, rows, num_heads * head_dim)
+    return _make(merged, x, out_config)

@@ -1,0 +1,95 @@
+"""Row-level access to a KV cache's stored data, for the cache ops and decode attention.
+
+A cache is a TILE tensor ``[batch_or_blocks, heads, seq, head_dim]``. Its storage is either a
+torch tensor of the logical shape (bfloat16 / float32) or a :class:`~ttbringup.emu.tensor.BlockFloat`
+over the tile-padded shape. A *row* is one ``(b, h, s)`` vector of the last dim; bfloat8_b /
+bfloat4_b blocks hold 16 consecutive values of one row, so rows can be rewritten (and
+re-quantised) independently, which is what the card's tile writes amount to.
+
+Everything here is data-free aware: on a cache without values (torch ``meta``) writes do
+nothing and reads return ``meta`` tensors of the right shape.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import numerics
+from .tensor import BlockFloat, Tensor, pad_to
+from .types import DataType
+
+
+def is_data_free(*tensors) -> bool:
+    """True if any given ttnn Tensor (``None`` ignored) carries no values."""
+    return any(t is not None and t.is_data_free() for t in tensors)
+
+
+def int_values(t: Tensor, op: str) -> torch.Tensor | None:
+    """The flat int64 values of an integer index tensor, or ``None`` if it is data-free."""
+    if t.is_data_free():
+        return None
+    return t._native(op).reshape(-1).to(torch.int64)
+
+
+def write_rows(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None:
+    """In place: ``cache[index] = rows`` for whole rows, rounded to the cache dtype.
+
+    ``index`` addresses the first three dims only (ints, slices or index tensors, as torch
+    indexing takes them); ``rows`` has the indexed shape with the cache's last dim, logical
+    or tile-padded width. Rows past the logical extent of a non-block cache do not exist in
+    its storage and are dropped (they are tile padding).
+    """
+    cache._check_alive(op)
+    store = cache._value
+    if cache.is_data_free() or rows.is_meta:
+        return
+    rows = rows.float()
+    if isinstance(store, BlockFloat):
+        width = store.mant.shape[-1]
+        if rows.shape[-1] != width:
+            rows = pad_to(rows, tuple(rows.shape[:-1]) + (width,))
+        mant, exp = numerics.bfp_quantize(rows.contiguous(), store.bits)
+        store.mant[index] = mant
+        store.exp[index] = exp
+        return
+    width = store.shape[-1]
+    rows = rows[..., :width]
+    index, rows = _clip_to_logical(index, rows, store.shape[2])
+    if cache.dtype == DataType.BFLOAT16:
+        store[index] = numerics.to_bfloat16(rows)
+    else:
+        store[index] = rows.to(store.dtype)
+
+
+def _clip_to_logical(index: tuple, rows: torch.Tensor, seq: int):
+    """Drop the part of a slice on dim 2 that lies in the (unstored) tile padding."""
+    if len(index) < 3 or not isinstance(index[2], slice):
+        return index, rows
+    start, stop = index[2].start or 0, index[2].stop
+    if stop is None or stop <= seq:
+        return index, rows
+    keep = max(seq - start, 0)
+    return index[:2] + (slice(start, start + keep),), rows.narrow(rows.dim() - 2, 0, keep)
+
+
+def read_prefix(cache: Tensor, length: int, users: torch.Tensor | None, op: str) -> torch.Tensor:
+    """float32 ``cache[users, :, :length, :]`` (logical width), converting only that part.
+
+    ``users`` is an index tensor of batch rows, or ``None`` for all of them.
+    """
+    cache._check_alive(op)
+    store = cache._value
+    width = cache.shape[-1]
+    if isinstance(store, BlockFloat):
+        mant, exp = store.mant, store.exp
+        if users is not None:
+            mant, exp = mant.index_select(0, users), exp.index_select(0, users)
+        values = numerics.bfp_dequantize(mant[:, :, :length], exp[:, :, :length], store.bits)
+        return values[..., :width]
+    part = store if users is None else store.index_select(0, users)
+    part = part[:, :, :length]
+    if part.is_meta:
+        return torch.empty(part.shape, dtype=torch.float32, device="meta")
+    out = torch.empty(part.shape, dtype=torch.float32)
+    out.copy_(part)  # one pass, no intermediate contiguous copy
+    return out

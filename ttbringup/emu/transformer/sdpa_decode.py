@@ -1,0 +1,199 @@
+"""``ttnn.transformer.scaled_dot_product_attention_decode``: one query token per user against
+the KV caches.
+
+q is ``[1, B, nh, hd]`` (heads padded to 32 inside the tile), the caches ``[B, nkv, S, hd]``
+in DRAM. Causal (the default): user b attends to cache positions ``0 .. cur_pos[b]``
+*inclusive*; a position of -1 (only expressible through ``cur_pos_tensor``) skips the user,
+whose output rows are zeros. Query head h reads kv head ``h // (nh / nkv)``. The output is
+logical ``[1, B, nh, hd]`` (nh = q's logical head count) and pads to 32 head rows.
+
+Speed: only the cache prefix up to ``max(cur_pos) + 1`` of the users that attend is converted
+to float32, and all users are computed in one batched matmul (positions that differ are masked).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..errors import check, fatal
+from ..kv_storage import int_values, is_data_free, read_prefix
+from ..tensor import Tensor, new_tensor, pad_to
+from ..types import DRAM_MEMORY_CONFIG, BufferType, DataType, Layout, MemoryConfig, TensorMemoryLayout
+from ..operands import not_emulated, on_device
+from .sdpa import SDPA_DTYPES
+
+OP = "ttnn.transformer.scaled_dot_product_attention_decode"
+
+
+def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: Tensor, input_tensor_v: Tensor, *,
+                                        is_causal: bool = True, attn_mask: Tensor | None = None,
+                                        cur_pos=[],  # noqa: B006 (the real default)
+                                        cur_pos_tensor: Tensor | None = None, attention_sink: Tensor | None = None,
+                                        scale: float | None = None, sliding_window_size: int | None = None,
+                                        memory_config: MemoryConfig | None = None, program_config=None,
+                                        compute_kernel_config=None, share_cache: bool | None = None) -> Tensor:
+    """Decode attention; returns ``[1, B, nh, hd]`` in q's dtype, DRAM unless ``memory_config``."""
+    if attention_sink is not None or share_cache:
+        not_emulated(OP, "attention_sink / share_cache")
+    if any(p < 0 for p in cur_pos):
+        raise TypeError(f"{OP}(): incompatible function arguments (cur_pos values are uint32, got {list(cur_pos)})")
+    q, k, v = input_tensor_q, input_tensor_k, input_tensor_v
+    out_config = memory_config or DRAM_MEMORY_CONFIG
+    _validate(q, k, v, is_causal, attn_mask, cur_pos, cur_pos_tensor, out_config, program_config)
+
+    _, batch, heads, head_dim = tuple(q.shape)
+    users = k.padded_shape[0]
+    scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
+    out_shape = (1, users, heads, head_dim)
+    if not is_causal:
+        positions = torch.full((users,), k.padded_shape[2] - 1, dtype=torch.int64)
+    elif cur_pos_tensor is not None:
+        positions = int_values(cur_pos_tensor, OP)
+    else:
+        positions = torch.tensor(list(cur_pos), dtype=torch.int64)
+    if positions is None or is_data_free(q, k, v, attn_mask):
+        out = torch.empty(out_shape, device="meta")
+    else:
+        positions = positions[torch.arange(users) % positions.numel()]  # fewer positions repeat cyclically
+        out = _attend(q, k, v, attn_mask if not is_causal else None, positions, scale, sliding_window_size or 0)
+    layout = Layout.ROW_MAJOR if q.layout == Layout.ROW_MAJOR else Layout.TILE
+    return new_tensor(out, dtype=q.dtype, layout=layout, device=q.device(), memory_config=out_config, tile=q.tile)
+
+
+def _validate(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, attn_mask, cur_pos, cur_pos_tensor,
+              out_config: MemoryConfig, program_config) -> None:
+    for t in (q, k, v):
+        on_device(t, OP, "Operands to SDPA need to be on device!")
+        check(t.dtype in SDPA_DTYPES, OP, f"Unsupported data type {t.dtype.name}.")
+        check(len(t.shape) == 4, OP, f"SDPA decode inputs must be 4D but got {list(t.shape)}")
+    for t in (k, v):
+        check(t.layout == Layout.TILE, OP, "Inputs to SDPA must be tilized except for Q")
+    q_padded, k_padded, v_padded = (tuple(t.padded_shape) for t in (q, k, v))
+    q_config = q.memory_config()
+    if q.is_sharded():
+        check(q_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED, OP,
+              f"Q tensor memory layout must be HEIGHT_SHARDED when sharded but got {q_config.memory_layout.name}")
+    else:
+        check(q_config.buffer_type == BufferType.DRAM, OP,
+              f"Q tensor buffer type must be DRAM when not sharded but got {q_config.buffer_type.name}")
+    for i, t in ((1, k), (2, v)):
+        check(t.memory_config().buffer_type == BufferType.DRAM, OP,
+              f"Input tensor {i} buffer type must be DRAM but got {t.memory_config().buffer_type.name}")
+    if out_config.is_sharded():
+        check(out_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED, OP,
+              f"Output memory config layout must be HEIGHT_SHARDED when sharded but got "
+              f"{out_config.memory_layout.name}")
+    if not is_causal:
+        if attn_mask is not None:
+            _check_mask(attn_mask, q, k_padded)
+    else:
+        check(attn_mask is None, OP, "Must not have attn_mask tensor for non-causal attention")
+        given = (len(cur_pos) > 0) + (cur_pos_tensor is not None)
+        check(given == 1, OP, "exactly one of cur_pos and cur_pos_tensor must be given for causal decode")
+        if cur_pos_tensor is not None:
+            on_device(cur_pos_tensor, OP, "cur_pos_tensor must be on device")
+            check(cur_pos_tensor.dtype == DataType.INT32, OP, f"Expect cur_pos to be INT32, got {cur_pos_tensor.dtype.name}")
+            check(cur_pos_tensor.layout == Layout.ROW_MAJOR, OP,
+                  f"Expect cur_pos to be ROW_MAJOR, got {cur_pos_tensor.layout.name}")
+    users = q_padded[1]
+    check(k_padded[0] == users, OP, f"K tensor batch size ({k_padded[0]}) must equal B ({users})")
+    check(v_padded[0] == users, OP, f"V tensor batch size ({v_padded[0]}) must equal B ({users})")
+    check(q_padded[0] == 1, OP, f"Q tensor batch size must be 1 for decode mode but got {q_padded[0]}")
+    check(k_padded[-2] == v_padded[-2], OP, f"K and V tensors must have the same sequence length. "
+                                            f"K: {k_padded[-2]}, V: {v_padded[-2]}")
+    chunk = _k_chunk_size(k.shape[-2], program_config)
+    check(k_padded[2] % chunk == 0, OP, f"K sequence length must be multiple of chunk size, got: {k_padded[2]} and "
+                                        f"{chunk}")
+    check(k_padded[-1] == q_padded[-1], OP, f"K tensor hidden dimension ({k_padded[-1]}) must equal Q tensor hidden "
+                                            f"dimension ({q_padded[-1]})")
+    check(v_padded[-1] == q_padded[-1], OP, f"V tensor hidden dimension ({v_padded[-1]}) must equal Q tensor hidden "
+                                            f"dimension ({q_padded[-1]})")
+    for p in cur_pos:
+        check(p < k_padded[-2], OP, "cur_pos must be <= K sequence dim")
+    check(k_padded[1] == v_padded[1], OP, f"Flash decode expects K and V to have same number of heads, but got "
+                                          f"{k_padded[1]} and {v_padded[1]}")
+    if k_padded[1] > 1:
+        check(not out_config.is_sharded(), OP, "Sharded output not supported for GQA")
+        check(q.dtype == DataType.BFLOAT16, OP, f"GQA expects BFLOAT16 input tensor, but got {q.dtype.name}")
+        check(q.shape[2] % k_padded[1] == 0, OP, f"GQA expects Q to have a multiple of K heads, but got "
+                                                 f"{q.shape[2]} and {k_padded[1]}")
+
+
+def _k_chunk_size(seq: int, program_config) -> int:
+    """The wrapper's k chunk: a user's power-of-two choice, else the largest power-of-two divisor
+    of the logical cache length, capped at 512."""
+    chunk = getattr(program_config, "k_chunk_size", 0) or 0
+    if chunk > 0:
+        check(chunk & (chunk - 1) == 0, OP, f"User provided k_chunk_size must be power of 2, got: {chunk}")
+        check(chunk % 32 == 0, OP, f"User provided k_chunk_size must be multiple of 32, got: {chunk}")
+        return chunk
+    i = 1
+    while i < seq and seq % (1 << (i + 1)) == 0:
+        i += 1
+    chunk = min(512, 1 << i)
+    check(chunk % 32 == 0, OP, f"Chunk size must be multiple of 32, but the maximum calculated k_chunk_size is: {chunk}")
+    return chunk
+
+
+def _check_mask(mask: Tensor, q: Tensor, k_padded: tuple) -> None:
+    on_device(mask, OP, "attn_mask must be on device")
+    m_padded, m_shape = tuple(mask.padded_shape), tuple(mask.shape)
+    check(m_padded[2] == q.padded_shape[2], OP, f"Expect same number of padded heads in mask as in Q, got "
+                                                f"{m_padded[2]} and {q.padded_shape[2]}")
+    check(m_shape[2] == q.shape[2], OP, f"Expect same number of heads in mask as in Q, got {m_shape[2]} and {q.shape[2]}")
+    check(m_padded[3] == k_padded[2], OP, f"Expect same sequence length in mask as in K, got {m_padded[3]} and "
+                                          f"{k_padded[2]}")
+    check(mask.dtype in SDPA_DTYPES, OP, f"Unsupported data type for mask tensor: {mask.dtype.name}.")
+
+
+def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, positions: torch.Tensor, scale: float,
+            window: int) -> torch.Tensor:
+    _, _, heads, head_dim = tuple(q.shape)
+    users, kv_heads, seq = k.padded_shape[0], k.padded_shape[1], k.padded_shape[2]
+    out = torch.zeros(1, users, heads, head_dim)
+    active = positions >= 0
+    if not bool(active.any()):
+        return out
+    bad = positions >= seq
+    if bool(bad.any()):
+        raise fatal(OP, f"cur_pos {int(positions[bad][0])} is past the K sequence length {seq} "
+                        "(the card would read out of bounds)")
+    every = bool(active.all())
+    rows = None if every else torch.nonzero(active).flatten()
+    pos = positions if every else positions[rows]
+    length = int(pos.max()) + 1
+    keys = read_prefix(k, length, rows, OP)  # [n, nkv, L, hd]
+    values = read_prefix(v, length, rows, OP)
+    query = q._values(OP)[0]
+    if rows is not None:
+        query = query.index_select(0, rows)
+    n, group = query.shape[0], heads // kv_heads
+    scores = torch.matmul(query.reshape(n, kv_heads, group, head_dim), keys.transpose(-1, -2)).mul_(scale)
+    bias = _bias(pos, length, window)
+    if bias is not None:
+        scores += bias.view(n, 1, 1, length)
+    if mask is not None:
+        m = pad_to(mask._values(OP), tuple(mask.padded_shape))[0, :, :heads, :length]
+        m = m if rows is None else m.index_select(0, rows)
+        scores += m.reshape(n, kv_heads, group, length)
+    probs = torch.softmax(scores, dim=-1)
+    result = torch.matmul(probs, values).reshape(n, heads, head_dim)
+    if rows is None:
+        out[0] = result
+    else:
+        out[0, rows] = result
+    return out
+
+
+def _bias(pos: torch.Tensor, length: int, window: int) -> torch.Tensor | None:
+    """Additive -inf bias per user for keys past its position (or before its window); None if
+    every user sees the whole prefix."""
+    if not window and bool((pos == length - 1).all()):
+        return None
+    j = torch.arange(length)
+    hidden = j.unsqueeze(0) > pos.unsqueeze(1)
+    if window:
+        hidden |= j.unsqueeze(0) <= (pos - window).unsqueeze(1)
+    return torch.zeros(hidden.shape).masked_fill_(hidden, float("-inf"))
