@@ -1,5 +1,295 @@
-"""(being written) ttnn ops of this family; until then every name raises NotEmulatedError."""
+"""Data movement (``ttnn/operations/data_movement``): ``concat``, ``slice``, ``reshape``,
+``transpose``, ``permute``, and ``getitem`` behind ``Tensor.__getitem__``.
 
-from .errors import not_emulated_getattr
+All ops work on logical shapes like their torch counterparts and move values exactly; TILE
+padding is recomputed for each result. Block-float tensors are decoded, moved and re-quantised,
+as the card does through bfloat16 (blocks of 16 values are re-formed, so values are unchanged
+unless the move regroups a block). ``reshape`` returns a view sharing the device buffer when the
+real op does (facts §2.20); every other op allocates its output.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+
+import torch
+
+from .core import to_memory_config
+from .errors import check, not_emulated_getattr
+from .tensor import BlockFloat, Tensor, new_tensor, view_of
+from .types import DRAM_MEMORY_CONFIG, DataType, Layout, Shape, tile_padded_shape
+from .validate import normalize_dim, not_emulated, on_device, same_device, tensor_arg
+
+_slice = builtins.slice  # this module defines ttnn.slice
+
+
+class TileReshapeMapMode(enum.Enum):
+    """``ttnn.TileReshapeMapMode``: how the tiled reshape kernel caches its mapping (perf only)."""
+
+    CACHE = 0
+    RECREATE = 1
+
+
+def _owned(values: torch.Tensor) -> torch.Tensor:
+    """A contiguous copy, so an output never aliases its input's storage (caches are updated in place)."""
+    return values.clone(memory_format=torch.contiguous_format)
+
+
+def _like(t: Tensor, values: torch.Tensor, memory_config, pad_value: float | None = None) -> Tensor:
+    """A new tensor of ``t``'s dtype, layout, tile and device holding ``values``."""
+    return new_tensor(values, dtype=t.dtype, layout=t.layout, device=t.device(),
+                      memory_config=(memory_config or t.memory_config()) if t.device() is not None else None,
+                      tile=t.tile, pad_value=pad_value or 0.0)
+
+
+# ----------------------------------------------------------------------------- concat
+
+
+def concat(tensors, dim: int = 0, *, memory_config=None, output_tensor=None, groups: int = 1,
+           sub_core_grids=None) -> Tensor:
+    """``torch.cat`` on logical shapes. All inputs: same device, layout, dtype, rank, sharded-ness,
+    equal non-concat dims. ``dim`` defaults to 0; the output memory config defaults to DRAM
+    interleaved (the 0.81 wrapper's ``value_or(DRAM_MEMORY_CONFIG)``)."""
+    op = "ttnn.concat"
+    tensors = list(tensors)
+    check(len(tensors) > 0, op, "expected a non-empty list of Tensors!")
+    check(output_tensor is None, op, "optional output tensor currently unsupported!")
+    if groups != 1:
+        not_emulated(op, f"groups={groups}")
+    for i, t in enumerate(tensors):
+        tensor_arg(t, op, f"tensors[{i}]")
+        on_device(t, op, "Operand to concat needs to be on device.")
+    first = tensors[0]
+    rank = len(first.shape)
+    for t in tensors[1:]:
+        same_device(first, t, op)
+        check(t.layout == first.layout, op, "All Tensors should have same layouts.")
+        check(t.dtype == first.dtype, op, "All Tensors should have same dtypes.")
+        check(len(t.shape) == rank, op, "Input tensor ranks must be equal")
+        check(t.is_sharded() == first.is_sharded(), op, "All tensors must be sharded or all must be interleaved")
+    mem = memory_config or DRAM_MEMORY_CONFIG
+    if len(tensors) == 1:
+        return to_memory_config(first, mem)
+    d = normalize_dim(dim, rank, op)
+    for t in tensors[1:]:
+        check(all(i == d or a == b for i, (a, b) in enumerate(zip(t.shape, first.shape))), op,
+              "All dimensions must be the same size except for the dimension along which the contenation is "
+              "taking place.")
+    parts = [t._native(op) for t in tensors]
+    if any(p.is_meta for p in parts):
+        parts = [p.to("meta") for p in parts]
+    return _like(first, torch.cat(parts, dim=d), mem)
+
+
+# ----------------------------------------------------------------------------- slice
+
+
+def _check_slice(op: str, t: Tensor, starts, ends, steps) -> None:
+    """The bounds rules of ttnn.slice: equal ranks, ``0 <= start < dim``, ``start <= end <= dim``,
+    ``end > 0``, positive steps (a stride other than 1 is not supported for bfloat8_b)."""
+    shape = list(t.shape)
+    check(len(shape) == len(starts) == len(ends), op,
+          f"Input tensor rank ({len(shape)}), slice start rank ({len(starts)}), and slice end rank ({len(ends)}) "
+          "must all be equal")
+    check(len(steps) == len(ends), op, f"Number of steps {len(steps)} must match number of ends/starts {len(ends)}")
+    for i, (s, e, st, dim) in enumerate(zip(starts, ends, steps, shape)):
+        check(0 <= s < dim, op, f"Slice start[{i}] ({s}) must be less than input tensor shape[{i}] ({dim})")
+        check(0 < e <= dim, op, f"Ends {e} must be less than or equal to the shape of the tensor {dim}")
+        check(s <= e, op, f"Slice start[{i}] ({s}) must be <= slice end[{i}] ({e})")
+        check(st > 0, op, f"Step({i}) = {st} should be positive")
+    check(all(st == 1 for st in steps) or t.dtype != DataType.BFLOAT8_B, op,
+          "Strided slice is not supported for BFLOAT8_B")
+
+
+def _slice_tensor(op: str, t: Tensor, starts, ends, steps, memory_config, pad_value) -> Tensor:
+    starts, ends = [int(s) for s in starts], [int(e) for e in ends]
+    steps = [1] * len(ends) if steps is None else [int(s) for s in steps]
+    _check_slice(op, t, starts, ends, steps)
+    index = tuple(_slice(s, e, st) for s, e, st in zip(starts, ends, steps))
+    return _like(t, _owned(t._native(op)[index]), memory_config, pad_value)
+
+
+def slice(input_tensor, slice_start, slice_end, slice_step=None, *, memory_config=None, output_tensor=None,
+          pad_value: float | None = None, sub_core_grids=None) -> Tensor:
+    """``t[s0:e0:st0, ...]`` with explicit per-dim starts/ends (no negative indices); device only.
+
+    This is the sequence overload; the tensor-valued ``starts``/``ends`` overload raises
+    NotEmulatedError. The output memory config defaults to the input's.
+    """
+    op = "ttnn.slice"
+    t = tensor_arg(input_tensor, op, "input_tensor")
+    if isinstance(slice_start, Tensor) or isinstance(slice_end, Tensor):
+        not_emulated(op, "starts/ends given as tensors")
+    if output_tensor is not None:
+        not_emulated(op, "output_tensor=...")
+    on_device(t, op, "Operands to unpad need to be on device!")
+    return _slice_tensor(op, t, slice_start, slice_end, slice_step, memory_config, pad_value)
+
+
+def getitem(tensor: Tensor, key) -> Tensor:
+    """``Tensor.__getitem__``: ``...`` expands, missing dims take ``:``, negative ints are converted
+    and bounds-checked, slice starts/stops pass unconverted to ``ttnn.slice`` (so negative ones
+    raise), integer-indexed dims are squeezed, and a 0-d result raises. Host tensors are sliced
+    directly (the real "unpad" fallback)."""
+    op = "ttnn.Tensor.__getitem__"
+    tensor._check_alive(op)
+    shape = list(tensor.shape)
+    keys = _expand_key(op, key if isinstance(key, tuple) else (key,), len(shape))
+    ranges, squeeze = [], []
+    for i, (k, dim) in enumerate(zip(keys, shape)):
+        if isinstance(k, int) and not isinstance(k, bool):
+            k = k + dim if k < 0 else k
+            check(0 <= k < dim, op, f"index {k} is out of bounds for dimension {i} with size {dim}")
+            ranges.append((k, k + 1, 1))
+            squeeze.append(i)
+        elif isinstance(k, _slice):
+            ranges.append((0 if k.start is None else k.start, dim if k.stop is None else k.stop,
+                           1 if k.step is None else k.step))
+        else:
+            not_emulated(op, f"key of type {type(k).__name__}")
+    starts, ends, steps = zip(*ranges) if ranges else ((), (), ())
+    out = _slice_tensor(op, tensor, starts, ends, steps, None, None)
+    if squeeze:
+        kept = [d for i, d in enumerate(out.shape) if i not in squeeze]
+        check(len(kept) > 0, op, "indexing every dimension with an integer gives a 0-d tensor, which ttnn lacks")
+        out = reshape(out, kept)
+    return out
+
+
+def _expand_key(op: str, keys: tuple, rank: int) -> list:
+    """Replace one ``...`` by enough ``:`` and pad with ``:`` up to ``rank`` entries."""
+    check(sum(k is Ellipsis for k in keys) <= 1, op, "an index can only have a single ellipsis ('...')")
+    explicit = [k for k in keys if k is not Ellipsis]
+    check(len(explicit) <= rank, op, f"too many indices for tensor of rank {rank}")
+    fill = [_slice(None)] * (rank - len(explicit))
+    if Ellipsis in keys:
+        at = keys.index(Ellipsis)
+        return list(keys[:at]) + fill + list(keys[at + 1:])
+    return explicit + fill
+
+
+# ----------------------------------------------------------------------------- reshape
+
+
+def _infer_shape(op: str, t: Tensor, shape) -> tuple[tuple, bool]:
+    """(shape with a single ``-1`` resolved, whether one was inferred); volumes must match."""
+    dims = [int(d) for d in shape]
+    check(sum(d == -1 for d in dims) <= 1, op, "Only one dimension can be inferred in reshape")
+    known = 1
+    for d in dims:
+        known *= d if d != -1 else 1
+    inferred = -1 in dims
+    if inferred:
+        dims[dims.index(-1)] = t.logical_volume() // known if known else 0
+    volume = 1
+    for d in dims:
+        volume *= d
+    check(volume == t.logical_volume(), op, "Attempting to reshape between two shapes with different volumes")
+    return tuple(dims), inferred
+
+
+def _target_padded(op: str, t: Tensor, logical: tuple, explicit) -> tuple:
+    """The padded shape a reshape view gets: tile padding of ``logical``, or the 3-argument form's
+    padded shape when the logical last two dims are whole tiles (else the computed padding wins)."""
+    if t.layout == Layout.ROW_MAJOR:
+        check(explicit is None or tuple(explicit) == logical, op,
+              "ROW_MAJOR tensors are not padded: padded_shape must equal the logical shape")
+        return logical
+    computed = tile_padded_shape(logical, t.tile)
+    if explicit is None or len(logical) < 2:
+        return computed
+    if logical[-2] % t.tile.height or logical[-1] % t.tile.width:
+        return computed
+    explicit = tuple(int(d) for d in explicit)
+    check(len(explicit) == len(logical) and all(p >= d for p, d in zip(explicit, logical)), op,
+          f"padded_shape {list(explicit)} must have the rank of and cover the logical shape {list(logical)}")
+    check(explicit[-2] % t.tile.height == 0 and explicit[-1] % t.tile.width == 0, op,
+          f"padded_shape {list(explicit)} must be a whole number of tiles in its last two dims")
+    return explicit
+
+
+def _is_free_view(t: Tensor, logical: tuple, memory_config) -> bool:
+    """The real op's view rule: same last dim, same placement kind, and (TILE) the second-to-last
+    dim unchanged or whole tiles before and after."""
+    old = tuple(t.shape)
+    old_w, new_w = (old[-1] if old else 1), (logical[-1] if logical else 1)
+    old_h, new_h = (old[-2] if len(old) > 1 else 1), (logical[-2] if len(logical) > 1 else 1)
+    if t.device() is not None:
+        mem, now = memory_config or t.memory_config(), t.memory_config()
+        if mem.is_sharded() != now.is_sharded() or mem.buffer_type != now.buffer_type:
+            return False
+    th = t.tile.height
+    rows_ok = t.layout == Layout.ROW_MAJOR or old_h == new_h or (old_h % th == 0 and new_h % th == 0)
+    return old_w == new_w and rows_ok
+
+
+def _view(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
+    """A reshaped view on ``t``'s buffer (and, for dense data, on its torch storage)."""
+    value = t._value
+    if isinstance(value, BlockFloat):
+        volume = 1
+        for d in padded:
+            volume *= d
+        check(volume == value.mant.numel(), op, f"padded_shape {list(padded)} does not match the buffer")
+        blocks = padded[:-1] + (padded[-1] // (value.mant.shape[-1] // value.exp.shape[-1]),)
+        value = BlockFloat(value.mant.reshape(padded), value.exp.reshape(blocks), value.bits, logical)
+    else:
+        value = value.reshape(logical)
+    computed = tile_padded_shape(logical, t.tile) if t.layout == Layout.TILE else logical
+    return view_of(t, value, logical, padded_shape=None if padded == tuple(computed) else padded)
+
+
+def reshape(input_tensor, shape, padded_shape=None, *, memory_config=None, pad_value=None,
+            reshape_tile_mode: TileReshapeMapMode = TileReshapeMapMode.CACHE, sub_core_grids=None,
+            skip_padding_fill: bool = False) -> Tensor:
+    """Row-major-order reshape (one ``-1`` may be inferred). ``reshape(t, logical, padded)`` is the
+    3-argument overload (its second parameter is called ``logical_shape`` on the card).
+
+    Returns a view sharing the buffer (deallocating either kills both) when the last dim is
+    unchanged and, for TILE, the second-to-last is unchanged or whole tiles before and after;
+    otherwise the data is moved into a new tensor with recomputed tile padding. A reshape to the
+    same logical and padded shape returns ``input_tensor`` itself.
+    """
+    op = "ttnn.reshape"
+    t = tensor_arg(input_tensor, op, "input_tensor")
+    t._check_alive(op)
+    if isinstance(shape, Shape):
+        shape = tuple(shape)
+    logical, inferred = _infer_shape(op, t, shape)
+    explicit = None if (padded_shape is None or inferred) else tuple(padded_shape)
+    padded = _target_padded(op, t, logical, explicit)
+    if logical == tuple(t.shape) and padded == tuple(t.padded_shape):
+        return t
+    if _is_free_view(t, logical, memory_config):
+        return _view(op, t, logical, padded)
+    return _like(t, _owned(t._native(op).reshape(logical)), memory_config, pad_value)
+
+
+# ----------------------------------------------------------------------------- transpose / permute
+
+
+def transpose(input_tensor, dim1: int, dim2: int, pad_value: float = 0.0, *, memory_config=None) -> Tensor:
+    """``torch.transpose`` on the logical shape; tile padding recomputed for the result."""
+    op = "ttnn.transpose"
+    t = tensor_arg(input_tensor, op, "input_tensor")
+    on_device(t, op, "Operand to transpose_wh need to be on device!")
+    rank = len(t.shape)
+    d1, d2 = normalize_dim(dim1, rank, op), normalize_dim(dim2, rank, op)
+    return _like(t, _owned(t._native(op).transpose(d1, d2)), memory_config, pad_value)
+
+
+def permute(input_tensor, dims, pad_value: float = 0.0, *, memory_config=None) -> Tensor:
+    """``torch.permute`` on the logical shape; ``dims`` may use negative indices."""
+    op = "ttnn.permute"
+    t = tensor_arg(input_tensor, op, "input_tensor")
+    on_device(t, op, "Operand to permute need to be on device!")
+    rank = len(t.shape)
+    dims = [int(d) for d in dims]
+    check(len(dims) == rank, op, f"dims {dims} must list each of the tensor's {rank} dims once")
+    order = [normalize_dim(d, rank, op) for d in dims]
+    check(sorted(order) == list(range(rank)), op, f"dims {dims} must list each of the tensor's {rank} dims once")
+    return _like(t, _owned(t._native(op).permute(order)), memory_config, pad_value)
+
 
 __getattr__ = not_emulated_getattr("ttnn")

@@ -1,5 +1,162 @@
-"""(being written) ttnn ops of this family; until then every name raises NotEmulatedError."""
+"""Elementwise ops (``ttnn/operations/eltwise``): ``add``, ``subtract``/``sub``,
+``multiply``/``mul`` and the activations ``silu``, ``relu``, ``gelu``.
 
-from .errors import not_emulated_getattr
+Float math is done in float32 on the operands' exact device values and rounded once into the
+output dtype (bf16 RNE, block floats re-quantised), which is what the card's FPU/SFPU produces up
+to its documented <= 1 ULP approximations. Integer operands are computed in int64 and wrapped.
+Binary ops broadcast numpy-style on logical shapes (dims of size 1 expand, ranks align right); the
+output takes the dtype, layout and memory config of ``input_tensor_a`` (or of the tensor operand
+when a is a scalar).
+"""
+
+from __future__ import annotations
+
+import operator
+
+import torch
+import torch.nn.functional as F
+
+from .errors import check, fatal, not_emulated_getattr
+from .tensor import Tensor, new_tensor
+from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant
+from .validate import not_emulated, on_device, same_device
+
+# Activations by the names matmul's ``activation=`` accepts; each maps float32 -> float32.
+ACTIVATIONS = {
+    "relu": torch.relu,
+    "silu": F.silu,
+    "gelu": F.gelu,  # erf GELU, ttnn's default variant
+}
+
+
+# ----------------------------------------------------------------------------- binary
+
+
+def _operand_values(x, like: Tensor, op: str) -> torch.Tensor | float | int:
+    """float32 values of a tensor operand (int64 for integer dtypes), or the scalar itself."""
+    if not isinstance(x, Tensor):
+        return x
+    if like.dtype in INT_DTYPES:
+        return x._native(op).to(torch.int64)
+    return x._values(op)
+
+
+def _check_pair(a: Tensor, b: Tensor, op: str) -> tuple:
+    """Two tensor operands: same device, compatible dtypes, broadcastable logical shapes."""
+    same_device(a, b, op)
+    both_float = a.dtype in FLOAT_DTYPES and b.dtype in FLOAT_DTYPES
+    check(both_float or a.dtype == b.dtype, op,
+          f"input dtypes must both be floating point or equal, got {a.dtype} and {b.dtype}")
+    try:
+        return tuple(torch.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
+    except RuntimeError:
+        raise fatal(op, f"Shapes {list(a.shape)} and {list(b.shape)} are not broadcastable") from None
+
+
+def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, output_tensor,
+            activations, input_tensor_a_activations, input_tensor_b_activations) -> Tensor:
+    """Shared body of add/subtract/multiply for the tensor-tensor, tensor-scalar and scalar-tensor forms."""
+    if output_tensor is not None:
+        not_emulated(op, "output_tensor=...")
+    if activations or input_tensor_a_activations or input_tensor_b_activations:
+        not_emulated(op, "activations=[...]")
+    tensors = [x for x in (input_tensor_a, input_tensor_b) if isinstance(x, Tensor)]
+    if not tensors:
+        raise TypeError(f"{op}: at least one operand must be a ttnn.Tensor")
+    for x in (input_tensor_a, input_tensor_b):
+        if not isinstance(x, (Tensor, int, float)) or isinstance(x, bool):
+            raise TypeError(f"{op}: operands must be ttnn.Tensor, int or float, got {type(x).__name__}")
+    lead = tensors[0]
+    for t in tensors:
+        on_device(t, op, "Input tensors must be on device")
+    if len(tensors) == 2:
+        _check_pair(input_tensor_a, input_tensor_b, op)
+    out_dtype = dtype or lead.dtype
+    a = _operand_values(input_tensor_a, lead, op)
+    b = _operand_values(input_tensor_b, lead, op)
+    values = fn(a, b)
+    if out_dtype in FLOAT_DTYPES and not values.is_floating_point():
+        values = values.float()
+    return new_tensor(values, dtype=out_dtype, layout=lead.layout, device=lead.device(),
+                      memory_config=memory_config or lead.memory_config(), tile=lead.tile)
+
+
+def add(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = True, dtype: DataType | None = None,
+        memory_config=None, output_tensor=None, activations=[], input_tensor_a_activations=[],
+        input_tensor_b_activations=[], sub_core_grids=None, sub_device_id=None) -> Tensor:
+    """``a + b`` with broadcasting; either operand may be an int/float scalar."""
+    return _binary("ttnn.add", operator.add, input_tensor_a, input_tensor_b, dtype, memory_config, output_tensor,
+                   activations, input_tensor_a_activations, input_tensor_b_activations)
+
+
+def subtract(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = False,
+             dtype: DataType | None = None, memory_config=None, output_tensor=None, activations=[],
+             input_tensor_a_activations=[], input_tensor_b_activations=[], sub_core_grids=None,
+             sub_device_id=None) -> Tensor:
+    """``a - b`` with broadcasting; either operand may be an int/float scalar."""
+    return _binary("ttnn.subtract", operator.sub, input_tensor_a, input_tensor_b, dtype, memory_config,
+                   output_tensor, activations, input_tensor_a_activations, input_tensor_b_activations)
+
+
+def multiply(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = False,
+             dtype: DataType | None = None, memory_config=None, output_tensor=None, activations=[],
+             input_tensor_a_activations=[], input_tensor_b_activations=[], sub_core_grids=None,
+             sub_device_id=None) -> Tensor:
+    """``a * b`` with broadcasting; either operand may be an int/float scalar."""
+    return _binary("ttnn.multiply", operator.mul, input_tensor_a, input_tensor_b, dtype, memory_config,
+                   output_tensor, activations, input_tensor_a_activations, input_tensor_b_activations)
+
+
+sub = subtract
+mul = multiply
+
+
+# ----------------------------------------------------------------------------- unary
+
+_SILU_DTYPES = FLOAT_DTYPES
+_RELU_DTYPES = FLOAT_DTYPES + (DataType.INT32, DataType.UINT32, DataType.UINT16, DataType.UINT8)
+_GELU_DTYPES = FLOAT_DTYPES
+
+
+def _unary(op: str, fn, input_tensor, allowed, memory_config, output_tensor) -> Tensor:
+    """Apply float32 ``fn`` elementwise; shape, dtype and layout are kept."""
+    if not isinstance(input_tensor, Tensor):
+        raise TypeError(f"{op}: input_tensor must be a ttnn.Tensor, got {type(input_tensor).__name__}")
+    if output_tensor is not None:
+        not_emulated(op, "output_tensor=...")
+    on_device(input_tensor, op, "Unary operation requires input to be on Device.")
+    check(input_tensor.dtype in allowed, op, f"Unsupported dtype {input_tensor.dtype}")
+    if input_tensor.dtype in INT_DTYPES:
+        values = fn(input_tensor._native(op).to(torch.int64))
+    else:
+        values = fn(input_tensor._values(op))
+    return new_tensor(values, dtype=input_tensor.dtype, layout=input_tensor.layout, device=input_tensor.device(),
+                      memory_config=memory_config or input_tensor.memory_config(), tile=input_tensor.tile)
+
+
+def silu(input_tensor, *, memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
+    """``x * sigmoid(x)``."""
+    return _unary("ttnn.silu", F.silu, input_tensor, _SILU_DTYPES, memory_config, output_tensor)
+
+
+def relu(input_tensor, *, memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
+    """``max(x, 0)``; integer dtypes too."""
+    return _unary("ttnn.relu", torch.relu, input_tensor, _RELU_DTYPES, memory_config, output_tensor)
+
+
+def gelu(input_tensor, *, variant: GeluVariant = GeluVariant.Accurate, fast_and_approximate_mode: bool = False,
+         memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
+    """GELU. ``Accurate`` (default) is the erf form, ``Tanh`` the tanh approximation.
+
+    The two real overloads are merged: one takes ``variant``, the legacy one
+    ``fast_and_approximate_mode`` (True = ``FastLut``). The card's lookup-table GELU (~1% error)
+    cannot be reproduced, so it raises NotEmulatedError rather than return different numbers.
+    """
+    if fast_and_approximate_mode or variant == GeluVariant.FastLut:
+        not_emulated("ttnn.gelu", "variant=GeluVariant.FastLut / fast_and_approximate_mode=True")
+    approximate = "tanh" if variant == GeluVariant.Tanh else "none"
+    return _unary("ttnn.gelu", lambda x: F.gelu(x, approximate=approximate), input_tensor, _GELU_DTYPES,
+                  memory_config, output_tensor)
+
 
 __getattr__ = not_emulated_getattr("ttnn")

@@ -1,5 +1,239 @@
-"""(being written) ttnn ops of this family; until then every name raises NotEmulatedError."""
+"""Matrix multiplication (``ttnn/operations/matmul``): ``linear`` and ``matmul``.
 
-from .errors import not_emulated_getattr
+Semantics (facts §2.2): both operands on device, TILE, floating point; ``a.shape[-1] ==
+b.shape[-2]``. The output rank is max(rank a, rank b); extra leading dims of a higher-rank ``b``
+must be 1 and are kept, every other batch dim comes from ``a``: ``[1,S,H] @ [1,1,H,W] ->
+[1,1,S,W]``. A ``b`` whose batch dims are all 1 is broadcast over ``a``'s batch; otherwise the
+batch dims must be equal (batched matmul). Output dtype defaults to ``a``'s, memory config to DRAM
+interleaved, layout is TILE.
+
+Numerics: float32 products and sums, one rounding into the output dtype. Weights are never
+converted whole: a bf16 weight is widened and multiplied a column chunk at a time through one
+reused float32 buffer, a bfloat8_b/bfloat4_b weight is dequantised chunk by chunk from its
+(mantissa, exponent) storage, so the working set stays in cache and no float32 copy of the weight
+is ever held.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import numerics
+from .eltwise import ACTIVATIONS
+from .errors import check, not_emulated_getattr
+from .tensor import BlockFloat, Tensor, new_tensor
+from .types import DEFAULT_TILE, DRAM_MEMORY_CONFIG, FLOAT_DTYPES, DataType, Layout
+from .validate import not_emulated, on_device, same_device, tensor_arg
+
+# float32 weight elements widened per chunk (8 MiB). Smaller chunks fit caches better when the
+# cores are idle, but every chunk is a multi-threaded matmul call, and on busy shared cores the
+# per-call synchronisation dominates; 8 MiB measured best across both conditions.
+_CHUNK_ELEMENTS = 1 << 21
+
+
+# ----------------------------------------------------------------------------- shapes
+
+
+def _matrix_shape(t: Tensor, transpose: bool) -> list[int]:
+    shape = list(t.shape)
+    if transpose and len(shape) >= 2:
+        shape[-2], shape[-1] = shape[-1], shape[-2]
+    return shape
+
+
+def _prod(dims) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def _output_shape(op: str, a_shape: list[int], b_shape: list[int]) -> tuple[tuple, bool]:
+    """(output logical shape, whether b is broadcast over a's batch); raises on mismatch."""
+    check(len(b_shape) >= 2, op, f"input_tensor_b must have rank >= 2, got rank {len(b_shape)}")
+    check(a_shape[-1] == b_shape[-2], op,
+          "The width of the first tensor must be equal to the height of the second tensor. "
+          f"Mismatch: width={a_shape[-1]} height={b_shape[-2]}")
+    vector = len(a_shape) == 1
+    a_mat = [1] + a_shape if vector else a_shape
+    a_batch, b_batch = a_mat[:-2], b_shape[:-2]
+    bcast = _prod(b_batch) == 1
+    if not bcast:
+        check(len(a_mat) == len(b_shape), op,
+              f"Input tensors must have the same rank, got a_shape rank: {len(a_mat)} vs b_shape rank: {len(b_shape)}")
+        check(a_batch == b_batch, op,
+              "bmm (non-bcast matmul) expects input tensors of shapes BCMK*BCKN=BCMN or equivalent")
+    extra = b_batch[: max(0, len(b_batch) - len(a_batch))]
+    out = extra + a_batch + ([] if vector else [a_mat[-2]]) + [b_shape[-1]]
+    return tuple(out), bcast
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _validate(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool) -> None:
+    for t in (a, b):
+        on_device(t, op, "Operands to matmul need to be on device!")
+    same_device(a, b, op)
+    check(a.layout == Layout.TILE and b.layout == Layout.TILE, op, "Inputs to matmul must be tilized")
+    check(a.dtype in FLOAT_DTYPES and b.dtype in FLOAT_DTYPES, op, "Unsupported data format")
+    check(not transpose_a or len(a.shape) >= 2, op, "transpose_a requires input_tensor_a of rank >= 2")
+    a_pad = _matrix_shape_padded(a, transpose_a)
+    b_pad = _matrix_shape_padded(b, transpose_b)
+    check(a_pad[-1] == b_pad[-2], op,
+          f"The K dimension in tiles must match: padded width of a {a_pad[-1]} != padded height of b {b_pad[-2]}")
+
+
+def _matrix_shape_padded(t: Tensor, transpose: bool) -> list[int]:
+    shape = list(t.padded_shape)
+    if transpose and len(shape) >= 2:
+        shape[-2], shape[-1] = shape[-1], shape[-2]
+    return shape
+
+
+def _bias_row(op: str, bias: Tensor, a: Tensor, b_shape: list[int], b_padded: list[int]) -> torch.Tensor:
+    """The bias as a float32 row of b's width, after the checks the matmul op makes on it."""
+    tensor_arg(bias, op, "bias")
+    on_device(bias, op, "Operands to matmul need to be on device!")
+    check(bias.layout == Layout.TILE, op, "Unsupported input layout")
+    check(_prod(list(bias.shape)[:-2]) == 1, op, "Unsupported bias shape: batch size not equal to 1.")
+    padded = list(bias.padded_shape)
+    check(padded[-2] == a.tile.height, op,
+          f"Unsupported bias shape: padded second last dimension of bias, {padded[-2]}, not equal to tile height, "
+          f"{a.tile.height}")
+    check(padded[-1] == b_padded[-1], op,
+          f"Unsupported bias shape: padded last dimension of bias, {padded[-1]}, not equal to second input's padded "
+          f"last dimension, {b_padded[-1]}.")
+    check(bias.shape[-1] >= b_shape[-1], op,
+          f"Unsupported bias shape: last dimension of bias, {bias.shape[-1]}, not equal to or greater than second "
+          f"input's last dimension, {b_shape[-1]}.")
+    if len(bias.shape) >= 2 and bias.shape[-2] != 1:
+        not_emulated(op, "bias with more than one row")
+    return bias._values(op).reshape(-1, bias.shape[-1])[0, : b_shape[-1]]
+
+
+# ----------------------------------------------------------------------------- compute
+
+
+def _chunk_columns(k: int) -> int:
+    """Output columns per weight chunk: ~8 MiB of float32, a multiple of 32, in [128, 4096]."""
+    return max(128, min(4096, (_CHUNK_ELEMENTS // max(k, 1)) // 32 * 32))
+
+
+def _times_block_float(x: torch.Tensor, w: BlockFloat, k: int, n: int, transpose_b: bool, out: torch.Tensor) -> None:
+    """``out = x @ W`` for a block-float W, dequantising column chunks of its storage.
+
+    Storage is [..., Kp, Np] (or [..., Np, Kp] when ``transpose_b``) over the padded shape with
+    all leading dims 1; exponents cover 16 columns each, so chunks start at multiples of 32.
+    """
+    rows_p, cols_p = w.mant.shape[-2], w.mant.shape[-1]
+    mant = w.mant.reshape(rows_p, cols_p)
+    exp = w.exp.reshape(rows_p, cols_p // numerics.BLOCK)
+    step = _chunk_columns(k)
+    for c0 in range(0, n, step):
+        c1 = min(c0 + step, n)
+        if transpose_b:  # output columns are storage rows; all K columns of those rows
+            chunk = numerics.bfp_dequantize(mant[c0:c1], exp[c0:c1], w.bits)[:, :k].T
+        else:
+            p1 = min(c0 + step, cols_p)
+            chunk = numerics.bfp_dequantize(mant[:k, c0:p1], exp[:k, c0 // 16: p1 // 16], w.bits)[:, : c1 - c0]
+        out[:, c0:c1] = torch.matmul(x, chunk)
+
+
+def _times_dense(x: torch.Tensor, w: torch.Tensor, transpose_b: bool, out: torch.Tensor) -> None:
+    """``out = x @ W`` for a bf16/fp32 W ([K, N], or [N, K] when ``transpose_b``)."""
+    if w.dtype == torch.float32:
+        out.copy_(torch.matmul(x, w.T if transpose_b else w))
+        return
+    k = x.shape[-1]
+    n = out.shape[-1]
+    step = _chunk_columns(k)
+    buf = torch.empty((k, min(step, n)), dtype=torch.float32)
+    for c0 in range(0, n, step):
+        c1 = min(c0 + step, n)
+        part = buf[:, : c1 - c0]
+        part.copy_(w[c0:c1].T if transpose_b else w[:, c0:c1])
+        out[:, c0:c1] = torch.matmul(x, part)
+
+
+def _times_weight(x: torch.Tensor, b: Tensor, k: int, n: int, transpose_b: bool) -> torch.Tensor:
+    """[rows, K] float32 times a weight whose batch dims are all 1 -> [rows, N] float32."""
+    out = torch.empty((x.shape[0], n), dtype=torch.float32)
+    storage = b._value
+    if isinstance(storage, BlockFloat):
+        _times_block_float(x, storage, k, n, transpose_b, out)
+    else:
+        _times_dense(x, storage.reshape(n, k) if transpose_b else storage.reshape(k, n), transpose_b, out)
+    return out
+
+
+def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool) -> torch.Tensor:
+    """float32 values of the product in the output's logical shape."""
+    a_shape = _matrix_shape(a, transpose_a)
+    b_shape = _matrix_shape(b, transpose_b)
+    out_shape, bcast = _output_shape(op, a_shape, b_shape)
+    if a.is_data_free() or b.is_data_free():
+        return torch.empty(out_shape, dtype=torch.float32, device="meta")
+    x = a._values(op)
+    if transpose_a:
+        x = x.transpose(-2, -1)
+    k, n = b_shape[-2], b_shape[-1]
+    if bcast:
+        return _times_weight(x.reshape(-1, k), b, k, n, transpose_b).reshape(out_shape)
+    w = b._values(op)
+    if transpose_b:
+        w = w.transpose(-2, -1)
+    return torch.matmul(x, w).reshape(out_shape)
+
+
+def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpose_b, memory_config, dtype,
+         activation, output_tile, optional_output_tensor, in0_column_offset) -> Tensor:
+    a = tensor_arg(input_tensor_a, op, "input_tensor_a")
+    b = tensor_arg(input_tensor_b, op, "input_tensor_b")
+    if optional_output_tensor is not None:
+        not_emulated(op, "optional_output_tensor=...")
+    if in0_column_offset is not None:
+        not_emulated(op, "in0_column_offset=...")
+    if output_tile is not None and tuple(output_tile.tile_shape) != DEFAULT_TILE.tile_shape:
+        not_emulated(op, f"output_tile={output_tile}")
+    if activation is not None and not (isinstance(activation, str) and activation in ACTIVATIONS):
+        not_emulated(op, f"activation={activation!r}")
+    _validate(op, a, b, transpose_a, transpose_b)
+    bias_row = None
+    if bias is not None:
+        bias_row = _bias_row(op, bias, a, _matrix_shape(b, transpose_b), _matrix_shape_padded(b, transpose_b))
+    values = _product(op, a, b, transpose_a, transpose_b)
+    if bias_row is not None:
+        values = values + bias_row.to(values.device) if not bias_row.is_meta else values.to("meta")
+    if activation is not None:
+        values = ACTIVATIONS[activation](values)
+    return new_tensor(values, dtype=dtype or a.dtype, layout=Layout.TILE, device=a.device(),
+                      memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
+
+
+def linear(input_tensor_a, input_tensor_b, *, bias=None, transpose_a: bool = False, transpose_b: bool = False,
+           memory_config=None, dtype: DataType | None = None, program_config=None, activation=None,
+           compute_kernel_config=None, core_grid=None, output_tile=None, optional_output_tensor=None,
+           global_cb=None, sub_device_id=None, prefetcher_pipes=[], in0_column_offset=None) -> Tensor:
+    """``activation(a @ b + bias)``; ``bias`` is a row ``[1, N]`` / ``[1,1,1,N]`` broadcast over rows.
+
+    ``program_config``, ``compute_kernel_config``, ``core_grid``, ``global_cb``, ``sub_device_id``
+    and ``prefetcher_pipes`` only steer performance and are ignored.
+    """
+    return _run("ttnn.linear", input_tensor_a, input_tensor_b, bias=bias, transpose_a=transpose_a,
+                transpose_b=transpose_b, memory_config=memory_config, dtype=dtype, activation=activation,
+                output_tile=output_tile, optional_output_tensor=optional_output_tensor,
+                in0_column_offset=in0_column_offset)
+
+
+def matmul(input_tensor_a, input_tensor_b, *, transpose_a: bool = False, transpose_b: bool = False,
+           memory_config=None, dtype: DataType | None = None, program_config=None, activation=None,
+           compute_kernel_config=None, core_grid=None, output_tile=None, optional_output_tensor=None,
+           global_cb=None, sub_device_id=None, prefetcher_pipes=[]) -> Tensor:
+    """``activation(a @ b)`` with the batch rules of the module docstring; perf arguments ignored."""
+    return _run("ttnn.matmul", input_tensor_a, input_tensor_b, bias=None, transpose_a=transpose_a,
+                transpose_b=transpose_b, memory_config=memory_config, dtype=dtype, activation=activation,
+                output_tile=output_tile, optional_output_tensor=optional_output_tensor, in0_column_offset=None)
+
 
 __getattr__ = not_emulated_getattr("ttnn")

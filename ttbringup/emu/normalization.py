@@ -1,5 +1,135 @@
-"""(being written) ttnn ops of this family; until then every name raises NotEmulatedError."""
+"""Normalisations (``ttnn/operations/normalization``): ``rms_norm``, ``layer_norm``, ``softmax``.
 
-from .errors import not_emulated_getattr
+Statistics are taken in float32 over the *logical* last dim (tile padding never counts), and the
+result is rounded once into the input's dtype. Like the op's torch golden, the normalised value is
+rounded to bfloat16 before the weight multiply when the weight is bfloat16 (the card keeps that
+intermediate in a bf16 circular buffer). Output shape, layout and dtype are the input's; the
+memory config defaults to the input's. ``program_config``/``compute_kernel_config`` are ignored.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import numerics
+from .errors import check, not_emulated_getattr
+from .tensor import Tensor, new_tensor
+from .types import BLOCK_FLOAT_DTYPES, DataType, Layout, TensorMemoryLayout
+from .validate import normalize_dim, on_device, tensor_arg
+
+_INPUT_DTYPES = (DataType.BFLOAT16, DataType.FLOAT32, DataType.BFLOAT8_B)
+_GAMMA_DTYPES = (DataType.BFLOAT16, DataType.FLOAT32)
+
+
+def _check_input(op: str, t: Tensor) -> None:
+    on_device(t, op, "Operands to layernorm need to be on device!")
+    check(t.layout == Layout.TILE, op, "Input tensor must be in TILE layout")
+    check(t.dtype in _INPUT_DTYPES, op, f"Input dtype {t.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
+    check(len(t.shape) >= 1, op, "Input tensor must have rank >= 1")
+    mem = t.memory_config()
+    check(mem.memory_layout != TensorMemoryLayout.HEIGHT_SHARDED, op,
+          "Sharded input must be width or block sharded, not height sharded")
+
+
+def _gamma_row(op: str, name: str, g: Tensor | None, x: Tensor) -> torch.Tensor | None:
+    """A weight/bias tensor as a float32 row of the input's logical width, after its checks.
+
+    TILE: last padded dim equals the input's; ROW_MAJOR: last padded dim is 32 (the vector
+    stored as [W/32, 32] rows). The first ``width`` elements of the flattened tensor are used.
+    """
+    if g is None:
+        return None
+    tensor_arg(g, op, name)
+    on_device(g, op, f"{name} tensor must be on device")
+    check(g.dtype in _GAMMA_DTYPES, op, f"{name} dtype {g.dtype} must be BFLOAT16 or FLOAT32")
+    if g.layout == Layout.TILE:
+        check(g.padded_shape[-1] == x.padded_shape[-1], op,
+              f"{name} last padded dim {g.padded_shape[-1]} must equal input last padded dim {x.padded_shape[-1]}")
+    else:
+        check(g.padded_shape[-1] == 32, op, f"ROW_MAJOR {name} last padded dim must be 32 (TILE_WIDTH)")
+    width = x.shape[-1]
+    check(g.logical_volume() >= width, op, f"{name} has fewer elements than the input width {width}")
+    return g._values(op).reshape(-1)[:width]
+
+
+def _prepare(op: str, input_tensor, residual_input_tensor) -> tuple[Tensor, torch.Tensor]:
+    """Checks shared by the norms; returns the input and its float32 values (+ residual)."""
+    x = tensor_arg(input_tensor, op, "input_tensor")
+    _check_input(op, x)
+    values = x._values(op)
+    if residual_input_tensor is not None:
+        r = tensor_arg(residual_input_tensor, op, "residual_input_tensor")
+        on_device(r, op, "residual_input_tensor must be on device")
+        check(r.padded_shape == x.padded_shape, op,
+              f"residual_input_tensor padded shape {list(r.padded_shape)} must equal input padded shape "
+              f"{list(x.padded_shape)}")
+        values = _round_like(values + r._values(op).reshape(values.shape), x.dtype)
+    return x, values
+
+
+def _round_like(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
+    """Round an intermediate to what a bf16/bf8 circular buffer holds (bf16); fp32 unchanged."""
+    if dtype == DataType.BFLOAT16 or dtype in BLOCK_FLOAT_DTYPES:
+        return numerics.to_bfloat16(values).float()
+    return values
+
+
+def _affine(op: str, normed: torch.Tensor, x: Tensor, weight, bias) -> torch.Tensor:
+    w = _gamma_row(op, "weight", weight, x)
+    b = _gamma_row(op, "bias", bias, x)
+    if w is not None:
+        if weight.dtype == DataType.BFLOAT16:
+            normed = _round_like(normed, DataType.BFLOAT16)
+        normed = normed * w
+    if b is not None:
+        normed = normed + b
+    return normed
+
+
+def _output(values: torch.Tensor, x: Tensor, memory_config) -> Tensor:
+    return new_tensor(values, dtype=x.dtype, layout=Layout.TILE, device=x.device(),
+                      memory_config=memory_config or x.memory_config(), tile=x.tile)
+
+
+def rms_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, residual_input_tensor=None,
+             memory_config=None, program_config=None, compute_kernel_config=None) -> Tensor:
+    """``(x [+ residual]) * rsqrt(mean(x^2, -1) + epsilon) * weight + bias``. Default epsilon is 1e-12."""
+    op = "ttnn.rms_norm"
+    x, values = _prepare(op, input_tensor, residual_input_tensor)
+    normed = values * torch.rsqrt(values.square().mean(dim=-1, keepdim=True) + epsilon)
+    return _output(_affine(op, normed, x, weight, bias), x, memory_config)
+
+
+def layer_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, residual_input_tensor=None,
+               memory_config=None, program_config=None, compute_kernel_config=None, recip_tensor=None) -> Tensor:
+    """``(x - mean) * rsqrt(var + epsilon) * weight + bias`` over the last dim (biased variance).
+
+    ``recip_tensor`` (precomputed reciprocals for the Welford kernel) does not change results.
+    """
+    op = "ttnn.layer_norm"
+    x, values = _prepare(op, input_tensor, residual_input_tensor)
+    var, mean = torch.var_mean(values, dim=-1, unbiased=False, keepdim=True)
+    normed = (values - mean) * torch.rsqrt(var + epsilon)
+    return _output(_affine(op, normed, x, weight, bias), x, memory_config)
+
+
+def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_config=None,
+            numeric_stable: bool = True) -> Tensor:
+    """``torch.softmax(x, dim)`` over logical values; TILE, same dtype out.
+
+    ``numeric_stable`` (subtract the max first) only changes results on overflow, which float32
+    math does not reach for bf16 inputs.
+    """
+    op = "ttnn.softmax"
+    x = tensor_arg(input_tensor, op, "input_tensor")
+    on_device(x, op, "Operands to softmax need to be on device!")
+    check(x.layout == Layout.TILE, op, "Input tensor must be in TILE layout")
+    check(x.dtype in _INPUT_DTYPES, op, f"Input dtype {x.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
+    mem = x.memory_config()
+    check(mem.memory_layout in (TensorMemoryLayout.INTERLEAVED, TensorMemoryLayout.HEIGHT_SHARDED), op,
+          "Input must be interleaved or height sharded")
+    d = normalize_dim(dim, len(x.shape), op)
+    return _output(torch.softmax(x._values(op), dim=d), x, memory_config)
+
 
 __getattr__ = not_emulated_getattr("ttnn")
