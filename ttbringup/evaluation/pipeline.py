@@ -91,8 +91,13 @@ def _check_fits(prompt_len: int, new_tokens: int, capacity: int, what: str) -> N
 
 
 def _weights_dtype(module, tt_model) -> str | None:
-    value = getattr(tt_model, "weights_dtype", None) or getattr(module, "WEIGHTS_DTYPE", None)
-    return None if value is None else str(value).replace("DataType.", "").lower()
+    """The bringup's weight dtype when it says (``weight_dtype`` attribute or ``WEIGHT_DTYPE`` constant)."""
+    for owner, name in ((tt_model, "weight_dtype"), (tt_model, "weights_dtype"), (module, "WEIGHT_DTYPE"),
+                        (module, "WEIGHTS_DTYPE")):
+        value = getattr(owner, name, None)
+        if value is not None:
+            return str(value).replace("DataType.", "").lower()
+    return None
 
 
 def validate(req: EvalRequest) -> None:

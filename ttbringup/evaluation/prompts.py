@@ -65,8 +65,9 @@ def parse_token_ids(text: str, source: str = "token ids") -> list[int]:
 
 
 def read_text(path: str | Path, what: str = "prompt file") -> str:
+    """The file's text with trailing whitespace stripped (the fixtures' prompt convention)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8").rstrip()
     except OSError as err:
         raise CliError(f"cannot read {what} {path}: {err.strerror or err}") from err
 
