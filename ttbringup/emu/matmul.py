@@ -78,6 +78,7 @@ def _validate(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: boo
     check(a.layout == Layout.TILE and b.layout == Layout.TILE, op, "Inputs to matmul must be tilized")
     check(a.dtype in FLOAT_DTYPES and b.dtype in FLOAT_DTYPES, op, "Unsupported data format")
     check(not transpose_a or len(a.shape) >= 2, op, "transpose_a requires input_tensor_a of rank >= 2")
+    _output_shape(op, _matrix_shape(a, transpose_a), _matrix_shape(b, transpose_b))
     a_pad = _matrix_shape_padded(a, transpose_a)
     b_pad = _matrix_shape_padded(b, transpose_b)
     check(a_pad[-1] == b_pad[-2], op,

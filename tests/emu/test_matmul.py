@@ -1,0 +1,198 @@
+"""ttnn.linear / ttnn.matmul of the emulator against torch on the same device-rounded inputs."""
+
+import importlib
+import inspect
+
+import pytest
+import torch
+
+import ttbringup.emu as ttnn
+from ttbringup.emu.errors import NotEmulatedError, TTError
+
+mm = importlib.import_module("ttbringup.emu.matmul")  # the package attribute is the function
+
+
+def dev_tensor(x, device, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, **kw):
+    return ttnn.from_torch(x, dtype=dtype, layout=layout, device=device, **kw)
+
+
+def host(t):
+    return ttnn.to_torch(t).float()
+
+
+@pytest.mark.parametrize("wdtype", [ttnn.bfloat16, ttnn.bfloat8_b, ttnn.bfloat4_b, ttnn.float32])
+def test_linear_rank3_by_rank4_weight(device, pcc, wdtype):
+    torch.manual_seed(0)
+    a = dev_tensor(torch.randn(1, 37, 100), device)
+    b = dev_tensor(torch.randn(1, 1, 100, 70), device, dtype=wdtype)
+    out = ttnn.linear(a, b)
+    assert out.shape == [1, 1, 37, 70] and out.padded_shape == [1, 1, 64, 96]
+    assert out.dtype == ttnn.bfloat16 and out.layout == ttnn.TILE_LAYOUT
+    assert out.memory_config() == ttnn.DRAM_MEMORY_CONFIG
+    ref = host(a) @ host(b)[0, 0]
+    assert pcc(ref, host(out)[0, 0]) >= 0.999
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 128 columns for K = 256, so small weights take several chunks and a ragged last one."""
+    monkeypatch.setattr(mm, "_CHUNK_ELEMENTS", 128 * 256)
+
+
+@pytest.mark.parametrize("wdtype", [ttnn.bfloat8_b, ttnn.bfloat4_b])
+def test_block_float_weight_matches_dequantised_weight(device, small_chunks, wdtype):
+    """float32 output, so only summation order differs from torch on the decoded weight."""
+    torch.manual_seed(1)
+    a = dev_tensor(torch.randn(1, 1, 40, 256), device)
+    b = dev_tensor(torch.randn(1, 1, 256, 300) * 0.02, device, dtype=wdtype)
+    out = ttnn.linear(a, b, dtype=ttnn.float32)
+    ref = host(a)[0, 0] @ host(b)[0, 0]
+    assert out.dtype == ttnn.float32
+    torch.testing.assert_close(host(out)[0, 0], ref, rtol=1e-4, atol=1e-4)
+
+
+def test_bf16_weight_is_exact_up_to_one_rounding(device, small_chunks):
+    """A bf16 weight wider than one chunk: float32 math, then a single RNE rounding to bf16."""
+    torch.manual_seed(2)
+    a = dev_tensor(torch.randn(64, 256), device)
+    b = dev_tensor(torch.randn(256, 450), device)
+    out = ttnn.matmul(a, b)
+    ref = (host(a).double() @ host(b).double()).float().bfloat16().float()
+    got = host(out)
+    # fp32 and fp64 sums round to the same bf16 value except near ties: then one bf16 step apart
+    assert (got != ref).float().mean() < 0.01
+    torch.testing.assert_close(got, ref, rtol=2 ** -7, atol=1e-3)
+
+
+@pytest.mark.parametrize("wdtype", [ttnn.bfloat16, ttnn.bfloat8_b])
+def test_transpose_b(device, pcc, small_chunks, wdtype):
+    torch.manual_seed(3)
+    a = dev_tensor(torch.randn(1, 1, 33, 64), device)
+    bt = dev_tensor(torch.randn(1, 1, 300, 64), device, dtype=wdtype)
+    out = ttnn.linear(a, bt, transpose_b=True)
+    assert out.shape == [1, 1, 33, 300]
+    assert pcc(host(a) @ host(bt).transpose(-1, -2), host(out)) >= 0.999
+
+
+def test_transpose_a(device, pcc):
+    a = dev_tensor(torch.randn(1, 64, 40), device)
+    b = dev_tensor(torch.randn(64, 32), device)
+    out = ttnn.matmul(a, b, transpose_a=True)
+    assert out.shape == [1, 40, 32]
+    assert pcc(host(a).transpose(-1, -2) @ host(b), host(out)) >= 0.999
+
+
+def test_bias_and_activation(device, pcc):
+    torch.manual_seed(4)
+    a = dev_tensor(torch.randn(1, 1, 20, 64), device)
+    b = dev_tensor(torch.randn(1, 1, 64, 96), device)
+    bias = dev_tensor(torch.randn(1, 1, 1, 96), device)
+    out = ttnn.linear(a, b, bias=bias, activation="silu")
+    ref = torch.nn.functional.silu(host(a) @ host(b) + host(bias))
+    assert pcc(ref, host(out)) >= 0.999
+
+
+def test_batched_matmul(device, pcc):
+    q = dev_tensor(torch.randn(1, 4, 40, 64), device)
+    k = dev_tensor(torch.randn(1, 4, 64, 40), device)
+    out = ttnn.matmul(q, k)
+    assert out.shape == [1, 4, 40, 40] and out.padded_shape == [1, 4, 64, 64]
+    assert pcc(host(q) @ host(k), host(out)) >= 0.999
+
+
+def test_vector_times_matrix(device, pcc):
+    a = dev_tensor(torch.randn(64), device)
+    b = dev_tensor(torch.randn(64, 48), device)
+    out = ttnn.matmul(a, b)
+    assert out.shape == [48]
+    assert pcc(host(a) @ host(b), host(out)) >= 0.999
+
+
+def test_memory_config_and_dtype_arguments(device):
+    a = dev_tensor(torch.randn(32, 64), device)
+    b = dev_tensor(torch.randn(64, 32), device)
+    out = ttnn.linear(a, b, memory_config=ttnn.L1_MEMORY_CONFIG, dtype=ttnn.bfloat8_b)
+    assert out.memory_config() == ttnn.L1_MEMORY_CONFIG and out.dtype == ttnn.bfloat8_b
+
+
+def test_signatures_match_the_wheel():
+    lin = inspect.signature(ttnn.linear).parameters
+    assert list(lin)[:3] == ["input_tensor_a", "input_tensor_b", "bias"]
+    assert lin["bias"].kind == inspect.Parameter.KEYWORD_ONLY and "in0_column_offset" in lin
+    assert "bias" not in inspect.signature(ttnn.matmul).parameters
+
+
+def test_k_mismatch_raises(device):
+    a = dev_tensor(torch.randn(32, 64), device)
+    b = dev_tensor(torch.randn(96, 32), device)
+    with pytest.raises(TTError, match="The width of the first tensor must be equal to the height"):
+        ttnn.linear(a, b)
+
+
+def test_requires_tile_and_device(device):
+    a = dev_tensor(torch.randn(32, 64), device)
+    b_rm = dev_tensor(torch.randn(64, 32), device, layout=ttnn.ROW_MAJOR_LAYOUT)
+    with pytest.raises(TTError, match="Inputs to matmul must be tilized"):
+        ttnn.matmul(a, b_rm)
+    b_host = ttnn.from_torch(torch.randn(64, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+    with pytest.raises(TTError, match="Operands to matmul need to be on device!"):
+        ttnn.matmul(a, b_host)
+
+
+def test_integer_dtype_rejected(device):
+    a = dev_tensor(torch.randint(0, 5, (32, 64)), device, dtype=ttnn.int32)
+    b = dev_tensor(torch.randn(64, 32), device)
+    with pytest.raises(TTError, match="Unsupported data format"):
+        ttnn.matmul(a, b)
+
+
+def test_batch_mismatch_raises(device):
+    a = dev_tensor(torch.randn(1, 2, 32, 64), device)
+    b = dev_tensor(torch.randn(1, 3, 64, 32), device)
+    with pytest.raises(TTError, match="bmm \\(non-bcast matmul\\)"):
+        ttnn.matmul(a, b)
+
+
+def test_bias_checks(device):
+    a = dev_tensor(torch.randn(32, 64), device)
+    b = dev_tensor(torch.randn(64, 64), device)
+    narrow = dev_tensor(torch.randn(1, 32), device)
+    with pytest.raises(TTError, match="padded last dimension of bias"):
+        ttnn.linear(a, b, bias=narrow)
+    batched = dev_tensor(torch.randn(2, 1, 1, 64), device)
+    with pytest.raises(TTError, match="batch size not equal to 1"):
+        ttnn.linear(a, b, bias=batched)
+
+
+def test_unimplemented_arguments_are_not_emulated(device):
+    a = dev_tensor(torch.randn(32, 64), device)
+    b = dev_tensor(torch.randn(64, 32), device)
+    with pytest.raises(NotEmulatedError):
+        ttnn.linear(a, b, activation="mish")
+    with pytest.raises(NotEmulatedError):
+        ttnn.linear(a, b, in0_column_offset=32)
+    ttnn.linear(a, b, compute_kernel_config=ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi4),
+                core_grid=ttnn.CoreGrid(x=8, y=8))  # perf-only arguments are accepted
+
+
+def test_deallocated_input_raises(device):
+    a = dev_tensor(torch.randn(32, 64), device)
+    b = dev_tensor(torch.randn(64, 32), device, dtype=ttnn.bfloat8_b)
+    ttnn.deallocate(b)
+    with pytest.raises(TTError, match="not allocated"):
+        ttnn.linear(a, b)
+
+
+@pytest.mark.parametrize("wdtype", [ttnn.bfloat16, ttnn.bfloat8_b])
+def test_data_free_inputs_give_shapes(device, wdtype):
+    a = dev_tensor(torch.empty(1, 128, 2048, device="meta"), device)
+    b = dev_tensor(torch.empty(1, 1, 2048, 8192, device="meta"), device, dtype=wdtype)
+    bias = dev_tensor(torch.randn(1, 1, 1, 8192), device)
+    out = ttnn.linear(a, b, bias=bias, activation="gelu")
+    assert out.is_data_free() and out.shape == [1, 1, 128, 8192] and out.dtype == ttnn.bfloat16
+
+
+def test_chunk_width_is_tile_aligned():
+    for k in (64, 1000, 2048, 8192, 14336, 1 << 20):
+        w = mm._chunk_columns(k)
+        assert w % 32 == 0 and 128 <= w <= 4096
