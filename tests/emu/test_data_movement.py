@@ -1,0 +1,269 @@
+"""Data movement of the emulator: concat, slice, __getitem__, reshape, transpose, permute (exact)."""
+
+import inspect
+
+import pytest
+import torch
+
+import ttbringup.emu as ttnn
+from ttbringup.emu.errors import NotEmulatedError, TTError
+
+
+def dev_tensor(x, device, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, **kw):
+    return ttnn.from_torch(x, dtype=dtype, layout=layout, device=device, **kw)
+
+
+def host(t):
+    return ttnn.to_torch(t)
+
+
+def bf16(x):
+    return x.bfloat16()
+
+
+# ----------------------------------------------------------------------------- concat
+
+
+def test_concat_qkv_last_dim(device):
+    q, k, v = (torch.randn(1, 1, 32, w) for w in (128, 64, 64))
+    out = ttnn.concat([dev_tensor(t, device) for t in (q, k, v)], dim=-1)
+    assert out.shape == [1, 1, 32, 256] and out.padded_shape == [1, 1, 32, 256]
+    assert out.dtype == ttnn.bfloat16 and out.layout == ttnn.TILE_LAYOUT
+    assert torch.equal(host(out), bf16(torch.cat([q, k, v], -1)))
+
+
+def test_concat_non_tile_aligned_widths_and_default_dim(device):
+    a, b = torch.randn(2, 1, 40, 48), torch.randn(2, 1, 40, 16)
+    out = ttnn.concat([dev_tensor(a, device), dev_tensor(b, device)], dim=3)
+    assert out.shape == [2, 1, 40, 64] and out.padded_shape == [2, 1, 64, 64]
+    assert torch.equal(host(out), bf16(torch.cat([a, b], 3)))
+    assert inspect.signature(ttnn.concat).parameters["dim"].default == 0
+    rows = ttnn.concat([dev_tensor(a, device), dev_tensor(a, device)])
+    assert rows.shape == [4, 1, 40, 48] and torch.equal(host(rows), bf16(torch.cat([a, a])))
+
+
+def test_concat_memory_config_and_bf8(device):
+    a = dev_tensor(torch.randn(1, 1, 32, 64), device, dtype=ttnn.bfloat8_b, memory_config=ttnn.L1_MEMORY_CONFIG)
+    out = ttnn.concat([a, a], dim=2)
+    assert out.memory_config() == ttnn.DRAM_MEMORY_CONFIG and out.dtype == ttnn.bfloat8_b
+    assert torch.equal(host(out), torch.cat([host(a), host(a)], 2))  # tile-aligned: codes unchanged
+    assert ttnn.concat([a, a], dim=2, memory_config=ttnn.L1_MEMORY_CONFIG).memory_config() == ttnn.L1_MEMORY_CONFIG
+
+
+def test_concat_validation(device):
+    a = dev_tensor(torch.randn(1, 1, 32, 64), device)
+    with pytest.raises(TTError, match="non-empty list"):
+        ttnn.concat([], dim=0)
+    with pytest.raises(TTError, match="All Tensors should have same dtypes."):
+        ttnn.concat([a, dev_tensor(torch.randn(1, 1, 32, 64), device, dtype=ttnn.float32)], dim=-1)
+    with pytest.raises(TTError, match="All Tensors should have same layouts."):
+        ttnn.concat([a, dev_tensor(torch.randn(1, 1, 32, 64), device, layout=ttnn.ROW_MAJOR_LAYOUT)], dim=-1)
+    with pytest.raises(TTError, match="Input tensor ranks must be equal"):
+        ttnn.concat([a, dev_tensor(torch.randn(1, 32, 64), device)], dim=-1)
+    with pytest.raises(TTError, match="All dimensions must be the same size except"):
+        ttnn.concat([a, dev_tensor(torch.randn(1, 1, 64, 64), device)], dim=-1)
+    with pytest.raises(TTError, match="Dimension out of range"):
+        ttnn.concat([a, a], dim=4)
+    with pytest.raises(TTError, match="Operand to concat needs to be on device."):
+        ttnn.concat([a, ttnn.from_torch(torch.randn(1, 1, 32, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)])
+    with pytest.raises(NotEmulatedError):
+        ttnn.concat([a, a], dim=0, groups=2)
+
+
+# ----------------------------------------------------------------------------- slice / getitem
+
+
+def test_slice_trims_width(device):
+    x = torch.randn(1, 1, 32, 320)
+    out = ttnn.slice(dev_tensor(x, device), (0, 0, 0, 0), (1, 1, 32, 300))
+    assert out.shape == [1, 1, 32, 300] and out.padded_shape == [1, 1, 32, 320]
+    assert torch.equal(host(out), bf16(x[..., :300]))
+
+
+def test_slice_unaligned_starts_and_steps(device):
+    x = torch.randn(2, 3, 50, 70)
+    t = dev_tensor(x, device)
+    out = ttnn.slice(t, [1, 0, 5, 17], [2, 3, 45, 66], [1, 2, 3, 1])
+    assert out.shape == [1, 2, 14, 49] and out.padded_shape == [1, 2, 32, 64]
+    assert torch.equal(host(out), bf16(x[1:2, 0:3:2, 5:45:3, 17:66]))
+
+
+def test_slice_validation(device):
+    t = dev_tensor(torch.randn(1, 1, 32, 64), device)
+    with pytest.raises(TTError, match="must all be equal"):
+        ttnn.slice(t, (0, 0, 0), (1, 1, 32))
+    with pytest.raises(TTError, match="Ends 65 must be less than or equal to the shape of the tensor 64"):
+        ttnn.slice(t, (0, 0, 0, 0), (1, 1, 32, 65))
+    with pytest.raises(TTError, match="must be less than input tensor shape"):
+        ttnn.slice(t, (0, 0, -1, 0), (1, 1, 32, 64))
+    with pytest.raises(TTError, match=r"must be <= slice end"):
+        ttnn.slice(t, (0, 0, 16, 0), (1, 1, 8, 64))
+    with pytest.raises(TTError, match="should be positive"):
+        ttnn.slice(t, (0, 0, 0, 0), (1, 1, 32, 64), (1, 1, 0, 1))
+    bf8 = dev_tensor(torch.randn(1, 1, 32, 64), device, dtype=ttnn.bfloat8_b)
+    with pytest.raises(TTError, match="BFLOAT8_B"):
+        ttnn.slice(bf8, (0, 0, 0, 0), (1, 1, 32, 64), (1, 1, 2, 1))
+    with pytest.raises(TTError, match="Operands to unpad need to be on device!"):
+        ttnn.slice(ttnn.from_torch(torch.randn(4, 4), dtype=ttnn.bfloat16), (0, 0), (2, 2))
+
+
+def test_getitem_on_device_is_slice(device):
+    x = torch.randn(1, 1, 2048, 128)
+    cos = dev_tensor(x, device)
+    out = cos[:, :, :64, :]
+    assert out.shape == [1, 1, 64, 128] and torch.equal(host(out), bf16(x[:, :, :64, :]))
+    assert torch.equal(host(cos[..., 3:9]), bf16(x[..., 3:9]))
+    row = cos[0, 0, -1]
+    assert row.shape == [128] and torch.equal(host(row), bf16(x[0, 0, -1]))
+
+
+def test_getitem_on_host_and_errors(device):
+    x = torch.randn(3, 5, 7)
+    t = ttnn.from_torch(x, dtype=ttnn.bfloat16)
+    assert torch.equal(host(t[1:, 2]), bf16(x[1:, 2]))
+    with pytest.raises(TTError, match="out of bounds"):
+        t[3]
+    with pytest.raises(TTError, match="must be less than input tensor shape"):
+        t[-2:]  # slice bounds pass to ttnn.slice unconverted
+    with pytest.raises(TTError, match="0-d"):
+        t[0, 0, 0]
+    with pytest.raises(NotEmulatedError):
+        t[None]
+
+
+# ----------------------------------------------------------------------------- reshape
+
+
+def test_reshape_decode_trick_round_trip(device):
+    """[1,32,8,128] (heads padded to 32) -> [1,1,256,128] moves data; back with the 3-arg form."""
+    x = torch.randn(1, 32, 8, 128)
+    t = dev_tensor(x, device)
+    flat = ttnn.reshape(t, (1, 1, 256, 128))
+    assert flat.shape == [1, 1, 256, 128] and flat.padded_shape == [1, 1, 256, 128]
+    assert flat._buffer is not t._buffer
+    back = ttnn.reshape(flat, ttnn.Shape([1, 32, 8, 128]), ttnn.Shape([1, 32, 32, 128]))
+    assert back.shape == [1, 32, 8, 128] and back.padded_shape == [1, 32, 32, 128]
+    assert torch.equal(host(back), bf16(x))
+
+
+def test_reshape_view_shares_buffer(device):
+    x = torch.randn(2, 3, 20, 64)
+    t = dev_tensor(x, device)
+    view = ttnn.reshape(t, (6, 20, 64))
+    assert view._buffer is t._buffer and view.padded_shape == [6, 32, 64]
+    assert torch.equal(host(view), bf16(x.reshape(6, 20, 64)))
+    ttnn.deallocate(t)
+    with pytest.raises(TTError, match="not allocated"):
+        ttnn.add(view, view)
+
+
+def test_reshape_recomputes_padding_and_infers(device):
+    x = torch.randn(2, 3, 4, 5)
+    out = ttnn.reshape(dev_tensor(x, device), (2, 3, 20))
+    assert out.shape == [2, 3, 20] and out.padded_shape == [2, 32, 32]
+    assert torch.equal(host(out), bf16(x.reshape(2, 3, 20)))
+    inferred = dev_tensor(x, device).reshape(-1, 5)
+    assert inferred.shape == [24, 5] and torch.equal(host(inferred), bf16(x.reshape(24, 5)))
+    assert ttnn.reshape(out, (2, 3, 20)) is out
+
+
+def test_reshape_three_arg_keeps_padded_when_tile_aligned(device):
+    t = dev_tensor(torch.randn(1, 1, 24, 5), device)
+    out = ttnn.reshape(t, (1, 1, 24, 5), (1, 1, 32, 32))
+    assert out.padded_shape == [1, 1, 32, 32]
+    wide = dev_tensor(torch.randn(1, 2, 32, 64), device)
+    assert ttnn.reshape(wide, (1, 1, 64, 64), (1, 1, 64, 64)).padded_shape == [1, 1, 64, 64]
+
+
+def test_reshape_bf8_view_and_move_keep_values(device):
+    x = torch.randn(1, 4, 32, 64)
+    t = dev_tensor(x, device, dtype=ttnn.bfloat8_b)
+    view = ttnn.reshape(t, (1, 1, 128, 64))
+    assert view._buffer is t._buffer and torch.equal(host(view), host(t).reshape(1, 1, 128, 64))
+    moved = ttnn.reshape(t, (1, 1, 32, 256))
+    assert moved.dtype == ttnn.bfloat8_b and moved.shape == [1, 1, 32, 256]
+    # each 16-value block of the result comes whole from one block of the source: codes carry over
+    assert torch.equal(host(moved), host(t).reshape(1, 1, 32, 256))
+
+
+def test_reshape_row_major_and_host(device):
+    x = torch.randn(4, 6)
+    rm = dev_tensor(x, device, layout=ttnn.ROW_MAJOR_LAYOUT)
+    assert torch.equal(host(ttnn.reshape(rm, (2, 12))), bf16(x.reshape(2, 12)))
+    h = ttnn.from_torch(x, dtype=ttnn.bfloat16)
+    assert torch.equal(host(h.reshape(3, 8)), bf16(x.reshape(3, 8)))
+
+
+def test_reshape_validation(device):
+    t = dev_tensor(torch.randn(1, 1, 32, 64), device)
+    with pytest.raises(TTError, match="different volumes"):
+        ttnn.reshape(t, (1, 1, 32, 32))
+    with pytest.raises(TTError, match="Only one dimension can be inferred"):
+        ttnn.reshape(t, (-1, -1, 64))
+    ttnn.deallocate(t)
+    with pytest.raises(TTError, match="not allocated"):
+        ttnn.reshape(t, (32, 64))
+
+
+# ----------------------------------------------------------------------------- transpose / permute
+
+
+def test_transpose_decode_heads(device):
+    x = torch.randn(1, 32, 8, 128)
+    out = ttnn.transpose(dev_tensor(x, device), 1, 2)
+    assert out.shape == [1, 8, 32, 128] and out.padded_shape == [1, 8, 32, 128]
+    assert out.dtype == ttnn.bfloat16 and out.layout == ttnn.TILE_LAYOUT
+    assert torch.equal(host(out), bf16(x.transpose(1, 2)))
+
+
+@pytest.mark.parametrize("dtype", [ttnn.bfloat16, ttnn.float32, ttnn.bfloat8_b])
+def test_transpose_wh_and_negative_dims(device, dtype):
+    x = torch.randn(2, 37, 50)
+    t = dev_tensor(x, device, dtype=dtype)
+    out = ttnn.transpose(t, -2, -1)
+    assert out.shape == [2, 50, 37] and out.padded_shape == [2, 64, 64] and out.dtype == dtype
+    # bfloat8_b blocks run along rows, so a WH transpose re-quantises the moved values (as the card
+    # does when it packs the transposed tile): compare with the transposed values re-encoded
+    expected = host(dev_tensor(host(t).transpose(-2, -1), device, dtype=dtype))
+    assert torch.equal(host(out), expected)
+
+
+def test_permute(device):
+    x = torch.randn(2, 3, 33, 40)
+    out = ttnn.permute(dev_tensor(x, device), (0, 2, -1, 1))
+    assert out.shape == [2, 33, 40, 3] and out.padded_shape == [2, 33, 64, 32]
+    assert torch.equal(host(out), bf16(x.permute(0, 2, 3, 1)))
+
+
+def test_transpose_permute_validation(device):
+    t = dev_tensor(torch.randn(1, 2, 32, 64), device)
+    with pytest.raises(TTError, match="Dimension out of range"):
+        ttnn.transpose(t, 1, 4)
+    with pytest.raises(TTError, match="must list each"):
+        ttnn.permute(t, (0, 1, 1, 2))
+    with pytest.raises(TTError, match="on device"):
+        ttnn.permute(ttnn.from_torch(torch.randn(2, 2), dtype=ttnn.bfloat16), (1, 0))
+
+
+def test_outputs_do_not_alias_inputs(device):
+    """Cache ops write in place; a moved tensor must not see later writes to its source."""
+    t = dev_tensor(torch.randn(1, 1, 32, 64), device)
+    for out in (ttnn.transpose(t, 0, 1), ttnn.permute(t, (0, 1, 2, 3)), t[:, :, :, :]):
+        assert out._value.data_ptr() != t._value.data_ptr()
+
+
+def test_data_free_inputs_give_shapes(device):
+    t = dev_tensor(torch.empty(1, 32, 8, 128, device="meta"), device)
+    real = dev_tensor(torch.randn(1, 32, 8, 128), device)
+    outs = {
+        "concat": ttnn.concat([t, real], dim=-1),
+        "slice": ttnn.slice(t, (0, 0, 0, 0), (1, 32, 8, 64)),
+        "getitem": t[:, :16],
+        "reshape": ttnn.reshape(t, (1, 1, 256, 128)),
+        "transpose": ttnn.transpose(t, 1, 2),
+        "permute": ttnn.permute(t, (0, 2, 1, 3)),
+    }
+    shapes = {"concat": [1, 32, 8, 256], "slice": [1, 32, 8, 64], "getitem": [1, 16, 8, 128],
+              "reshape": [1, 1, 256, 128], "transpose": [1, 8, 32, 128], "permute": [1, 8, 32, 128]}
+    for name, out in outs.items():
+        assert out.is_data_free() and out.shape == shapes[name], name
