@@ -2,18 +2,21 @@
 
 ``run_eval(EvalRequest) -> EvalOutcome``:
 
-1. pick the ttnn backend and import the bringup file (skipped when ``model_py`` is None: the HF
-   model is then scored against itself, the sanity baseline);
-2. load the HF reference (CPU, float32, offline) and turn the prompt into token ids;
-3. check that prompt + new tokens fit ``max_seq_len``; generate the greedy HF reference;
-4. open the device (a mesh when the file declares ``MESH_SHAPE``), build the bringup, check its
-   ``max_cache_len``, teacher-force, and close the device whatever happens.
+1. ``load``: pick the ttnn backend and import the bringup file (skipped when ``model_py`` is None:
+   the HF model is then scored against itself, the sanity baseline); load the HF reference (CPU,
+   float32, offline); turn the prompt into token ids; check prompt + new tokens fit ``max_seq_len``;
+2. generate the greedy HF reference;
+3. ``built_bringup``: open the device (a mesh when the file declares ``MESH_SHAPE``), build the
+   bringup, check its ``max_cache_len``; teacher-force; the device closes whatever happens.
+
+``load`` and ``built_bringup`` serve the other tools (layer compare, demo) too.
 
 Bad input raises :class:`~ttbringup.evaluation.cli.CliError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -118,20 +121,29 @@ def validate(req: EvalRequest) -> None:
         _check_fits(len(req.prompt_ids), req.max_new_tokens, req.max_seq_len, "--max_seq_len")
 
 
-def run_eval(req: EvalRequest) -> EvalOutcome:
-    """Run the eval described by ``req`` (see the module docstring)."""
+@dataclass
+class Loaded:
+    """Everything an eval needs before the device opens: backend, bringup module, HF reference, prompt."""
+
+    req: EvalRequest
+    ttnn: object | None  # the ttnn module (None when the HF model scores itself)
+    backend: str  # "emu", "ttnn" or "hf"
+    module: object | None  # the imported model.py
+    mesh_shape: tuple[int, int] | None
+    ref: object  # loading.Reference
+    prompt_ids: list[int]
+    tokenizer: object | None
+
+
+def load(req: EvalRequest) -> Loaded:
+    """Validate ``req``, pick the backend, import the bringup, load the HF reference, encode the prompt,
+    and check that prompt + ``max_new_tokens`` fit ``max_seq_len``."""
     from .loading import check_available
 
     validate(req)
     check_available(req.model, req.random_weights, req.cache_dir)
-
-    from .device import opened_device
     from .loading import load_model_module, load_reference, mesh_shape_of
-    from .reference import greedy_reference
-    from .teacher_forcing import teacher_force
 
-    seconds = {}
-    t0 = time.perf_counter()
     module = ttnn = mesh = None
     backend_name = "hf"
     if req.model_py is not None:
@@ -141,35 +153,56 @@ def run_eval(req: EvalRequest) -> EvalOutcome:
         backend_name = "emu" if backend.is_emulator(ttnn) else "ttnn"
         module = load_model_module(req.model_py)
         mesh = mesh_shape_of(module)
-
-    t = time.perf_counter()
     ref = load_reference(req.model, random_weights=req.random_weights, seed=req.seed, cache_dir=req.cache_dir)
-    seconds["hf_load"] = time.perf_counter() - t
     prompt_ids, tokenizer = _prompt_ids(req, ref)
     _check_fits(len(prompt_ids), req.max_new_tokens, req.max_seq_len, "--max_seq_len")
+    return Loaded(req=req, ttnn=ttnn, backend=backend_name, module=module, mesh_shape=mesh, ref=ref,
+                  prompt_ids=prompt_ids, tokenizer=tokenizer)
+
+
+@contextlib.contextmanager
+def built_bringup(loaded: Loaded):
+    """Open the device, build the bringup and check its ``max_cache_len``; yield it; close the device.
+
+    Yields the HF reference model itself when ``loaded`` has no bringup module.
+    """
+    from .device import opened_device
+
+    if loaded.module is None:
+        yield loaded.ref.model
+        return
+    req = loaded.req
+    with opened_device(loaded.ttnn, loaded.mesh_shape, req.device_id) as device:
+        tt_model = loaded.module.build_model(loaded.ref.model, device, req.max_seq_len)
+        cache_len = getattr(tt_model, "max_cache_len", None)
+        if cache_len is not None:
+            _check_fits(len(loaded.prompt_ids), req.max_new_tokens, int(cache_len),
+                        "the model's cache (max_cache_len)")
+        yield tt_model
+
+
+def run_eval(req: EvalRequest) -> EvalOutcome:
+    """Run the eval described by ``req`` (see the module docstring)."""
+    t0 = time.perf_counter()
+    loaded = load(req)
+    seconds = {"load": time.perf_counter() - t0}
+
+    from .reference import greedy_reference
+    from .teacher_forcing import teacher_force
 
     t = time.perf_counter()
-    ref_ids = greedy_reference(ref.model, prompt_ids, req.max_new_tokens, req.min_new_tokens, progress=req.progress)
-    seconds["reference"] = time.perf_counter() - t
-
-    weights_dtype = None
-    if module is None:
-        result = teacher_force(ref.model, ref.model, prompt_ids, ref_ids, prefill_by_decode=req.prefill_decode,
+    ref_ids = greedy_reference(loaded.ref.model, loaded.prompt_ids, req.max_new_tokens, req.min_new_tokens,
                                progress=req.progress)
-        seconds["teacher_forcing"] = result.prefill_seconds + result.decode_seconds
-    else:
-        with opened_device(ttnn, mesh, req.device_id) as device:
-            t = time.perf_counter()
-            tt_model = module.build_model(ref.model, device, req.max_seq_len)
-            seconds["build"] = time.perf_counter() - t
-            cache_len = getattr(tt_model, "max_cache_len", None)
-            if cache_len is not None:
-                _check_fits(len(prompt_ids), req.max_new_tokens, int(cache_len), "the model's cache (max_cache_len)")
-            weights_dtype = _weights_dtype(module, tt_model)
-            t = time.perf_counter()
-            result = teacher_force(ref.model, tt_model, prompt_ids, ref_ids, prefill_by_decode=req.prefill_decode,
-                                   progress=req.progress)
-            seconds["teacher_forcing"] = time.perf_counter() - t
+    seconds["reference"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with built_bringup(loaded) as tt_model:
+        seconds["build"] = time.perf_counter() - t
+        weights_dtype = _weights_dtype(loaded.module, tt_model) if loaded.module is not None else None
+        t = time.perf_counter()
+        result = teacher_force(loaded.ref.model, tt_model, loaded.prompt_ids, ref_ids,
+                               prefill_by_decode=req.prefill_decode, progress=req.progress)
+        seconds["teacher_forcing"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
-    return EvalOutcome(request=req, result=result, backend=backend_name, reference_source=ref.source,
-                       mesh_shape=mesh, weights_dtype=weights_dtype, seconds=seconds, tokenizer=tokenizer)
+    return EvalOutcome(request=req, result=result, backend=loaded.backend, reference_source=loaded.ref.source,
+                       mesh_shape=loaded.mesh_shape, weights_dtype=weights_dtype, seconds=seconds,
+                       tokenizer=loaded.tokenizer)

@@ -1,7 +1,8 @@
 """Fake bringup whose decoder layer ``BROKEN_LAYER`` (env ``FAKE_BROKEN_LAYER``, default 1) is wrong.
 
-The layer's output is replaced by itself plus noise of twice its own scale, so its hidden state
-(and everything after it) decorrelates from the reference: the layer compare must name it.
+The layer's MLP down projection is replaced by large random weights (as a bad weight conversion
+would), so that layer's hidden state and everything after it decorrelate from the reference:
+the layer compare must name it.
 """
 
 import os
@@ -15,14 +16,10 @@ from _base import base  # noqa: E402
 BROKEN_LAYER = int(os.environ.get("FAKE_BROKEN_LAYER", "1"))
 
 
-def _corrupt(module, args, output):
-    hidden = output[0] if isinstance(output, tuple) else output
-    generator = torch.Generator().manual_seed(1234 + hidden.shape[1])
-    noisy = hidden + 2.0 * hidden.std() * torch.randn(hidden.shape, generator=generator)
-    return (noisy, *output[1:]) if isinstance(output, tuple) else noisy
-
-
 def build_model(hf_model, tt_device, max_seq_len):
     model = base().build_model(hf_model, tt_device, max_seq_len)
-    model.inner.model.layers[BROKEN_LAYER].register_forward_hook(_corrupt)
+    weight = model.inner.model.layers[BROKEN_LAYER].mlp.down_proj.weight
+    generator = torch.Generator().manual_seed(1234)
+    with torch.no_grad():
+        weight.copy_(torch.randn(weight.shape, generator=generator))
     return model

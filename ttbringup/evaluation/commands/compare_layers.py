@@ -1,0 +1,62 @@
+"""``scripts/compare_layers.py MODEL_PY``: hidden-state PCC of every layer, bringup vs HF.
+
+Prints a table (prefill and one decode step), names the first layer below ``--threshold``
+(default 0.99) and writes a PNG plot (default ``out/compare_<model>.png``). Exit 0 once the
+compare ran, whatever it found; 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..cli import CliError, cli_errors, go_offline
+from .common import add_model_args
+from .eval import request_from_args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="compare_layers.py", description=__doc__.split("\n")[0].strip("`"))
+    add_model_args(p)
+    p.add_argument("--prompt", default=None, help="prompt text (default: prompts/bringup_eval_long.txt)")
+    p.add_argument("--prompt_file", default=None, help="file holding the prompt text")
+    p.add_argument("--prompt_ids_file", default=None, help="file of prompt token ids")
+    p.add_argument("--threshold", type=float, default=0.99, help="PCC a layer must reach (default 0.99)")
+    p.add_argument("--plot", default=None, help="PNG path (default: out/compare_<model>.png)")
+    p.add_argument("--json", metavar="PATH", default=None, help="write the table as JSON")
+    return p
+
+
+def plot_name(model: str) -> str:
+    """``out/compare_<model>.png`` with the model id (or local dir name) made file-safe."""
+    name = os.path.basename(os.path.normpath(model)) if os.path.isdir(model) else model.replace("/", "__")
+    return os.path.join("out", f"compare_{name}.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.max_new_tokens, args.min_new_tokens, args.prefill_decode = 1, None, False
+    with cli_errors():
+        if not 0 < args.threshold <= 1:
+            raise CliError(f"--threshold must be in (0, 1] (got {args.threshold})")
+        req = request_from_args(args)
+        go_offline()
+        from ..compare import compare_layers, plot_layers, table_lines, verdict
+        from ..pipeline import built_bringup, load
+        from ..report import write_json
+
+        loaded = load(req)
+        with built_bringup(loaded) as tt_model:
+            result = compare_layers(loaded.ref.model, tt_model, loaded.prompt_ids, args.threshold)
+        print(f"Bringup: {req.model_py} | reference: {req.model} ({loaded.ref.source}) | backend: {loaded.backend}")
+        print(f"Prompt tokens: {result.prompt_len} | decode step fed HF's greedy token {result.decode_token}")
+        for line in table_lines(result):
+            print(line)
+        print(verdict(result))
+        plot = plot_layers(result, args.plot or plot_name(req.model), f"{req.model}: hidden-state PCC vs HF")
+        print(f"Plot: {plot}")
+        if args.json:
+            write_json(args.json, result.to_dict())
+            print(f"wrote {args.json}", file=sys.stderr)
+    return 0

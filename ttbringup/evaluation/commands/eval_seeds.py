@@ -1,0 +1,53 @@
+"""``scripts/eval_seeds.py``: the main job; every seed bringup on the emulator against its tiny
+trained checkpoint, as a markdown table on stdout and in ``out/eval_seeds.md`` (+ ``.json``).
+
+Exit 0 when every model ran, 1 when any is FAILED (all are still run and reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..cli import CliError, check_positive, cli_errors, go_offline
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="eval_seeds.py", description=__doc__.split("\n")[0].strip("`"))
+    p.add_argument("--models", nargs="*", default=None, help="a subset of the seed ids (default: all four)")
+    p.add_argument("--system", default="n150", help="system folder of the model files (default n150)")
+    p.add_argument("--max_new_tokens", type=int, default=100, help="scored tokens per model (default 100)")
+    p.add_argument("--backend", choices=("auto", "ttnn", "emu"), default="emu", help="ttnn implementation (default emu)")
+    p.add_argument("--out", default="out/eval_seeds.md", help="markdown path; the JSON goes beside it")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with cli_errors():
+        check_positive("--max_new_tokens", args.max_new_tokens)
+        go_offline()
+        from ttbringup.fixtures import SEED_MODELS
+
+        from ..report import write_json
+        from ..seeds import evaluate_seed, results_markdown
+
+        models = args.models or list(SEED_MODELS)
+        unknown = [m for m in models if m not in SEED_MODELS]
+        if unknown:
+            raise CliError(f"not a seed model: {', '.join(unknown)} (seeds: {', '.join(SEED_MODELS)})")
+        rows = []
+        for hf_id in models:
+            print(f"[eval_seeds] {hf_id}", file=sys.stderr)
+            rows.append(evaluate_seed(hf_id, system=args.system, max_new_tokens=args.max_new_tokens,
+                                      backend=args.backend))
+            print(f"[eval_seeds] {hf_id}: {rows[-1]['status']}", file=sys.stderr)
+        text = results_markdown(rows, args.max_new_tokens, args.backend)
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        write_json(out.with_suffix(".json"), rows)
+        print(text)
+        print(f"wrote {out} and {out.with_suffix('.json')}", file=sys.stderr)
+    return 0 if all(row["ok"] for row in rows) else 1
