@@ -126,6 +126,20 @@ def test_cache_limits_and_stale_caches_raise(device):
     assert fresh.past_key_values.is_current()
 
 
+@SEEDS
+@torch.no_grad()
+def test_forward_frees_every_device_tensor_it_allocates(hf_id, device):
+    """Only weights, RoPE tables and KV caches stay on the device, so the memory plan's peak is the real one."""
+    from ttbringup.emu.memory import usage
+
+    tt = model_py(hf_id).build_model(random_tiny_model(hf_id), device, max_seq_len=64)
+    built = usage(device)[0]
+    out = tt(torch.arange(3, 43)[None])
+    tt(torch.tensor([[5, 6]]), past_key_values=out.past_key_values)
+    after = usage(device)[0]
+    assert after["dram"]["used"] == built["dram"]["used"] and after["l1"]["used"] == built["l1"]["used"] == 0
+
+
 def test_model_files_reject_other_architectures(device):
     with pytest.raises(UnsupportedModelError, match="model_type 'llama'"):
         model_py("Qwen/Qwen3-0.6B").build_model(random_tiny_model("meta-llama/Llama-3.2-1B"), device, 64)

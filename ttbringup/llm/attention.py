@@ -101,22 +101,24 @@ class Attention:
             qkv, num_heads=self.n_heads, num_kv_heads=self.n_kv_heads, memory_config=DRAM)
         ttnn.deallocate(qkv)
         kv_memory_config = ttnn.get_memory_config(k)  # paged_update_cache wants the per-user sharding back
-        q = self._rotate_decode(q, self.q_norm, pos, cos, sin)
-        k = self._rotate_decode(k, self.k_norm, pos, cos, sin)
-        k = self._replace(k, ttnn.to_memory_config(k, kv_memory_config))
-        ttnn.experimental.paged_update_cache(self.cache.k, k, update_idxs_tensor=cur_pos)
+        q, q_base = self._rotate_decode(q, self.q_norm, pos, cos, sin)
+        k, k_base = self._rotate_decode(k, self.k_norm, pos, cos, sin)
+        k_sharded = ttnn.to_memory_config(k, kv_memory_config)
+        ttnn.experimental.paged_update_cache(self.cache.k, k_sharded, update_idxs_tensor=cur_pos)
         ttnn.experimental.paged_update_cache(self.cache.v, v, update_idxs_tensor=cur_pos)
-        ttnn.deallocate(k)
-        ttnn.deallocate(v)
         attn = ttnn.transformer.scaled_dot_product_attention_decode(
             q, self.cache.k, self.cache.v, cur_pos_tensor=cur_pos, scale=self.scale, memory_config=DRAM)
-        ttnn.deallocate(q)
+        for t in (k_sharded, k, k_base, v, q, q_base):  # reshapes may be views: free each once its user is done
+            ttnn.deallocate(t)
         heads_first = ttnn.transpose(attn, 1, 2)  # [1, 32, nh, hd] -> [1, nh, 32, hd]
         ttnn.deallocate(attn)
         return self._output(heads_first)
 
     def _rotate_decode(self, t, norm, pos, cos, sin):
-        """Heads ``[1, 32, h, hd]`` (sharded) -> normed, rotated at ``pos``, DRAM interleaved, same shape."""
+        """Heads ``[1, 32, h, hd]`` (sharded) -> normed, rotated at ``pos``, DRAM interleaved, same shape.
+
+        Returns ``(heads, base)``: ``heads`` may be a view of ``base``; the caller frees both when done.
+        """
         users, heads = t.shape[1], t.shape[2]
         t = self._replace(t, ttnn.to_memory_config(t, DRAM))
         if norm is not None:
@@ -125,7 +127,7 @@ class Attention:
         rotated = ttnn.experimental.rotary_embedding(merged, cos, sin, pos)
         ttnn.deallocate(merged)  # a reshape may be a view of t: free both
         ttnn.deallocate(t)
-        return ttnn.reshape(rotated, (1, users, heads, self.head_dim))
+        return ttnn.reshape(rotated, (1, users, heads, self.head_dim)), rotated
 
     def _output(self, heads):
         """``[1, nh, S, hd]`` -> concat heads -> (trim padded heads) -> o_proj ``[1, 1, S, hidden]``."""
