@@ -231,7 +231,7 @@ def test_paged_update_cache_data_free_positions(device):
     ("idx_l1", "Expect update_idxs to have buffer type DRAM"),
     ("idx_count", r"Number of update_idxs \(3\) should match batch size \(4\)"),
     ("batch", "Expect batch in input tensor match the batch in cache tensor"),
-    ("input_bf8", "Data type of input tensor for update cache must be FLOAT32 or BFLOAT16"),
+    ("input_bf8", "Data type of input tensor for paged_update_cache must be FLOAT32 or BFLOAT16"),
     ("batch_offset", "batch_offset must be 0"),
     ("cores", r"Input tensor shard grid must have num_cores \(8\) equal to the number of users / batch \(4\)"),
     ("cache_sharded", "Only interleaved cache is supported"),

@@ -55,10 +55,14 @@ def test_create_heads_with_separate_kv_and_tied_kv(device):
                                        transpose_k_heads=False)
     assert torch.equal(ttnn.to_torch(q), q_in.reshape(1, 32, 4, 64).transpose(1, 2))
     assert torch.equal(ttnn.to_torch(v), kv_in[..., 128:].reshape(1, 32, 2, 64).transpose(1, 2))
-    fused = bf16(torch.randn(1, 1, 32, (4 + 2) * 64))
-    _, k, v = exp.nlp_create_qkv_heads(to_dev(fused, device), num_heads=4, num_kv_heads=2, kv_tied=True,
+    fused = bf16(torch.randn(1, 1, 32, (4 + 1) * 64))
+    _, k, v = exp.nlp_create_qkv_heads(to_dev(fused, device), num_heads=4, num_kv_heads=1, kv_tied=True,
                                        transpose_k_heads=False)
     assert torch.equal(ttnn.to_torch(k), ttnn.to_torch(v))
+    assert torch.equal(ttnn.to_torch(k), fused[..., 256:])
+    with pytest.raises(TTError, match="Ambiguous kv_tied fused input shape: width 384 is divisible by both 6"):
+        exp.nlp_create_qkv_heads(to_dev(torch.randn(1, 1, 32, 384), device), num_heads=4, num_kv_heads=2,
+                                 kv_tied=True)
 
 
 def test_create_heads_keeps_bfloat8_b_values(device):
@@ -130,7 +134,7 @@ def test_create_heads_decode_float32(device):
     ("width", r"Input shape 576 must be divisible by num_heads \+ 2\*num_kv_heads = 7"),
     ("many_heads", "There are 40 q heads only 32 are supported"),
     ("fewer_q", "num_q_heads=2 must be greater than or equal to num_kv_heads=4"),
-    ("users", "Unsupported input shape"),
+    ("users", r"Unsupported input shape = Shape\(\[1, 1, 40, 96\]\), num_users=40 exceeds max supported=32"),
 ])
 def test_create_heads_decode_validation(device, case, match):
     with pytest.raises(TTError, match=match):
@@ -196,3 +200,15 @@ def test_concat_heads_decode(device, users):
 def test_concat_heads_decode_needs_sharded_input(device):
     with pytest.raises(TTError, match="Input tensor must be sharded"):
         exp.nlp_concat_heads_decode(to_dev(torch.randn(1, 32, 32, 64), device), num_heads=8)
+
+
+def test_data_free_split_and_merge(device):
+    def meta(*shape):
+        return to_dev(torch.empty(*shape, device="meta"), device)
+
+    q, k, v = exp.nlp_create_qkv_heads(meta(1, 1, 64, 12 * 64), num_heads=8, num_kv_heads=2, transpose_k_heads=False)
+    assert q.shape == [1, 8, 64, 64] and k.shape == [1, 2, 64, 64] and q.is_data_free()
+    assert exp.nlp_concat_heads(q).shape == [1, 1, 64, 512]
+    q, k, _ = exp.nlp_create_qkv_heads_decode(meta(1, 1, 32, 12 * 64), num_heads=8, num_kv_heads=2)
+    assert q.shape == [1, 32, 8, 64] and k.padded_shape == [1, 32, 32, 64]
+    assert exp.nlp_concat_heads_decode(q, num_heads=8).shape == [1, 1, 32, 512]

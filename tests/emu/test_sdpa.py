@@ -195,6 +195,8 @@ def test_decode_data_free(device):
     ("gqa_heads", "GQA expects Q to have a multiple of K heads, but got 6 and 4"),
     ("chunk", "Chunk size must be multiple of 32, but the maximum calculated k_chunk_size is: 2"),
     ("fp32_cache", "Unsupported data type FLOAT32."),
+    ("short_pos_tensor", r"cur_pos tensor must have at least one position per batch \(8\), got shape Shape\(\[4\]\)"),
+    ("causal_mask", "attn_mask must not be provided when is_causal=True"),
 ])
 def test_decode_validation(device, case, match):
     q = to_dev(torch.randn(1, 8, 8, 64), device)
@@ -225,6 +227,11 @@ def test_decode_validation(device, case, match):
         elif case == "chunk":
             k50 = to_dev(torch.randn(8, 2, 50, 64), device)
             tr.scaled_dot_product_attention_decode(q, k50, k50, cur_pos=[1] * 8)
+        elif case == "short_pos_tensor":
+            tr.scaled_dot_product_attention_decode(q, k, k, cur_pos_tensor=positions_tensor([1] * 4, device))
+        elif case == "causal_mask":
+            mask = to_dev(torch.zeros(1, 8, 8, 64), device)
+            tr.scaled_dot_product_attention_decode(q, k, k, cur_pos=[1] * 8, attn_mask=mask)
         elif case == "fp32_cache":
             kf = to_dev(torch.randn(8, 2, 64, 64), device, ttnn.float32)
             tr.scaled_dot_product_attention_decode(q, kf, kf, cur_pos=[1] * 8)
@@ -235,3 +242,12 @@ def test_decode_negative_position_list_is_a_type_error(device):
     k = to_dev(torch.randn(2, 8, 64, 64), device)
     with pytest.raises(TypeError):
         tr.scaled_dot_product_attention_decode(q, k, k, cur_pos=[3, -1])
+
+
+def test_decode_padded_heads_switch(device, monkeypatch):
+    from ttbringup.emu.transformer import sdpa_decode
+
+    (q, k, v), _ = decode_case(device, 4, 8, 2, 64, 64)
+    monkeypatch.setattr(sdpa_decode, "PAD_OUTPUT_HEADS", True)
+    out = tr.scaled_dot_product_attention_decode(q, k, v, cur_pos=[3] * 4)
+    assert out.shape == [1, 4, 32, 64] and torch.all(ttnn.to_torch(out)[:, :, 8:] == 0)

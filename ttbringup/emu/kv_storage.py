@@ -55,6 +55,8 @@ def write_rows(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None
     width = store.shape[-1]
     rows = rows[..., :width]
     index, rows = _clip_to_logical(index, rows, store.shape[2])
+    if rows is None or rows.numel() == 0:
+        return
     if cache.dtype == DataType.BFLOAT16:
         store[index] = numerics.to_bfloat16(rows)
     else:
@@ -62,8 +64,17 @@ def write_rows(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None
 
 
 def _clip_to_logical(index: tuple, rows: torch.Tensor, seq: int):
-    """Drop the part of a slice on dim 2 that lies in the (unstored) tile padding."""
-    if len(index) < 3 or not isinstance(index[2], slice):
+    """Drop the rows whose dim-2 index lies in the (unstored) tile padding past ``seq``."""
+    if len(index) < 3:
+        return index, rows
+    if isinstance(index[2], torch.Tensor):  # advanced indexing: rows are [n, ...] along the index
+        keep = index[2] < seq
+        if bool(keep.all()):
+            return index, rows
+        return tuple(i[keep] if isinstance(i, torch.Tensor) else i for i in index), rows[keep]
+    if isinstance(index[2], int):
+        return (index, rows) if index[2] < seq else (index, None)
+    if not isinstance(index[2], slice):
         return index, rows
     start, stop = index[2].start or 0, index[2].stop
     if stop is None or stop <= seq:

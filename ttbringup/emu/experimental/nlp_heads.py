@@ -65,17 +65,7 @@ def nlp_create_qkv_heads(input: Tensor, input_kv: Tensor | None = None, *, num_h
     if output_tensors is not None:
         not_emulated(CREATE, "output_tensors=...")
     nkv = num_heads if num_kv_heads is None else num_kv_heads
-    kv_sections = 1 if kv_tied else 2
-    width = input.padded_shape[-1]
-    if input_kv is not None:
-        kv_width = input_kv.padded_shape[-1]
-        check(width % num_heads == 0, CREATE, "Unsupported input shape")
-        check(kv_width % (kv_sections * nkv) == 0, CREATE, "Unsupported input shape")
-        head_dim = width // num_heads
-        check(kv_width // (kv_sections * nkv) == head_dim, CREATE, "Head dims must be the same for Q and K, V")
-    else:
-        check(width % (num_heads + kv_sections * nkv) == 0, CREATE, "Unsupported input shape")
-        head_dim = width // (num_heads + kv_sections * nkv)
+    head_dim = _infer_head_dim(input, input_kv, num_heads, nkv, kv_tied)
 
     on_device(input, CREATE, "Operands to TM need to be on device! HOST")
     check(input.dtype in _FLOATS, CREATE, "Unsupported data format")
@@ -120,10 +110,35 @@ def nlp_create_qkv_heads(input: Tensor, input_kv: Tensor | None = None, *, num_h
     return _make(q, input, out_config), _make(k, input, out_config), _make(v, input, out_config)
 
 
+def _infer_head_dim(q: Tensor, kv: Tensor | None, nh: int, nkv: int, kv_tied: bool) -> int:
+    """head_dim from the padded widths, as the wrapper infers it."""
+    width = q.padded_shape[-1]
+    if kv is None:
+        tied, untied = nh + nkv, nh + 2 * nkv
+        if not kv_tied:
+            check(width % untied == 0, CREATE, "Unsupported input shape")
+            return width // untied
+        check(width % tied == 0, CREATE, "Unsupported input shape")
+        check(width % untied != 0, CREATE, f"Ambiguous kv_tied fused input shape: width {width} is divisible by both "
+                                           f"{tied} (tied) and {untied} (untied) sections")
+        return width // tied
+    kv_width = kv.padded_shape[-1]
+    check(width % nh == 0, CREATE, "Unsupported input shape")
+    head_dim = width // nh
+    if kv_tied:
+        check(kv_width == nkv * head_dim, CREATE, f"kv_tied KV width ({kv_width}) must be num_kv_heads {nkv} * "
+                                                  f"head_dim {head_dim} -- one K/V section, not two")
+        return head_dim
+    check(kv_width % (2 * nkv) == 0, CREATE, "Unsupported input shape")
+    check(kv_width // (2 * nkv) == head_dim, CREATE, "Head dims must be the same for Q and K, V")
+    return head_dim
+
+
 # ----------------------------------------------------------------------------- decode split
 
 CREATE_DECODE = "ttnn.experimental.nlp_create_qkv_heads_decode"
 _MAX_USERS = 32
+_MAX_Q_HEADS = 32
 
 
 def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_heads: int | None = None,
@@ -151,12 +166,14 @@ def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_
     check(x.dtype in (DataType.FLOAT32, DataType.BFLOAT16), op, "Unsupported data format")
     check(x.layout == Layout.TILE, op, "Only tile layout is supported for input tensor")
     shape = tuple(x.shape)
-    check(len(shape) == 4, op, f"Unsupported input shape = {list(shape)}")
+    check(len(shape) == 4, op, f"Unsupported input shape = {x.shape}")
     users = shape[2]
-    check(shape[3] % TILE_SIZE == 0, op, f"Unsupported input shape = {list(shape)}")
-    check(users <= _MAX_USERS, op, f"Unsupported input shape = {list(shape)}")
-    check(shape[1] == 1, op, f"Unsupported input shape = {list(shape)}")
-    check(shape[0] == 1, op, f"Unsupported input shape = {list(shape)}")
+    check(shape[3] % TILE_SIZE == 0, op, f"Unsupported input shape = {x.shape}, input_shape[3]={shape[3]} must be "
+                                         f"multiple of TILE_WIDTH={TILE_SIZE}")
+    check(users <= _MAX_USERS, op,
+          f"Unsupported input shape = {x.shape}, num_users={users} exceeds max supported={_MAX_USERS}")
+    check(shape[1] == 1, op, f"Unsupported input shape = {x.shape}, input_shape[1]={shape[1]} must be 1")
+    check(shape[0] == 1, op, f"Unsupported input shape = {x.shape}, input_shape[0]={shape[0]} must be 1")
     if x.is_sharded():
         in_config = x.memory_config()
         check(in_config.memory_layout == TensorMemoryLayout.WIDTH_SHARDED, op,
@@ -167,7 +184,7 @@ def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_
             not_emulated(op, "overlap_qk_coregrid=False")
     else:
         check(overlap_qk_coregrid, op, "Overlap_qk_coregrid must be true for non-sharded input")
-    check(num_heads <= 32, op, f"There are {num_heads} q heads only 32 are supported")
+    check(num_heads <= _MAX_Q_HEADS, op, f"There are {num_heads} q heads only {_MAX_Q_HEADS} are supported")
     check(num_heads >= nkv, op, f"num_q_heads={num_heads} must be greater than or equal to num_kv_heads={nkv}")
     grid_cores, grid_x = _output_grid(x, memory_config, op)
     check(grid_cores >= users, op, f"Grid Size is {grid_cores}. Need at least 32 cores for decode")
@@ -244,8 +261,9 @@ CONCAT_DECODE = "ttnn.experimental.nlp_concat_heads_decode"
 
 def nlp_concat_heads_decode(input_tensor: Tensor, *, num_heads: int, memory_config: MemoryConfig | None = None,
                             output_tensor: Tensor | None = None, sub_core_grids=None) -> Tensor:
-    """Merge decode heads ``[1, B, 32 (padded heads), hd]`` into ``[1, 1, max(B, 32), num_heads * hd]``,
-    dropping the padded heads; the output is L1 width-sharded, one head per core."""
+    """Merge decode heads ``[1, B, heads padded to a tile multiple, hd]`` into
+    ``[1, 1, max(B, 32), num_heads * hd]``, keeping the first ``num_heads``; the output is L1
+    width-sharded, one head per core."""
     op = CONCAT_DECODE
     if output_tensor is not None or sub_core_grids is not None:
         not_emulated(op, "output_tensor/sub_core_grids")
@@ -257,7 +275,7 @@ def nlp_concat_heads_decode(input_tensor: Tensor, *, num_heads: int, memory_conf
     check(len(padded) == 4, op, f"Input tensor must be 4D [1, B, 32, hd] but got {list(padded)}")
     check(padded[0] == 1, op, "seqlen=1 for decode")
     check(padded[1] <= 32, op, "currently only support less than 32 users")
-    check(padded[2] == 32, op, "currently only support 32 padded heads")
+    check(padded[2] % TILE_SIZE == 0, op, f"padded heads must be a multiple of TILE_HEIGHT ({TILE_SIZE}), got {padded[2]}")
     check(padded[2] >= num_heads, op, "head_dim must be multiple of TILE_WIDTH")
     check(x.is_sharded(), op, "Input tensor must be sharded")
     config = x.memory_config()

@@ -87,7 +87,8 @@ def paged_update_cache(cache_tensor: Tensor, input_tensor: Tensor, *, update_idx
               f"Number of update_idxs ({len(update_idxs)}) should match batch size ({users})")
     _check_sharded_input(x, users, op)
     check(x.dtype in (DataType.FLOAT32, DataType.BFLOAT16), op,
-          "Data type of input tensor for update cache must be FLOAT32 or BFLOAT16")
+          "Data type of input tensor for paged_update_cache must be FLOAT32 or BFLOAT16; decode update repacks into "
+          "the cache dtype and should not receive low-precision packed input")
     check(batch_offset == 0, op, "batch_offset must be 0")
     check(cache_padded[1] <= x_padded[2], op, f"cache has {cache_padded[1]} heads but the input only "
                                               f"{x_padded[2]} (padded) head rows")

@@ -26,6 +26,11 @@ from .sdpa import SDPA_DTYPES
 
 OP = "ttnn.transformer.scaled_dot_product_attention_decode"
 
+# Output head count (facts §4): 0.81.1's code and its own test give q's logical head count; its
+# docstring (and older tt-metal) the tile-padded one. True switches to the padded form, in which
+# the heads past nh are logical zero rows.
+PAD_OUTPUT_HEADS = False
+
 
 def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: Tensor, input_tensor_v: Tensor, *,
                                         is_causal: bool = True, attn_mask: Tensor | None = None,
@@ -46,18 +51,20 @@ def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: 
     _, batch, heads, head_dim = tuple(q.shape)
     users = k.padded_shape[0]
     scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
-    out_shape = (1, users, heads, head_dim)
+    out_shape = (1, users, q.padded_shape[2] if PAD_OUTPUT_HEADS else heads, head_dim)
     if not is_causal:
         positions = torch.full((users,), k.padded_shape[2] - 1, dtype=torch.int64)
     elif cur_pos_tensor is not None:
         positions = int_values(cur_pos_tensor, OP)
+        positions = None if positions is None else positions[:users]
     else:
         positions = torch.tensor(list(cur_pos), dtype=torch.int64)
     if positions is None or is_data_free(q, k, v, attn_mask):
         out = torch.empty(out_shape, device="meta")
     else:
-        positions = positions[torch.arange(users) % positions.numel()]  # fewer positions repeat cyclically
+        positions = positions[torch.arange(users) % positions.numel()]  # a short cur_pos list repeats cyclically
         out = _attend(q, k, v, attn_mask if not is_causal else None, positions, scale, sliding_window_size or 0)
+        out = pad_to(out, out_shape)
     layout = Layout.ROW_MAJOR if q.layout == Layout.ROW_MAJOR else Layout.TILE
     return new_tensor(out, dtype=q.dtype, layout=layout, device=q.device(), memory_config=out_config, tile=q.tile)
 
@@ -89,7 +96,8 @@ def _validate(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, attn_mask, cur_p
         if attn_mask is not None:
             _check_mask(attn_mask, q, k_padded)
     else:
-        check(attn_mask is None, OP, "Must not have attn_mask tensor for non-causal attention")
+        check(attn_mask is None, OP,
+              "attn_mask must not be provided when is_causal=True. Pass is_causal=False to use an explicit mask.")
         given = (len(cur_pos) > 0) + (cur_pos_tensor is not None)
         check(given == 1, OP, "exactly one of cur_pos and cur_pos_tensor must be given for causal decode")
         if cur_pos_tensor is not None:
@@ -97,6 +105,11 @@ def _validate(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, attn_mask, cur_p
             check(cur_pos_tensor.dtype == DataType.INT32, OP, f"Expect cur_pos to be INT32, got {cur_pos_tensor.dtype.name}")
             check(cur_pos_tensor.layout == Layout.ROW_MAJOR, OP,
                   f"Expect cur_pos to be ROW_MAJOR, got {cur_pos_tensor.layout.name}")
+            shape = cur_pos_tensor.shape
+            check(cur_pos_tensor.logical_volume() == shape[-1], OP, "cur_pos tensor must hold all positions in its "
+                                                                    f"last dim (e.g. [B] or [1, B]), got shape {shape}")
+            check(cur_pos_tensor.padded_shape[-1] >= q_padded[1], OP, "cur_pos tensor must have at least one position "
+                                                                      f"per batch ({q_padded[1]}), got shape {shape}")
     users = q_padded[1]
     check(k_padded[0] == users, OP, f"K tensor batch size ({k_padded[0]}) must equal B ({users})")
     check(v_padded[0] == users, OP, f"V tensor batch size ({v_padded[0]}) must equal B ({users})")
