@@ -26,7 +26,8 @@ def test_tile_padding_and_shape_equality(dev):
 def test_row_major_is_unpadded_and_default_layout():
     t = ttnn.from_torch(torch.randn(3, 5, 7), dtype=ttnn.bfloat16)
     assert t.layout == ttnn.ROW_MAJOR_LAYOUT and t.padded_shape == [3, 5, 7]
-    assert t.storage_type() == "HOST" and t.memory_config() is None
+    assert t.storage_type() == "HOST" and ttnn.get_memory_config(t) is None
+    assert t.memory_config() == ttnn.DRAM_MEMORY_CONFIG  # what real 0.81.1 reports for a host tensor
 
 
 def test_vector_is_one_row_of_tiles():

@@ -229,7 +229,10 @@ def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataTyp
 
 
 def get_memory_config(tensor: Tensor) -> MemoryConfig | None:
-    return tensor.memory_config()
+    """The device placement, or None for a host tensor (whose ``memory_config()`` says DRAM interleaved)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"ttnn.get_memory_config(): incompatible function arguments: {type(tensor).__name__}")
+    return tensor._memory_config if tensor.device() is not None else None
 
 
 def deallocate(tensor: Tensor, force: bool = True) -> None:

@@ -23,6 +23,7 @@ from .memory import Buffer, buffer_request
 from .types import (
     BLOCK_FLOAT_DTYPES,
     DEFAULT_TILE,
+    DRAM_MEMORY_CONFIG,
     DataType,
     Layout,
     MemoryConfig,
@@ -179,8 +180,10 @@ class Tensor:
     def get_layout(self) -> Layout:
         return self._layout
 
-    def memory_config(self) -> MemoryConfig | None:
-        return self._memory_config
+    def memory_config(self) -> MemoryConfig:
+        """The placement; a host tensor reports DRAM interleaved, as the real 0.81.1 does
+        (``ttnn.get_memory_config`` tells host tensors apart: it returns None for them)."""
+        return self._memory_config if self._device is not None else DRAM_MEMORY_CONFIG
 
     def device(self):
         return self._device
