@@ -38,7 +38,7 @@ def test_tile_tensor_is_charged_its_tiles_spread_over_twelve_banks(dev, dtype, t
 
 
 def test_row_major_pages_are_rows(dev):
-    ttnn.from_torch(meta(1, 1, 7, 100), dtype=ttnn.bfloat16, device=dev)
+    t = ttnn.from_torch(meta(1, 1, 7, 100), dtype=ttnn.bfloat16, device=dev)  # noqa: F841 (held: dropping frees)
     pages_per_bank = 1  # 7 rows over 12 banks
     assert dram_used(dev) == pages_per_bank * 224 * DRAM_BANKS  # 200 B rows, 32-B aligned
 
@@ -58,8 +58,8 @@ def test_l1_is_separate_and_smaller(dev):
     with pytest.raises(OutOfMemoryError, match="L1 buffer"):
         ttnn.from_torch(meta(1, 1, 8192, 8192), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=dev,
                         memory_config=ttnn.L1_MEMORY_CONFIG)  # 128 MiB > 64 x 1.39 MB
-    ttnn.from_torch(meta(1, 1, 256, 2048), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=dev,
-                    memory_config=ttnn.L1_MEMORY_CONFIG)
+    t = ttnn.from_torch(meta(1, 1, 256, 2048), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=dev,  # noqa: F841
+                        memory_config=ttnn.L1_MEMORY_CONFIG)
     assert usage(dev)[0]["l1"]["used"] == 1 * 2048 * 64 * 8  # 512 tiles over 64 banks
     assert dram_used(dev) == 0
 
@@ -74,7 +74,7 @@ def test_mesh_charges_every_chip_and_close_frees():
     mesh = ttnn.open_mesh_device(ttnn.MeshShape(1, 2))
     try:
         assert mesh.get_num_devices() == 2 and tuple(mesh.shape) == (1, 2)
-        ttnn.from_torch(meta(1, 1, 32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=mesh)
+        t = ttnn.from_torch(meta(1, 1, 32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=mesh)  # noqa: F841
         assert dram_used(mesh, 0) == dram_used(mesh, 1) == 2048 * DRAM_BANKS
     finally:
         ttnn.close_mesh_device(mesh)
@@ -94,8 +94,27 @@ def test_mesh_charges_every_chip_and_close_frees():
     ],
 )
 def test_bytes_per_bank_match_the_real_allocator(dev, shape, dtype, layout, per_bank):
-    ttnn.from_torch(meta(*shape), dtype=dtype, layout=layout, device=dev)
+    t = ttnn.from_torch(meta(*shape), dtype=dtype, layout=layout, device=dev)  # noqa: F841 (held: dropping frees)
     assert usage(dev)[0]["dram"]["used"] == per_bank * DRAM_BANKS
+
+
+def test_l1_pages_are_rounded_to_32_bytes_like_dram(dev):
+    t = ttnn.from_torch(meta(1, 1, 7, 100), dtype=ttnn.bfloat16, device=dev,  # noqa: F841
+                        memory_config=ttnn.L1_MEMORY_CONFIG)
+    assert usage(dev)[0]["l1"]["used"] == 224 * 64  # 200-B rows take 224 B per bank (real 0.81.1), not 208
+
+
+def test_dropping_the_last_reference_frees_device_memory(dev):
+    import gc
+
+    t = ttnn.from_torch(meta(1, 1, 64, 2048), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=dev)
+    view = ttnn.reshape(t, (1, 64, 2048))
+    del t
+    gc.collect()
+    assert dram_used(dev) == 22528 * DRAM_BANKS  # the view still holds the buffer
+    del view
+    gc.collect()
+    assert dram_used(dev) == 0  # as on the card: no ttnn.deallocate needed
 
 
 def test_eleven_one_gib_tensors_fit_and_the_twelfth_does_not(dev):

@@ -18,7 +18,8 @@ DRAM_BANK_SIZE = 1_072_693_184
 DRAM_ALIGNMENT = 32
 L1_BANKS = 64
 L1_BANK_SIZE = 1_393_312
-L1_ALIGNMENT = 16
+L1_ALIGNMENT = 16  # what ttnn.get_l1_alignment() reports; the bank allocator itself rounds L1 pages to 32 B
+PAGE_ALIGNMENT = 32  # measured on 0.81.1: pages (and buffers) are rounded to 32 B in DRAM and L1 alike
 
 # Bytes of one 32x32 tile in each dtype (block floats: 64 shared exponents + mantissas).
 TILE_BYTES = {
@@ -137,7 +138,7 @@ class ChipMemory:
     def __init__(self, chip_id: int):
         self.chip_id = chip_id
         self.dram = BankAllocator(chip_id, BufferType.DRAM, DRAM_BANKS, DRAM_BANK_SIZE, DRAM_ALIGNMENT)
-        self.l1 = BankAllocator(chip_id, BufferType.L1, L1_BANKS, L1_BANK_SIZE, L1_ALIGNMENT)
+        self.l1 = BankAllocator(chip_id, BufferType.L1, L1_BANKS, L1_BANK_SIZE, PAGE_ALIGNMENT)
 
     def allocator(self, buffer_type: BufferType) -> BankAllocator:
         return self.dram if buffer_type == BufferType.DRAM else self.l1
@@ -146,7 +147,7 @@ class ChipMemory:
 def bytes_per_bank(padded_shape, dtype, layout, tile, memory_config: MemoryConfig) -> int:
     """What one bank holds of a tensor under ``memory_config`` (interleaved or sharded)."""
     pages, page_size = page_layout(padded_shape, dtype, layout, tile)
-    alignment = DRAM_ALIGNMENT if memory_config.buffer_type == BufferType.DRAM else L1_ALIGNMENT
+    alignment = PAGE_ALIGNMENT
     aligned_page = round_up(page_size, alignment)
     spec = memory_config.shard_spec
     if memory_config.is_sharded() and spec is not None:
@@ -200,6 +201,14 @@ class Buffer:
             self.alive = False
             if self.device.is_open:
                 self._release()
+
+    def __del__(self):
+        # The last tensor (or view) on this buffer is gone: the memory returns to the allocator, as on the card
+        # (real ttnn frees a device buffer when its last Python reference is dropped, without ttnn.deallocate).
+        try:
+            self.free()
+        except Exception:  # noqa: BLE001 - interpreter shutdown or a half-built buffer: nothing left to free
+            pass
 
 
 def usage(device) -> list[dict]:
