@@ -114,11 +114,9 @@ def run_prefill_then_decode(block_prefill, block_decode, x, device, config, step
     return torch.cat(out)
 
 
-@ARCHS
-@pytest.mark.parametrize("shard_kv", [False, True], ids=["interleaved", "sharded_kv"])
+@pytest.mark.parametrize("hf_id,shard_kv", [(h, False) for h in SEED_MODELS]
+                         + [("humain-ai/ALLaM-7B-Instruct-preview", True)])  # sharding K/V is ALLaM's option
 def test_attention_prefill_and_decode(hf_id, shard_kv, device):
-    if shard_kv and hf_id != "humain-ai/ALLaM-7B-Instruct-preview":
-        pytest.skip("K/V sharding is ALLaM's option")
     model, steps = hf(hf_id), 4
     x = activations(PROMPT + steps, model.config.hidden_size)
     ref = layer0(model).self_attn(x, position_embeddings=hf_rope(model, PROMPT + steps), attention_mask=None)[0]
