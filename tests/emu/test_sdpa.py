@@ -251,3 +251,43 @@ def test_decode_padded_heads_switch(device, monkeypatch):
     monkeypatch.setattr(sdpa_decode, "PAD_OUTPUT_HEADS", True)
     out = tr.scaled_dot_product_attention_decode(q, k, v, cur_pos=[3] * 4)
     assert out.shape == [1, 4, 32, 64] and torch.all(ttnn.to_torch(out)[:, :, 8:] == 0)
+
+
+def window_reference(seq, window, causal):
+    i, j = torch.arange(seq).unsqueeze(1), torch.arange(seq).unsqueeze(0)
+    allowed = ((j <= i) & (j > i - window)) if causal else ((j - i).abs() <= window // 2)
+    return torch.zeros(seq, seq, dtype=torch.float64).masked_fill(~allowed, float("-inf"))
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_prefill_sliding_window(device, pcc, causal):
+    q, k, v = torch.randn(1, 2, 64, 64), torch.randn(1, 1, 64, 64), torch.randn(1, 1, 64, 64)
+    out = tr.scaled_dot_product_attention(to_dev(q, device), to_dev(k, device), to_dev(v, device),
+                                          is_causal=causal, sliding_window_size=16)
+    ref = reference_prefill(on_card(q), on_card(k), on_card(v), causal=False, mask=window_reference(64, 16, causal))
+    assert pcc(ref, ttnn.to_torch(out)) >= 0.999
+
+
+def test_decode_sliding_window(device, pcc):
+    (q, k, v), (qr, kr, vr) = decode_case(device, 4, 4, 2, 64, 64)
+    positions = [40, 10, 63, 3]
+    out = ttnn.to_torch(tr.scaled_dot_product_attention_decode(q, k, v, cur_pos=positions, sliding_window_size=8))
+    ref = torch.zeros(1, 4, 4, 64, dtype=torch.float64)
+    for b, p in enumerate(positions):
+        lo = max(0, p - 7)
+        kb, vb = kr[b, :, lo:p + 1].repeat_interleave(2, 0), vr[b, :, lo:p + 1].repeat_interleave(2, 0)
+        ref[0, b] = (torch.softmax((qr[0, b].unsqueeze(1) @ kb.transpose(-1, -2)) / 8, -1) @ vb).squeeze(1)
+    assert pcc(ref, out) >= 0.999
+
+
+def test_decode_non_causal_with_per_user_mask(device, pcc):
+    (q, k, v), (qr, kr, vr) = decode_case(device, 4, 8, 1, 64, 64)
+    mask = torch.where(torch.rand(4, 1, 8, 64) < 0.5, -1e9, 0.0)
+    mask[..., 0] = 0.0  # every row keeps a key
+    out = tr.scaled_dot_product_attention_decode(q, k, v, is_causal=False, attn_mask=to_dev(mask, device))
+    mr = on_card(mask)
+    ref = torch.zeros(1, 4, 8, 64, dtype=torch.float64)
+    for b in range(4):
+        scores = (qr[0, b] @ kr[b, 0].T) / 8 + mr[b, 0]
+        ref[0, b] = torch.softmax(scores, -1) @ vr[b, 0]
+    assert pcc(ref, ttnn.to_torch(out)) >= 0.999

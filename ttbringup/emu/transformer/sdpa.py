@@ -3,7 +3,7 @@
 ``softmax(q kᵀ · scale + mask) v`` per batch and query head, in float32, rounded once to q's
 dtype. Query head h reads kv head ``h // (nqh / nkv)`` (GQA, like ``repeat_interleave``).
 ``is_causal`` (the default) lets query i see keys ``j <= i`` and excludes ``attn_mask``; a
-causal ``sliding_window_size`` w further limits it to ``j > i - w``. Shapes are logical: only
+``sliding_window_size`` w further limits it to ``j > i - w`` (causal) or ``|j - i| <= w // 2``. Shapes are logical: only
 the sequence dim may carry tile padding, so head counts and head_dim are tile-exact.
 """
 
@@ -59,8 +59,6 @@ def scaled_dot_product_attention(input_tensor_q: Tensor, input_tensor_k: Tensor,
         check(logical[0] == padded[0], OP, "Padding is not supported on the batch dimension")
         check(logical[1] == padded[1], OP, "Padding is not supported on the num_heads dimension")
         check(logical[3] == padded[3], OP, "Padding is not supported on the head_dim dimension")
-    if window and not is_causal:
-        not_emulated(OP, "sliding_window_size without is_causal")
 
     batch, heads, seq_q, head_dim = tuple(q.shape)
     scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
@@ -114,6 +112,16 @@ def _check_shapes(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, program_conf
                   f"{name} must be divisible by TILE_SIZE. Got {name}: {size}, TILE_SIZE: {TILE_SIZE}")
 
 
+def window_mask(seq_q: int, seq_k: int, is_causal: bool, window: int, first_query: int = 0) -> torch.Tensor:
+    """Boolean ``[seq_q, seq_k]``, True where query ``first_query + i`` may attend key j under a
+    sliding window (and causality)."""
+    i = torch.arange(first_query, first_query + seq_q).unsqueeze(1)
+    j = torch.arange(seq_k).unsqueeze(0)
+    if is_causal:
+        return (j <= i) & (j > i - window)
+    return (j >= i - window // 2) & (j <= i + window // 2)
+
+
 def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_causal: bool, scale: float,
             window: int) -> torch.Tensor:
     qv, kv, vv = q._values(OP), k._values(OP), v._values(OP)
@@ -122,9 +130,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_causal: boo
     if mask is not None:
         bias = mask._values(OP)
     elif window:
-        i = torch.arange(seq_q).unsqueeze(1)
-        j = torch.arange(seq_k).unsqueeze(0)
-        bias = (j <= i) & (j > i - window)  # boolean: True = may attend
+        bias = window_mask(seq_q, seq_k, is_causal, window)
         is_causal = False
     return F.scaled_dot_product_attention(qv, kv, vv, attn_mask=bias, is_causal=is_causal, scale=scale,
                                           enable_gqa=kv.shape[1] != qv.shape[1])

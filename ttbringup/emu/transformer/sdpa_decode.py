@@ -63,7 +63,8 @@ def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: 
         out = torch.empty(out_shape, device="meta")
     else:
         positions = positions[torch.arange(users) % positions.numel()]  # a short cur_pos list repeats cyclically
-        out = _attend(q, k, v, attn_mask if not is_causal else None, positions, scale, sliding_window_size or 0)
+        out = _attend(q, k, v, attn_mask if not is_causal else None, positions, scale, sliding_window_size or 0,
+                      is_causal)
         out = pad_to(out, out_shape)
     layout = Layout.ROW_MAJOR if q.layout == Layout.ROW_MAJOR else Layout.TILE
     return new_tensor(out, dtype=q.dtype, layout=layout, device=q.device(), memory_config=out_config, tile=q.tile)
@@ -162,7 +163,7 @@ def _check_mask(mask: Tensor, q: Tensor, k_padded: tuple) -> None:
 
 
 def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, positions: torch.Tensor, scale: float,
-            window: int) -> torch.Tensor:
+            window: int, is_causal: bool) -> torch.Tensor:
     _, _, heads, head_dim = tuple(q.shape)
     users, kv_heads, seq = k.padded_shape[0], k.padded_shape[1], k.padded_shape[2]
     out = torch.zeros(1, users, heads, head_dim)
@@ -184,13 +185,11 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, positions: tor
         query = query.index_select(0, rows)
     n, group = query.shape[0], heads // kv_heads
     scores = torch.matmul(query.reshape(n, kv_heads, group, head_dim), keys.transpose(-1, -2)).mul_(scale)
-    bias = _bias(pos, length, window)
+    bias = _bias(pos, length, window, is_causal)
     if bias is not None:
         scores += bias.view(n, 1, 1, length)
     if mask is not None:
-        m = pad_to(mask._values(OP), tuple(mask.padded_shape))[0, :, :heads, :length]
-        m = m if rows is None else m.index_select(0, rows)
-        scores += m.reshape(n, kv_heads, group, length)
+        scores += _user_mask(mask, users, heads, length, rows).reshape(n, kv_heads, group, length)
     probs = torch.softmax(scores, dim=-1)
     result = torch.matmul(probs, values).reshape(n, heads, head_dim)
     if rows is None:
@@ -200,13 +199,27 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, positions: tor
     return out
 
 
-def _bias(pos: torch.Tensor, length: int, window: int) -> torch.Tensor | None:
-    """Additive -inf bias per user for keys past its position (or before its window); None if
-    every user sees the whole prefix."""
+def _bias(pos: torch.Tensor, length: int, window: int, is_causal: bool) -> torch.Tensor | None:
+    """Additive -inf bias per user for keys past its position or outside its sliding window
+    (``j > p - w`` causal, ``j >= p - w // 2`` otherwise); None if every user sees the whole prefix."""
     if not window and bool((pos == length - 1).all()):
         return None
-    j = torch.arange(length)
-    hidden = j.unsqueeze(0) > pos.unsqueeze(1)
+    j = torch.arange(length).unsqueeze(0)
+    hidden = j > pos.unsqueeze(1)
     if window:
-        hidden |= j.unsqueeze(0) <= (pos - window).unsqueeze(1)
+        first = pos - window + 1 if is_causal else pos - window // 2
+        hidden |= j < first.unsqueeze(1)
     return torch.zeros(hidden.shape).masked_fill_(hidden, float("-inf"))
+
+
+def _user_mask(mask: Tensor, users: int, heads: int, length: int, rows: torch.Tensor | None) -> torch.Tensor:
+    """The additive mask rows ``[n, heads, length]`` of the attending users. A decode mask is
+    ``[B | 1, 1, heads, S]`` (users on dim 0, one broadcast to all); ``[1, B, heads, S]`` is read
+    with users on dim 1."""
+    values = pad_to(mask._values(OP), tuple(mask.padded_shape))
+    batch_dim = 1 if values.shape[1] != 1 else 0
+    per_user = values[:, 0] if batch_dim == 0 else values[0]
+    index = torch.arange(users) % per_user.shape[0]
+    if rows is not None:
+        index = index[rows]
+    return per_user.index_select(0, index)[:, :heads, :length]
