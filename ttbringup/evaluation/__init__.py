@@ -11,7 +11,11 @@ input before paying for those imports):
 - ``teacher_forcing``: the core: ``teacher_force(hf_model, tt_model, prompt_ids, ref_ids)``.
 - ``metrics``: PCC and top-k scoring.
 - ``device``: open and always close a (mesh) device.
-- ``pipeline``: one whole eval as the tools run it: ``run_eval(EvalRequest) -> EvalOutcome``.
+- ``pipeline``: one whole eval as the tools run it: ``run_eval(EvalRequest) -> EvalOutcome``;
+  its stages ``load`` and ``built_bringup`` serve the other tools.
 - ``compare``: per-layer hidden-state PCC of a bringup against HF, and its plot.
-- ``report``: the human lines, JSON and markdown.
+- ``generation``: timed greedy ``generate()`` (TTFT, decode tokens/s/user).
+- ``seeds``: the main job's per-model rows and results document.
+- ``report``: the human lines, JSON and markdown; ``progress``: tqdm bars on stderr.
+- ``commands/``: ``main(argv)`` of eval.py, demo.py and scripts/{run_eval,compare_layers,eval_seeds}.py.
 """

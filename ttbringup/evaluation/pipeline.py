@@ -40,7 +40,7 @@ class EvalRequest:
     max_new_tokens: int = 20
     min_new_tokens: int | None = None
     max_seq_len: int = 2048
-    prefill_decode: bool = False
+    prefill_decode: bool = False  # True: prefill token by token; False: the model's own setting
     device_id: int = 0
     seed: int = 0
     cache_dir: str | None = None
@@ -200,7 +200,7 @@ def run_eval(req: EvalRequest) -> EvalOutcome:
         weights_dtype = _weights_dtype(loaded.module, tt_model) if loaded.module is not None else None
         t = time.perf_counter()
         result = teacher_force(loaded.ref.model, tt_model, loaded.prompt_ids, ref_ids,
-                               prefill_by_decode=req.prefill_decode, progress=req.progress)
+                               prefill_by_decode=True if req.prefill_decode else None, progress=req.progress)
         seconds["teacher_forcing"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
     return EvalOutcome(request=req, result=result, backend=loaded.backend, reference_source=loaded.ref.source,

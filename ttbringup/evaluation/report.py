@@ -41,7 +41,7 @@ def human_lines(outcome: EvalOutcome) -> list[str]:
         + (f" | mesh {outcome.mesh_shape[0]}x{outcome.mesh_shape[1]}" if outcome.mesh_shape else ""),
         f"Reference: {req.model} ({outcome.reference_source}), float32 CPU, greedy",
         f"Prompt tokens: {r.prompt_len} | scored tokens: {r.total} | prefill: "
-        + ("token by token" if req.prefill_decode else "one pass")
+        + ("token by token" if r.prefill_by_decode else "one pass")
         + " | top-5: the reference token is in our top 5",
         percent_line("Top-1 accuracy", r.top1),
         percent_line("Top-5 accuracy", r.top5),

@@ -38,6 +38,7 @@ class TeacherForcingResult:
     prefill_seconds: float
     decode_seconds: float
     per_position_pcc: list[float] = field(default_factory=list)
+    prefill_by_decode: bool = False  # how the prompt was actually prefilled
 
     @property
     def total(self) -> int:
@@ -105,6 +106,7 @@ def teacher_force(hf_model, tt_model, prompt_ids, ref_ids, *, prefill_by_decode:
     start = time.perf_counter()
     logits, cache = _prefill(tt_model, prompt, prefill_by_decode, progress)
     prefill_seconds = time.perf_counter() - start
+    by_decode = bool(getattr(tt_model, "prefill_by_decode", prefill_by_decode))
 
     ours = [logits]
     start = time.perf_counter()
@@ -129,4 +131,4 @@ def teacher_force(hf_model, tt_model, prompt_ids, ref_ids, *, prefill_by_decode:
     return TeacherForcingResult(prompt_len=len(prompt_ids), ref_ids=ref_ids, predicted_ids=predicted,
                                 top1_hits=top1, top5_hits=top5, logits_pcc=overall,
                                 prefill_seconds=prefill_seconds, decode_seconds=decode_seconds,
-                                per_position_pcc=per_position)
+                                per_position_pcc=per_position, prefill_by_decode=by_decode)

@@ -88,7 +88,7 @@ def metrics(args, outcome) -> dict:
         "prefill_len": r.prompt_len, "decode_len": args.decode_len, "total": r.total,
         "top1": round(r.top1, 6), "top5": round(r.top5, 6),
         "logits_pcc": None if pcc != pcc else round(pcc, 6), "first_mismatch": r.first_mismatch,
-        "prefill_decode": outcome.request.prefill_decode, "random_weights": args.random_weights,
+        "prefill_decode": r.prefill_by_decode, "random_weights": args.random_weights,
         "seconds": {k: round(v, 3) for k, v in outcome.seconds.items()},
     }
 
