@@ -97,9 +97,12 @@ def test_layout_dtype_and_memory_conversions(dev):
     tiled = ttnn.to_layout(t, ttnn.TILE_LAYOUT)
     assert tiled.padded_shape == [1, 1, 32, 64] and torch.equal(ttnn.to_torch(tiled), x.bfloat16())
     assert ttnn.to_layout(tiled, ttnn.ROW_MAJOR_LAYOUT).padded_shape == [1, 1, 20, 40]
-    assert ttnn.to_dtype(tiled, ttnn.bfloat16) is tiled
+    with pytest.raises(TTError, match="must be on the host"):
+        ttnn.to_dtype(tiled, ttnn.bfloat16)  # real 0.81.1 refuses device tensors even when the dtype matches
     with pytest.raises(TTError, match="must be on the host"):
         ttnn.to_dtype(tiled, ttnn.float32)
+    host = ttnn.from_torch(x, dtype=ttnn.bfloat16)
+    assert ttnn.to_dtype(host, ttnn.bfloat16) is host
     l1 = ttnn.to_memory_config(tiled, ttnn.L1_MEMORY_CONFIG)
     assert ttnn.get_memory_config(l1) == ttnn.L1_MEMORY_CONFIG and torch.equal(ttnn.to_torch(l1), ttnn.to_torch(tiled))
     assert ttnn.get_memory_config(ttnn.from_torch(x)) is None

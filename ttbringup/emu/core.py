@@ -155,9 +155,28 @@ def from_device(tensor: Tensor, blocking: bool = True, cq_id=None) -> Tensor:
 
 def to_layout(tensor: Tensor, layout: Layout, dtype: DataType | None = None, memory_config: MemoryConfig | None = None,
               sub_core_grids=None, pad_value: float = 0.0) -> Tensor:
-    """TILE pads the last two dims to the tile; ROW_MAJOR drops padding. Values are unchanged."""
-    tensor._check_alive("ttnn.to_layout")
-    dtype = dtype or tensor.dtype
+    """TILE pads the last two dims to the tile; ROW_MAJOR drops padding. Values are unchanged.
+
+    ``dtype`` as the real 0.81.1 treats it: ignored on host and when the layout does not change; on device it is
+    applied going to TILE, and going to ROW_MAJOR it must equal the tensor's dtype, except bfloat8_b -> bfloat16.
+    """
+    op = "ttnn.to_layout"
+    tensor._check_alive(op)
+    check(layout in (Layout.ROW_MAJOR, Layout.TILE), op,
+          f"ttnn::to_layout: Unsupported layout conversion from {tensor.layout} to {layout}!")
+    if memory_config is not None:
+        _check_memory_config(memory_config, op)
+    on_device = tensor.device() is not None
+    if not on_device or layout == tensor.layout:
+        dtype = tensor.dtype
+    elif layout == Layout.ROW_MAJOR:
+        check(not (on_device and tensor.dtype == DataType.BFLOAT4_B), op, "Only TILE layout is supported for BFLOAT8_B dtype!")
+        check(dtype in (None, tensor.dtype) or (tensor.dtype == DataType.BFLOAT8_B and dtype == DataType.BFLOAT16), op,
+              "dtype cannot be different from tensor dtype when converting to ROW_MAJOR_LAYOUT on device (allowed "
+              "exception: BFLOAT8_B -> BFLOAT16, which untilize handles natively)!")
+        dtype = tensor.dtype
+    else:
+        dtype = dtype or tensor.dtype
     if layout == Layout.ROW_MAJOR and dtype in BLOCK_FLOAT_DTYPES:
         dtype = DataType.BFLOAT16  # block floats exist only in TILE layout
     if layout == tensor.layout and dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
@@ -168,12 +187,28 @@ def to_layout(tensor: Tensor, layout: Layout, dtype: DataType | None = None, mem
 
 
 def to_dtype(tensor: Tensor, dtype: DataType) -> Tensor:
-    """Convert a host tensor's dtype; a device tensor only when the dtype already matches."""
+    """Convert a host tensor's dtype (real 0.81.1 refuses device tensors, even when the dtype already matches).
+
+    A ROW_MAJOR tensor converted to bfloat8_b/bfloat4_b is tilized; that must not need padding.
+    """
+    op = "ttnn.to_dtype"
+    check(tensor.device() is None, op, "tensor must be on the host: Expected Tensor with HostStorage, got "
+                                       "StorageType::DEVICE")
     if dtype == tensor.dtype:
         return tensor
-    check(tensor.device() is None, "ttnn.to_dtype", "tensor must be on the host")
-    return new_tensor(tensor._native("ttnn.to_dtype"), dtype=dtype, layout=tensor.layout, device=None,
-                      memory_config=None, tile=tensor.tile)
+    layout = tensor.layout
+    if dtype in BLOCK_FLOAT_DTYPES and layout == Layout.ROW_MAJOR:
+        dims = tuple(tensor.shape)
+        height, width = (int(np.prod(dims[:-1])) if len(dims) > 1 else 1), (dims[-1] if dims else 1)
+        tile = tensor.tile
+        padded = (-(-height // tile.height) * tile.height, -(-width // tile.width) * tile.width)
+        check(padded == (height, width), op,
+              f"to_dtype: Converting layout to Layout::TILE implicitly changed physical shape from ({height}, {width}) "
+              f"to {padded} due to alignment constraints. This is currently unsupported. Please pad the tensor "
+              "explicitly before conversion.")
+        layout = Layout.TILE
+    return new_tensor(tensor._native(op), dtype=dtype, layout=layout, device=None, memory_config=None,
+                      tile=tensor.tile)
 
 
 def typecast(input_tensor: Tensor, dtype: DataType, *args, memory_config: MemoryConfig | None = None,

@@ -5,17 +5,23 @@ from __future__ import annotations
 import torch
 
 from .tensor import Tensor, new_tensor
-from .types import DRAM_MEMORY_CONFIG, DataType, Layout, MemoryConfig
+from .types import BLOCK_FLOAT_DTYPES, DRAM_MEMORY_CONFIG, DataType, Layout, MemoryConfig
 
 
 def full(shape, fill_value: float, dtype: DataType | None = None, layout: Layout | None = None, device=None,
          memory_config: MemoryConfig | None = None) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value`` (bfloat16 and ROW_MAJOR unless given)."""
+    """A tensor of ``shape`` filled with ``fill_value`` (bfloat16 unless given; ROW_MAJOR unless given, TILE for
+    bfloat8_b/bfloat4_b). On a device the memory config is checked as ``to_device`` checks it (shard spec, shard
+    shape against the tiles, shard count against the grid)."""
+    from .core import to_device
+
+    dtype = dtype or DataType.BFLOAT16
+    layout = layout or (Layout.TILE if dtype in BLOCK_FLOAT_DTYPES else Layout.ROW_MAJOR)
     values = torch.full(tuple(shape), float(fill_value), dtype=torch.float32)
-    if device is not None:
-        memory_config = memory_config or DRAM_MEMORY_CONFIG
-    return new_tensor(values, dtype=dtype or DataType.BFLOAT16, layout=layout or Layout.ROW_MAJOR, device=device,
-                      memory_config=memory_config)
+    host = new_tensor(values, dtype=dtype, layout=layout, device=None, memory_config=None)
+    if device is None:
+        return host
+    return to_device(host, device, memory_config=memory_config or DRAM_MEMORY_CONFIG)
 
 
 def zeros(shape, dtype: DataType | None = None, layout: Layout | None = None, device=None,
@@ -30,5 +36,7 @@ def ones(shape, dtype: DataType | None = None, layout: Layout | None = None, dev
 
 def empty(shape, dtype: DataType = DataType.BFLOAT16, layout: Layout = Layout.ROW_MAJOR, device=None,
           memory_config: MemoryConfig = DRAM_MEMORY_CONFIG) -> Tensor:
-    """An allocated tensor whose contents are unspecified (zeros here)."""
+    """An allocated device tensor whose contents are unspecified (zeros here); real 0.81.1 requires a device."""
+    if device is None:
+        raise TypeError("ttnn.empty(): incompatible function arguments: device must be a MeshDevice, got None")
     return full(shape, 0.0, dtype, layout, device, memory_config)
