@@ -370,6 +370,42 @@ def _(ttnn, d):
     return ttnn.to_layout(H(ttnn, d).host(1, 1, 32, 64), ttnn.ROW_MAJOR_LAYOUT, dtype=ttnn.float32)
 
 
+@case("to_layout", "host_rm_to_tile_dtype_ignored", OK)
+def _(ttnn, d):
+    return ttnn.to_layout(H(ttnn, d).host(1, 1, 20, 20, layout=ttnn.ROW_MAJOR_LAYOUT), ttnn.TILE_LAYOUT,
+                          dtype=ttnn.bfloat8_b)
+
+
+@case("to_layout", "same_layout_dtype_ignored", OK)
+def _(ttnn, d):
+    return ttnn.to_layout(H(ttnn, d).tt(1, 1, 32, 64), ttnn.TILE_LAYOUT, dtype=ttnn.float32)
+
+
+@case("to_layout", "bf8_to_rm_as_bf16", OK)
+def _(ttnn, d):
+    return ttnn.to_layout(H(ttnn, d).tt(1, 1, 32, 64, dtype=ttnn.bfloat8_b), ttnn.ROW_MAJOR_LAYOUT, dtype=ttnn.bfloat16)
+
+
+@case("to_layout", "tile_to_rm_l1", OK)
+def _(ttnn, d):
+    return ttnn.to_layout(H(ttnn, d).tt(1, 1, 20, 64), ttnn.ROW_MAJOR_LAYOUT, memory_config=ttnn.L1_MEMORY_CONFIG)
+
+
+@case("to_layout", "uint32_rm_to_tile", OK)
+def _(ttnn, d):
+    return ttnn.to_layout(H(ttnn, d).tok(1, 1, 1, 20), ttnn.TILE_LAYOUT)
+
+
+@case("to_layout", "tile_to_rm_as_f32", ERR)
+def _(ttnn, d):
+    return ttnn.to_layout(H(ttnn, d).tt(1, 1, 32, 64), ttnn.ROW_MAJOR_LAYOUT, dtype=ttnn.float32)
+
+
+@case("to_layout", "bf4_to_rm", ERR)
+def _(ttnn, d):
+    return ttnn.to_layout(H(ttnn, d).tt(1, 1, 32, 64, dtype=ttnn.bfloat4_b), ttnn.ROW_MAJOR_LAYOUT)
+
+
 @case("to_layout", "tile_to_rm_as_bf8", ERR)
 def _(ttnn, d):
     return ttnn.to_layout(H(ttnn, d).tt(1, 1, 32, 64), ttnn.ROW_MAJOR_LAYOUT, dtype=ttnn.bfloat8_b)
@@ -421,6 +457,11 @@ def _(ttnn, d):
     return ttnn.to_dtype(H(ttnn, d).host(1, 1, 32, 64, layout=ttnn.ROW_MAJOR_LAYOUT), ttnn.bfloat8_b)
 
 
+@case("to_dtype", "host_rank1_to_bf8_needs_padding", ERR)
+def _(ttnn, d):
+    return ttnn.to_dtype(ttnn.from_torch(torch.zeros(64), dtype=ttnn.bfloat16), ttnn.bfloat8_b)
+
+
 @case("to_dtype", "host_rm_to_bf4_needs_padding", ERR)
 def _(ttnn, d):
     return ttnn.to_dtype(ttnn.from_torch(torch.zeros(3, 20, 20), dtype=ttnn.bfloat16), ttnn.bfloat4_b)
@@ -444,6 +485,21 @@ def _(ttnn, d):
 @case("typecast", "to_l1", OK)
 def _(ttnn, d):
     return ttnn.typecast(H(ttnn, d).tt(1, 1, 32, 64), ttnn.float32, memory_config=ttnn.L1_MEMORY_CONFIG)
+
+
+@case("typecast", "host", OK)
+def _(ttnn, d):
+    return ttnn.typecast(H(ttnn, d).host(1, 1, 32, 64), ttnn.float32)
+
+
+@case("typecast", "row_major_bf16_to_f32", OK)
+def _(ttnn, d):
+    return ttnn.typecast(H(ttnn, d).tt(1, 1, 20, 64, layout=ttnn.ROW_MAJOR_LAYOUT), ttnn.float32)
+
+
+@case("typecast", "three_args", OK)
+def _(ttnn, d):
+    return ttnn.typecast(H(ttnn, d).tt(1, 1, 32, 64), ttnn.bfloat16, ttnn.float32)
 
 
 @case("typecast", "rm_to_bf8", ERR)
@@ -605,6 +661,11 @@ def _(ttnn, d):
     return ttnn.zeros((1, 1, 32, 32), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=d)
 
 
+@case("zeros", "bf8_default_layout", OK)
+def _(ttnn, d):
+    return ttnn.zeros((1, 1, 32, 32), dtype=ttnn.bfloat8_b, device=d)
+
+
 @case("zeros", "bf8_row_major", ERR)
 def _(ttnn, d):
     return ttnn.zeros((1, 1, 32, 32), dtype=ttnn.bfloat8_b, layout=ttnn.ROW_MAJOR_LAYOUT, device=d)
@@ -651,6 +712,17 @@ def _(ttnn, d):
 def _(ttnn, d):
     h = H(ttnn, d)
     return ttnn.empty((1, 2, 32, 64), ttnn.bfloat16, ttnn.TILE_LAYOUT, d, h.shard((1, 2, 32, 64), 2))
+
+
+@case("empty", "no_device", ERR)
+def _(ttnn, d):
+    return ttnn.empty((1, 1, 32, 32), ttnn.bfloat16, ttnn.TILE_LAYOUT, None, ttnn.DRAM_MEMORY_CONFIG)
+
+
+@case("empty", "shard_grid_too_small", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.empty((1, 4, 32, 64), ttnn.bfloat16, ttnn.TILE_LAYOUT, d, h.shard((1, 2, 32, 64), 2))
 
 
 @case("empty", "bf8_row_major", ERR)
