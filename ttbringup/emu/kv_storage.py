@@ -83,24 +83,29 @@ def _clip_to_logical(index: tuple, rows: torch.Tensor, seq: int):
     return index[:2] + (slice(start, start + keep),), rows.narrow(rows.dim() - 2, 0, keep)
 
 
-def read_prefix(cache: Tensor, length: int, users: torch.Tensor | None, op: str) -> torch.Tensor:
+def read_prefix(cache: Tensor, length: int, users, op: str) -> torch.Tensor:
     """float32 ``cache[users, :, :length, :]`` (logical width), converting only that part.
 
-    ``users`` is an index tensor of batch rows, or ``None`` for all of them.
+    ``users`` selects batch rows: a slice, an index tensor, or ``None`` for all of them.
     """
     cache._check_alive(op)
     store = cache._value
     width = cache.shape[-1]
     if isinstance(store, BlockFloat):
-        mant, exp = store.mant, store.exp
-        if users is not None:
-            mant, exp = mant.index_select(0, users), exp.index_select(0, users)
+        mant, exp = _rows(store.mant, users), _rows(store.exp, users)
         values = numerics.bfp_dequantize(mant[:, :, :length], exp[:, :, :length], store.bits)
         return values[..., :width]
-    part = store if users is None else store.index_select(0, users)
-    part = part[:, :, :length]
+    part = _rows(store, users)[:, :, :length]
     if part.is_meta:
         return torch.empty(part.shape, dtype=torch.float32, device="meta")
     out = torch.empty(part.shape, dtype=torch.float32)
     out.copy_(part)  # one pass, no intermediate contiguous copy
     return out
+
+
+def _rows(t: torch.Tensor, users) -> torch.Tensor:
+    if users is None:
+        return t
+    if isinstance(users, slice):
+        return t[users]
+    return t.index_select(0, users)

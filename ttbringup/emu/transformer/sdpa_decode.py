@@ -30,6 +30,7 @@ OP = "ttnn.transformer.scaled_dot_product_attention_decode"
 # docstring (and older tt-metal) the tile-padded one. True switches to the padded form, in which
 # the heads past nh are logical zero rows.
 PAD_OUTPUT_HEADS = False
+_BLOCK_BYTES = 4 << 20  # float32 K + V prefix per block of users
 
 
 def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: Tensor, input_tensor_v: Tensor, *,
@@ -178,20 +179,30 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, positions: tor
     rows = None if every else torch.nonzero(active).flatten()
     pos = positions if every else positions[rows]
     length = int(pos.max()) + 1
-    keys = read_prefix(k, length, rows, OP)  # [n, nkv, L, hd]
-    values = read_prefix(v, length, rows, OP)
     query = q._values(OP)[0]
     if rows is not None:
         query = query.index_select(0, rows)
     n, group = query.shape[0], heads // kv_heads
-    scores = torch.matmul(query.reshape(n, kv_heads, group, head_dim), keys.transpose(-1, -2)).mul_(scale)
+    query = query.reshape(n, kv_heads, group, head_dim)
     bias = _bias(pos, length, window, is_causal)
-    if bias is not None:
-        scores += bias.view(n, 1, 1, length)
-    if mask is not None:
-        scores += _user_mask(mask, users, heads, length, rows).reshape(n, kv_heads, group, length)
-    probs = torch.softmax(scores, dim=-1)
-    result = torch.matmul(probs, values).reshape(n, heads, head_dim)
+    bias = None if bias is None else bias.view(n, 1, 1, length)
+    user_mask = None if mask is None else _user_mask(mask, users, heads, length, rows).view(n, kv_heads, group, length)
+    result = torch.empty(n, kv_heads, group, head_dim)
+    # Users go through in blocks whose float32 K/V prefix stays cache-sized: one batched matmul
+    # over all users streams twice through memory and is several times slower at long prefixes.
+    block = max(1, _BLOCK_BYTES // (kv_heads * length * head_dim * 8))
+    for start in range(0, n, block):
+        part = slice(start, min(start + block, n))
+        users_in = part if rows is None else rows[part]
+        keys = read_prefix(k, length, users_in, OP)  # [block, nkv, L, hd]
+        values = read_prefix(v, length, users_in, OP)
+        scores = torch.matmul(query[part], keys.transpose(-1, -2)).mul_(scale)
+        if bias is not None:
+            scores += bias[part]
+        if user_mask is not None:
+            scores += user_mask[part]
+        torch.matmul(torch.softmax(scores, dim=-1), values, out=result[part])
+    result = result.reshape(n, heads, head_dim)
     if rows is None:
         out[0] = result
     else:
