@@ -291,3 +291,13 @@ def test_decode_non_causal_with_per_user_mask(device, pcc):
         scores = (qr[0, b] @ kr[b, 0].T) / 8 + mr[b, 0]
         ref[0, b] = torch.softmax(scores, -1) @ vr[b, 0]
     assert pcc(ref, ttnn.to_torch(out)) >= 0.999
+
+
+def test_decode_in_several_user_blocks(device, pcc, monkeypatch):
+    from ttbringup.emu.transformer import sdpa_decode
+
+    monkeypatch.setattr(sdpa_decode, "_BLOCK_BYTES", 1)  # one user per block
+    (q, k, v), ref_in = decode_case(device, 8, 8, 2, 64, 96, ttnn.bfloat8_b)
+    positions = [5, -1, 95, 0, 31, -1, 64, 7]
+    out = tr.scaled_dot_product_attention_decode(q, k, v, cur_pos_tensor=positions_tensor(positions, device))
+    assert pcc(reference_decode(*ref_in, positions), ttnn.to_torch(out)) >= 0.999
