@@ -118,6 +118,8 @@ def check_available(model: str, random_weights: bool = False, cache_dir: str | N
     if _looks_like_path(model):
         if not os.path.isdir(model):
             raise CliError(f"--model {model}: no such directory")
+        if not os.path.isfile(os.path.join(model, "config.json")):
+            raise CliError(f"--model {model}: no config.json in that directory")
         return
     if random_weights:
         if not real_config_path(model).is_file():

@@ -37,3 +37,8 @@ def resolve_model(model_py: str, model: str | None) -> str:
     if derived is None:
         raise CliError(f"cannot derive the HF model from {model_py} (not under models/<org>/<name>/); pass --model")
     return derived
+
+
+def summary(doc: str) -> str:
+    """A command's help description: the first paragraph of its module docstring, without rst markup."""
+    return " ".join(doc.strip().split("\n\n")[0].replace("``", "").split())

@@ -12,12 +12,12 @@ import os
 import sys
 
 from ..cli import CliError, cli_errors, go_offline
-from .common import add_model_args
+from .common import add_model_args, summary
 from .eval import request_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="compare_layers.py", description=__doc__.split("\n")[0].strip("`"))
+    p = argparse.ArgumentParser(prog="compare_layers.py", description=summary(__doc__))
     add_model_args(p)
     p.add_argument("--prompt", default=None, help="prompt text (default: prompts/bringup_eval_long.txt)")
     p.add_argument("--prompt_file", default=None, help="file holding the prompt text")

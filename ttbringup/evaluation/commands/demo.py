@@ -10,12 +10,12 @@ import argparse
 import sys
 
 from ..cli import cli_errors, go_offline
-from .common import add_model_args
+from .common import add_model_args, summary
 from .eval import request_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="demo.py", description=__doc__.split("\n")[0].strip("`"))
+    p = argparse.ArgumentParser(prog="demo.py", description=summary(__doc__))
     add_model_args(p)
     p.add_argument("--prompt", default=None, help="prompt text (default: prompts/bringup_eval_long.txt)")
     p.add_argument("--prompt_file", default=None, help="file holding the prompt text")

@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from ..cli import CliError, check_positive, cli_errors, go_offline
-from .common import add_model_args, resolve_model
+from .common import add_model_args, resolve_model, summary
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="eval.py", description=__doc__.split("\n")[0].strip("`"))
+    p = argparse.ArgumentParser(prog="eval.py", description=summary(__doc__))
     add_model_args(p)
     prompt = p.add_argument_group("prompt (default: prompts/bringup_eval_long.txt)")
     prompt.add_argument("--prompt", default=None, help="prompt text")

@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 from ..cli import CliError, check_positive, cli_errors, go_offline
+from .common import summary
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="eval_seeds.py", description=__doc__.split("\n")[0].strip("`"))
+    p = argparse.ArgumentParser(prog="eval_seeds.py", description=summary(__doc__))
     p.add_argument("--models", nargs="*", default=None, help="a subset of the seed ids (default: all four)")
     p.add_argument("--system", default="n150", help="system folder of the model files (default n150)")
     p.add_argument("--max_new_tokens", type=int, default=100, help="scored tokens per model (default 100)")

@@ -20,14 +20,14 @@ import sys
 
 from ..cli import CliError, check_positive, cli_errors, go_offline
 from ..loading import SYSTEMS
-from .common import add_backend_args
+from .common import add_backend_args, summary
 
 PREFILL_BY_DECODE_ABOVE = 512
 METRICS_PREFIX = "YT_METRICS="
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_eval.py", description=__doc__.split("\n")[0].strip("`"))
+    p = argparse.ArgumentParser(prog="run_eval.py", description=summary(__doc__))
     p.add_argument("--mode", choices=("hf", "tt"), default="tt", help="tt: the bringup; hf: HF against itself")
     p.add_argument("--hf-model", required=True, help="HF id: the reference and models/<hf-model>/ (or a local "
                                                    "checkpoint dir with --model-file)")
