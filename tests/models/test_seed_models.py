@@ -120,7 +120,12 @@ def test_cache_limits_and_stale_caches_raise(device):
     tt(torch.ones(1, 1, dtype=torch.long), past_key_values=out.past_key_values)
     with pytest.raises(ValueError, match="exceeds the KV cache"):
         tt(torch.ones(1, 1, dtype=torch.long), past_key_values=out.past_key_values)
-    fresh = tt(torch.ones(1, 3, dtype=torch.long))
+    from transformers import DynamicCache
+
+    fresh = tt(torch.ones(1, 3, dtype=torch.long), past_key_values=DynamicCache())  # generate()'s first-call cache
+    assert fresh.past_key_values.get_seq_length() == 3
+    with pytest.raises(ValueError, match="empty"):
+        tt(torch.ones(1, 0, dtype=torch.long))
     with pytest.raises(ValueError, match="stale"):
         tt(torch.ones(1, 1, dtype=torch.long), past_key_values=out.past_key_values)
     assert fresh.past_key_values.is_current()

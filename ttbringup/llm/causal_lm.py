@@ -108,6 +108,8 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         ids = torch.as_tensor(input_ids)
         if ids.dim() == 1:
             ids = ids[None]
+        if ids.shape[-1] == 0:
+            raise ValueError("input_ids is empty")
         if ids.shape[0] != 1:
             raise ValueError(f"batch size {ids.shape[0]} is not supported: this model runs one sequence (batch 1)")
         if attention_mask is not None and not bool(torch.as_tensor(attention_mask).all()):
