@@ -138,7 +138,6 @@ def _infer_head_dim(q: Tensor, kv: Tensor | None, nh: int, nkv: int, kv_tied: bo
 
 CREATE_DECODE = "ttnn.experimental.nlp_create_qkv_heads_decode"
 _MAX_USERS = 32
-_MAX_Q_HEADS = 32
 
 
 def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_heads: int | None = None,
@@ -184,20 +183,20 @@ def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_
             not_emulated(op, "overlap_qk_coregrid=False")
     else:
         check(overlap_qk_coregrid, op, "Overlap_qk_coregrid must be true for non-sharded input")
-    check(num_heads <= _MAX_Q_HEADS, op, f"There are {num_heads} q heads only {_MAX_Q_HEADS} are supported")
     check(num_heads >= nkv, op, f"num_q_heads={num_heads} must be greater than or equal to num_kv_heads={nkv}")
     grid_cores, grid_x = _output_grid(x, memory_config, op)
     check(grid_cores >= users, op, f"Grid Size is {grid_cores}. Need at least 32 cores for decode")
 
-    # the kv shard height uses the q head count, as the device op does
-    shard = (round_up(num_heads, TILE_SIZE), head_dim)
-    out_config = height_sharded_config(users, shard, grid_x=grid_x)
+    # one user per core; each output's shard holds its own heads padded to whole tiles (real 0.81.1: nh=40, nkv=8
+    # gives q shards [64, hd] and k/v shards [32, hd]; more than 32 q heads are accepted)
+    q_config = height_sharded_config(users, (round_up(num_heads, TILE_SIZE), head_dim), grid_x=grid_x)
+    kv_config = height_sharded_config(users, (round_up(nkv, TILE_SIZE), head_dim), grid_x=grid_x)
     rows = _padded_values(x, op)[0, 0, :users, :]
     split = rows.reshape(users, num_heads + 2 * nkv, head_dim)
     q = split[:, :num_heads].unsqueeze(0)
     k = split[:, num_heads:num_heads + nkv].unsqueeze(0)
     v = split[:, num_heads + nkv:].unsqueeze(0)
-    return _make(q, x, out_config), _make(k, x, out_config), _make(v, x, out_config)
+    return _make(q, x, q_config), _make(k, x, kv_config), _make(v, x, kv_config)
 
 
 def _output_grid(x: Tensor, memory_config: MemoryConfig | None, op: str) -> tuple[int, int]:
