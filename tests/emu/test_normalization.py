@@ -118,3 +118,19 @@ def test_data_free_input_gives_shape(device):
     for out in (ttnn.rms_norm(x, epsilon=1e-6, weight=w, residual_input_tensor=x),
                 ttnn.layer_norm(x, weight=w, bias=w), ttnn.softmax(x)):
         assert out.is_data_free() and out.shape == [1, 1, 128, 2048] and out.dtype == ttnn.bfloat16
+
+
+def test_layer_norm_and_softmax_take_row_major_input(device, pcc):
+    """Real 0.81.1: layer_norm tilizes a ROW_MAJOR input (width a tile multiple) and returns ROW_MAJOR; softmax
+    returns TILE; rms_norm refuses ROW_MAJOR input."""
+    x = torch.randn(1, 1, 20, 64)
+    rm = dev_tensor(x, device, layout=ttnn.ROW_MAJOR_LAYOUT)
+    ln = ttnn.layer_norm(rm, epsilon=1e-5)
+    assert ln.layout == ttnn.ROW_MAJOR_LAYOUT and ln.shape == [1, 1, 20, 64] and ln.padded_shape == [1, 1, 20, 64]
+    assert pcc(torch.nn.functional.layer_norm(host(rm), (64,), eps=1e-5), host(ln)) >= 0.999
+    sm = ttnn.softmax(rm)
+    assert sm.layout == ttnn.TILE_LAYOUT and sm.padded_shape == [1, 1, 32, 64]
+    with pytest.raises(TTError, match="multiple of tile width"):
+        ttnn.layer_norm(dev_tensor(torch.randn(1, 1, 20, 50), device, layout=ttnn.ROW_MAJOR_LAYOUT))
+    with pytest.raises(TTError, match="Residual tensor must have TILE layout"):
+        ttnn.layer_norm(rm, residual_input_tensor=rm)

@@ -21,9 +21,12 @@ _INPUT_DTYPES = (DataType.BFLOAT16, DataType.FLOAT32, DataType.BFLOAT8_B)
 _GAMMA_DTYPES = (DataType.BFLOAT16, DataType.FLOAT32)
 
 
-def _check_input(op: str, t: Tensor) -> None:
+def _check_input(op: str, t: Tensor, row_major_ok: bool = False) -> None:
     on_device(t, op, "Operands to layernorm need to be on device!")
-    check(t.layout == Layout.TILE, op, "Input tensor must be in TILE layout")
+    if row_major_ok and t.layout == Layout.ROW_MAJOR:  # layer_norm tilizes it (real 0.81.1) and gives ROW_MAJOR back
+        check(t.shape[-1] % 32 == 0, op, f"ROW_MAJOR input requires W ({t.shape[-1]}) to be a multiple of tile width (32)")
+    else:
+        check(t.layout == Layout.TILE, op, "Input tensor must be in TILE layout")
     check(t.dtype in _INPUT_DTYPES, op, f"Input dtype {t.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
     check(len(t.shape) >= 1, op, "Input tensor must have rank >= 1")
     mem = t.memory_config()
@@ -52,14 +55,15 @@ def _gamma_row(op: str, name: str, g: Tensor | None, x: Tensor) -> torch.Tensor 
     return g._values(op).reshape(-1)[:width]
 
 
-def _prepare(op: str, input_tensor, residual_input_tensor) -> tuple[Tensor, torch.Tensor]:
+def _prepare(op: str, input_tensor, residual_input_tensor, row_major_ok: bool = False) -> tuple[Tensor, torch.Tensor]:
     """Checks shared by the norms; returns the input and its float32 values (+ residual)."""
     x = tensor_arg(input_tensor, op, "input_tensor")
-    _check_input(op, x)
+    _check_input(op, x, row_major_ok)
     values = x._values(op)
     if residual_input_tensor is not None:
         r = tensor_arg(residual_input_tensor, op, "residual_input_tensor")
         on_device(r, op, "residual_input_tensor must be on device")
+        check(r.layout == Layout.TILE, op, f"Residual tensor must have TILE layout, got: {r.layout}")
         check(r.padded_shape == x.padded_shape, op,
               f"residual_input_tensor padded shape {list(r.padded_shape)} must equal input padded shape "
               f"{list(x.padded_shape)}")
@@ -86,8 +90,8 @@ def _affine(op: str, normed: torch.Tensor, x: Tensor, weight, bias) -> torch.Ten
     return normed
 
 
-def _output(values: torch.Tensor, x: Tensor, memory_config) -> Tensor:
-    return new_tensor(values, dtype=x.dtype, layout=Layout.TILE, device=x.device(),
+def _output(values: torch.Tensor, x: Tensor, memory_config, layout: Layout = Layout.TILE) -> Tensor:
+    return new_tensor(values, dtype=x.dtype, layout=layout, device=x.device(),
                       memory_config=memory_config or x.memory_config(), tile=x.tile)
 
 
@@ -104,18 +108,20 @@ def layer_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, 
                memory_config=None, program_config=None, compute_kernel_config=None, recip_tensor=None) -> Tensor:
     """``(x - mean) * rsqrt(var + epsilon) * weight + bias`` over the last dim (biased variance).
 
-    ``recip_tensor`` (precomputed reciprocals for the Welford kernel) does not change results.
+    ``recip_tensor`` (precomputed reciprocals for the Welford kernel) does not change results. Unlike rms_norm, a
+    ROW_MAJOR input is accepted (its width a tile multiple) and the result is ROW_MAJOR, as in real 0.81.1.
     """
     op = "ttnn.layer_norm"
-    x, values = _prepare(op, input_tensor, residual_input_tensor)
+    x, values = _prepare(op, input_tensor, residual_input_tensor, row_major_ok=True)
     var, mean = torch.var_mean(values, dim=-1, unbiased=False, keepdim=True)
     normed = (values - mean) * torch.rsqrt(var + epsilon)
-    return _output(_affine(op, normed, x, weight, bias), x, memory_config)
+    return _output(_affine(op, normed, x, weight, bias), x, memory_config, layout=x.layout)
 
 
 def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_config=None,
             numeric_stable: bool = True) -> Tensor:
-    """``torch.softmax(x, dim)`` over logical values; TILE, same dtype out.
+    """``torch.softmax(x, dim)`` over logical values; TILE, same dtype out (a ROW_MAJOR input is tilized, as
+    real 0.81.1 does, so the result is TILE either way).
 
     ``numeric_stable`` (subtract the max first) only changes results on overflow, which float32
     math does not reach for bf16 inputs.
@@ -123,7 +129,6 @@ def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_c
     op = "ttnn.softmax"
     x = tensor_arg(input_tensor, op, "input_tensor")
     on_device(x, op, "Operands to softmax need to be on device!")
-    check(x.layout == Layout.TILE, op, "Input tensor must be in TILE layout")
     check(x.dtype in _INPUT_DTYPES, op, f"Input dtype {x.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
     mem = x.memory_config()
     check(mem.memory_layout in (TensorMemoryLayout.INTERLEAVED, TensorMemoryLayout.HEIGHT_SHARDED), op,
