@@ -56,8 +56,14 @@ def test_concat_validation(device):
         ttnn.concat([], dim=0)
     with pytest.raises(TTError, match="All Tensors should have same dtypes."):
         ttnn.concat([a, dev_tensor(torch.randn(1, 1, 32, 64), device, dtype=ttnn.float32)], dim=-1)
-    with pytest.raises(TTError, match="All Tensors should have same layouts."):
-        ttnn.concat([a, dev_tensor(torch.randn(1, 1, 32, 64), device, layout=ttnn.ROW_MAJOR_LAYOUT)], dim=-1)
+    rm = dev_tensor(torch.randn(1, 1, 32, 64), device, layout=ttnn.ROW_MAJOR_LAYOUT)
+    assert ttnn.concat([a, rm], dim=-1).layout == ttnn.TILE_LAYOUT  # whole tiles: the first input's layout
+    assert ttnn.concat([rm, a], dim=-1).layout == ttnn.ROW_MAJOR_LAYOUT
+    rows20 = [dev_tensor(torch.randn(1, 1, 20, 64), device, layout=lay) for lay in (ttnn.TILE_LAYOUT, ttnn.ROW_MAJOR_LAYOUT)]
+    assert ttnn.concat(rows20, dim=-1).layout == ttnn.ROW_MAJOR_LAYOUT  # not whole tiles: ROW_MAJOR
+    with pytest.raises(TTError, match="expected all input tensors to be in tile layout"):
+        ttnn.concat([dev_tensor(torch.randn(1, 1, 32, 48), device),
+                     dev_tensor(torch.randn(1, 1, 32, 16), device, layout=ttnn.ROW_MAJOR_LAYOUT)], dim=-1)
     with pytest.raises(TTError, match="Input tensor ranks must be equal"):
         ttnn.concat([a, dev_tensor(torch.randn(1, 32, 64), device)], dim=-1)
     with pytest.raises(TTError, match="All dimensions must be the same size except"):
@@ -95,7 +101,8 @@ def test_slice_validation(device):
     with pytest.raises(TTError, match="Ends 65 must be less than or equal to the shape of the tensor 64"):
         ttnn.slice(t, (0, 0, 0, 0), (1, 1, 32, 65))
     with pytest.raises(TTError, match="must be less than input tensor shape"):
-        ttnn.slice(t, (0, 0, -1, 0), (1, 1, 32, 64))
+        ttnn.slice(t, (0, 0, 40, 0), (1, 1, 48, 64))
+    assert ttnn.slice(t, (0, 0, -1, 0), (1, 1, 32, -16)).shape == [1, 1, 1, 48]  # negatives count from the end
     with pytest.raises(TTError, match=r"must be <= slice end"):
         ttnn.slice(t, (0, 0, 16, 0), (1, 1, 8, 64))
     with pytest.raises(TTError, match="should be positive"):
@@ -117,18 +124,45 @@ def test_getitem_on_device_is_slice(device):
     assert row.shape == [128] and torch.equal(host(row), bf16(x[0, 0, -1]))
 
 
-def test_getitem_on_host_and_errors(device):
+def test_getitem_errors_and_host_tensors(device):
     x = torch.randn(3, 5, 7)
-    t = ttnn.from_torch(x, dtype=ttnn.bfloat16)
+    with pytest.raises(TypeError):  # real 0.81.1 has no __getitem__ for host tensors
+        ttnn.from_torch(x, dtype=ttnn.bfloat16)[1:, 2]
+    t = dev_tensor(x, device, layout=ttnn.ROW_MAJOR_LAYOUT)
     assert torch.equal(host(t[1:, 2]), bf16(x[1:, 2]))
     with pytest.raises(TTError, match="out of bounds"):
         t[3]
-    with pytest.raises(TTError, match="must be less than input tensor shape"):
-        t[-2:]  # slice bounds pass to ttnn.slice unconverted
+    assert torch.equal(host(t[-2:]), bf16(x[-2:]))  # ttnn.slice counts negative bounds from the end
     with pytest.raises(TTError, match="0-d"):
         t[0, 0, 0]
     with pytest.raises(NotEmulatedError):
         t[None]
+
+
+def test_slice_from_aligned_starts_reaches_into_tile_padding(device):
+    """Real 0.81.1: with tile-aligned starts, ends are checked against the padded shape and padding becomes
+    logical (zeros here); from an unaligned start the logical shape bounds the slice."""
+    x = torch.randn(1, 1, 20, 64)
+    t = dev_tensor(x, device)
+    out = ttnn.slice(t, (0, 0, 0, 0), (1, 1, 32, 64))
+    assert out.shape == [1, 1, 32, 64] and torch.equal(host(out)[:, :, :20], bf16(x))
+    assert not host(out)[:, :, 20:].any()
+    with pytest.raises(TTError, match="Ends 32 must be less than or equal to the shape of the tensor 20"):
+        ttnn.slice(t, (0, 0, 16, 0), (1, 1, 32, 64))
+
+
+def test_reshape_three_arg_new_logical_window_on_the_same_buffer(device):
+    """Real 0.81.1: the 3-arg form may change the logical volume while the padded shape fits the buffer; an
+    unusable padded shape is ignored (the computed padding is used)."""
+    x = torch.randn(1, 1, 32, 32)
+    t = dev_tensor(x, device)
+    out = ttnn.reshape(t, ttnn.Shape((1, 1, 24, 32)), ttnn.Shape((1, 1, 32, 32)))
+    assert out.shape == [1, 1, 24, 32] and out.padded_shape == [1, 1, 32, 32] and out._buffer is t._buffer
+    assert torch.equal(host(out), bf16(x)[:, :, :24])
+    with pytest.raises(TTError, match="MeshBuffer must be large enough"):
+        ttnn.reshape(t, ttnn.Shape((1, 1, 40, 32)), ttnn.Shape((1, 1, 64, 32)))
+    sq = dev_tensor(torch.randn(1, 1, 64, 64), device)
+    assert ttnn.reshape(sq, ttnn.Shape((1, 1, 64, 64)), ttnn.Shape((1, 1, 32, 64))).padded_shape == [1, 1, 64, 64]
 
 
 # ----------------------------------------------------------------------------- reshape

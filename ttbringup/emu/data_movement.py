@@ -17,7 +17,7 @@ import torch
 
 from .core import to_memory_config
 from .errors import check, not_emulated_getattr
-from .tensor import BlockFloat, Tensor, new_tensor, view_of
+from .tensor import BlockFloat, Tensor, crop_to, new_tensor, pad_to, view_of
 from .types import DRAM_MEMORY_CONFIG, DataType, Layout, Shape, tile_padded_shape
 from .validate import normalize_dim, not_emulated, on_device, same_device, tensor_arg
 
@@ -48,9 +48,13 @@ def _like(t: Tensor, values: torch.Tensor, memory_config, pad_value: float | Non
 
 def concat(tensors, dim: int = 0, *, memory_config=None, output_tensor=None, groups: int = 1,
            sub_core_grids=None) -> Tensor:
-    """``torch.cat`` on logical shapes. All inputs: same device, layout, dtype, rank, sharded-ness,
-    equal non-concat dims. ``dim`` defaults to 0; the output memory config defaults to DRAM
-    interleaved (the 0.81 wrapper's ``value_or(DRAM_MEMORY_CONFIG)``)."""
+    """``torch.cat`` on logical shapes. All inputs: same device, dtype, rank, sharded-ness, equal
+    non-concat dims. ``dim`` defaults to 0; the output memory config defaults to DRAM interleaved
+    (the 0.81 wrapper's ``value_or(DRAM_MEMORY_CONFIG)``).
+
+    Layouts may differ (real 0.81.1): when every input is whole tiles in its last two dims the result
+    takes the first input's layout, otherwise it is ROW_MAJOR; but TILE inputs that are not whole
+    tiles along a last-two concat dim go through the untilize path, which needs every input TILE."""
     op = "ttnn.concat"
     tensors = list(tensors)
     check(len(tensors) > 0, op, "expected a non-empty list of Tensors!")
@@ -64,7 +68,6 @@ def concat(tensors, dim: int = 0, *, memory_config=None, output_tensor=None, gro
     rank = len(first.shape)
     for t in tensors[1:]:
         same_device(first, t, op)
-        check(t.layout == first.layout, op, "All Tensors should have same layouts.")
         check(t.dtype == first.dtype, op, "All Tensors should have same dtypes.")
         check(len(t.shape) == rank, op, "Input tensor ranks must be equal")
         check(t.is_sharded() == first.is_sharded(), op, "All tensors must be sharded or all must be interleaved")
@@ -76,38 +79,66 @@ def concat(tensors, dim: int = 0, *, memory_config=None, output_tensor=None, gro
         check(all(i == d or a == b for i, (a, b) in enumerate(zip(t.shape, first.shape))), op,
               "All dimensions must be the same size except for the dimension along which the contenation is "
               "taking place.")
+    layouts = {t.layout for t in tensors}
+    tile = first.tile
+    tile_dims = {rank - 1: tile.width, rank - 2: tile.height}
+    if Layout.TILE in layouts and d in tile_dims and any(t.shape[d] % tile_dims[d] for t in tensors):
+        check(layouts == {Layout.TILE}, op, "ttnn.concat: expected all input tensors to be in tile layout")
+    layout = first.layout
+    if len(layouts) > 1 and any(t.shape[i] % tile_dims[i] for t in tensors for i in tile_dims if i >= 0):
+        layout = Layout.ROW_MAJOR
     parts = [t._native(op) for t in tensors]
     if any(p.is_meta for p in parts):
         parts = [p.to("meta") for p in parts]
-    return _like(first, torch.cat(parts, dim=d), mem)
+    return new_tensor(torch.cat(parts, dim=d), dtype=first.dtype, layout=layout, device=first.device(),
+                      memory_config=mem, tile=tile)
 
 
 # ----------------------------------------------------------------------------- slice
 
 
-def _check_slice(op: str, t: Tensor, starts, ends, steps) -> None:
-    """The bounds rules of ttnn.slice: equal ranks, ``0 <= start < dim``, ``start <= end <= dim``,
-    ``end > 0``, positive steps (a stride other than 1 is not supported for bfloat8_b)."""
+def _check_slice(op: str, t: Tensor, starts, ends, steps) -> list:
+    """The bounds rules of ttnn.slice (real 0.81.1): equal ranks; negative starts/ends count from the
+    end of the logical dim; ``0 <= start < dim`` (``start == end == dim`` is an empty slice),
+    ``start <= end <= dim``; positive steps (a stride other than 1 is not supported for bfloat8_b).
+
+    ``dim`` is the logical size, except for a TILE tensor sliced with unit steps from tile-aligned
+    starts in its last two dims: then ends are checked against the padded shape, and padding rows
+    and columns become logical data. Returns the starts and ends with negatives resolved.
+    """
     shape = list(t.shape)
     check(len(shape) == len(starts) == len(ends), op,
           f"Input tensor rank ({len(shape)}), slice start rank ({len(starts)}), and slice end rank ({len(ends)}) "
           "must all be equal")
     check(len(steps) == len(ends), op, f"Number of steps {len(steps)} must match number of ends/starts {len(ends)}")
-    for i, (s, e, st, dim) in enumerate(zip(starts, ends, steps, shape)):
-        check(0 <= s < dim, op, f"Slice start[{i}] ({s}) must be less than input tensor shape[{i}] ({dim})")
-        check(0 < e <= dim, op, f"Ends {e} must be less than or equal to the shape of the tensor {dim}")
-        check(s <= e, op, f"Slice start[{i}] ({s}) must be <= slice end[{i}] ({e})")
+    starts = [s + d if s < 0 else s for s, d in zip(starts, shape)]
+    ends = [e + d if e < 0 else e for e, d in zip(ends, shape)]
+    bounds = shape
+    padded = list(t.padded_shape)
+    if (t.layout == Layout.TILE and len(padded) == len(shape) >= 2 and all(st == 1 for st in steps)
+            and starts[-2] % t.tile.height == 0 and starts[-1] % t.tile.width == 0):
+        bounds = padded
+    for i, (s, e, st, dim) in enumerate(zip(starts, ends, steps, bounds)):
+        check(0 <= s < dim or s == e == dim, op,
+              f"Slice start[{i}] ({s}) must be less than input tensor shape[{i}] ({dim})")
+        check(e <= dim, op, f"Ends {e} must be less than or equal to the shape of the tensor {dim}")
+        check(s <= e, op, f"Slice start[{i}] ({s}) must be <= slice end[{i}] ({e}): End {e} must be greater than "
+                          f"or equal to start {s}")
         check(st > 0, op, f"Step({i}) = {st} should be positive")
     check(all(st == 1 for st in steps) or t.dtype != DataType.BFLOAT8_B, op,
           "Strided slice is not supported for BFLOAT8_B")
+    return starts, ends
 
 
 def _slice_tensor(op: str, t: Tensor, starts, ends, steps, memory_config, pad_value) -> Tensor:
     starts, ends = [int(s) for s in starts], [int(e) for e in ends]
     steps = [1] * len(ends) if steps is None else [int(s) for s in steps]
-    _check_slice(op, t, starts, ends, steps)
+    starts, ends = _check_slice(op, t, starts, ends, steps)
     index = tuple(_slice(s, e, st) for s, e, st in zip(starts, ends, steps))
-    return _like(t, _owned(t._native(op)[index]), memory_config, pad_value)
+    values = t._native(op)
+    if any(e > d for e, d in zip(ends, t.shape)):  # the slice reaches into tile padding: it reads as zeros
+        values = pad_to(values, tuple(t.padded_shape))
+    return _like(t, _owned(values[index]), memory_config, pad_value)
 
 
 def slice(input_tensor, slice_start, slice_end, slice_step=None, *, memory_config=None, output_tensor=None,
@@ -129,10 +160,13 @@ def slice(input_tensor, slice_start, slice_end, slice_step=None, *, memory_confi
 
 def getitem(tensor: Tensor, key) -> Tensor:
     """``Tensor.__getitem__``: ``...`` expands, missing dims take ``:``, negative ints are converted
-    and bounds-checked, slice starts/stops pass unconverted to ``ttnn.slice`` (so negative ones
-    raise), integer-indexed dims are squeezed, and a 0-d result raises. Host tensors are sliced
-    directly (the real "unpad" fallback)."""
+    and bounds-checked, slice starts/stops go to ``ttnn.slice`` (which counts negative ones from the
+    end), integer-indexed dims are squeezed, and a 0-d result raises. Device tensors only: real 0.81.1
+    has no ``__getitem__`` overload for a host tensor (TypeError)."""
     op = "ttnn.Tensor.__getitem__"
+    if tensor.device() is None:
+        raise TypeError(f"{op}(): incompatible function arguments: indexing a host tensor "
+                        "(move it to a device, or index the torch tensor)")
     tensor._check_alive(op)
     shape = list(tensor.shape)
     keys = _expand_key(op, key if isinstance(key, tuple) else (key,), len(shape))
@@ -172,8 +206,9 @@ def _expand_key(op: str, keys: tuple, rank: int) -> list:
 # ----------------------------------------------------------------------------- reshape
 
 
-def _infer_shape(op: str, t: Tensor, shape) -> tuple[tuple, bool]:
-    """(shape with a single ``-1`` resolved, whether one was inferred); volumes must match."""
+def _infer_shape(op: str, t: Tensor, shape, exact: bool = True) -> tuple[tuple, bool, bool]:
+    """(shape with a single ``-1`` resolved, whether one was inferred, whether the volumes match);
+    with ``exact`` (the 2-argument form) the volumes must match."""
     dims = [int(d) for d in shape]
     check(sum(d == -1 for d in dims) <= 1, op, "Only one dimension can be inferred in reshape")
     known = 1
@@ -185,13 +220,16 @@ def _infer_shape(op: str, t: Tensor, shape) -> tuple[tuple, bool]:
     volume = 1
     for d in dims:
         volume *= d
-    check(volume == t.logical_volume(), op, "Attempting to reshape between two shapes with different volumes")
-    return tuple(dims), inferred
+    check(volume == t.logical_volume() or not exact, op,
+          "Attempting to reshape between two shapes with different volumes")
+    return tuple(dims), inferred, volume == t.logical_volume()
 
 
 def _target_padded(op: str, t: Tensor, logical: tuple, explicit) -> tuple:
     """The padded shape a reshape view gets: tile padding of ``logical``, or the 3-argument form's
-    padded shape when the logical last two dims are whole tiles (else the computed padding wins)."""
+    padded shape when the logical last two dims are whole tiles and it is a valid padding of
+    ``logical`` (same rank, covers it, whole tiles); otherwise the computed padding wins, as in real
+    0.81.1, which ignores an unusable padded shape rather than raising."""
     if t.layout == Layout.ROW_MAJOR:
         check(explicit is None or tuple(explicit) == logical, op,
               "ROW_MAJOR tensors are not padded: padded_shape must equal the logical shape")
@@ -202,10 +240,10 @@ def _target_padded(op: str, t: Tensor, logical: tuple, explicit) -> tuple:
     if logical[-2] % t.tile.height or logical[-1] % t.tile.width:
         return computed
     explicit = tuple(int(d) for d in explicit)
-    check(len(explicit) == len(logical) and all(p >= d for p, d in zip(explicit, logical)), op,
-          f"padded_shape {list(explicit)} must have the rank of and cover the logical shape {list(logical)}")
-    check(explicit[-2] % t.tile.height == 0 and explicit[-1] % t.tile.width == 0, op,
-          f"padded_shape {list(explicit)} must be a whole number of tiles in its last two dims")
+    if len(explicit) != len(logical) or any(p < d for p, d in zip(explicit, logical)):
+        return computed
+    if explicit[-2] % t.tile.height or explicit[-1] % t.tile.width:
+        return computed
     return explicit
 
 
@@ -256,14 +294,45 @@ def reshape(input_tensor, shape, padded_shape=None, *, memory_config=None, pad_v
     t._check_alive(op)
     if isinstance(shape, Shape):
         shape = tuple(shape)
-    logical, inferred = _infer_shape(op, t, shape)
+    logical, inferred, same_volume = _infer_shape(op, t, shape, exact=padded_shape is None)
     explicit = None if (padded_shape is None or inferred) else tuple(padded_shape)
     padded = _target_padded(op, t, logical, explicit)
     if logical == tuple(t.shape) and padded == tuple(t.padded_shape):
         return t
+    fits = _volume(padded) <= _volume(t.padded_shape)
+    if not same_volume:  # 3-argument form only: a new logical window on the same buffer
+        check(fits, op, "MeshBuffer must be large enough to hold the tensor.")
+        return _reinterpret(op, t, logical, padded)
     if _is_free_view(t, logical, memory_config):
+        check(fits, op, "MeshBuffer must be large enough to hold the tensor.")
         return _view(op, t, logical, padded)
     return _like(t, _owned(t._native(op).reshape(logical)), memory_config, pad_value)
+
+
+def _volume(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _reinterpret(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
+    """The 3-argument reshape whose logical volume differs from the input's (real 0.81.1 accepts it
+    when the new padded shape fits the buffer): a view whose rows are the buffer's first padded rows.
+    Exact while the padded width is unchanged (tile rows then stay whole)."""
+    old = tuple(t.padded_shape)
+    if padded[-1] != old[-1]:
+        not_emulated(op, "a 3-argument reshape that changes both the logical volume and the padded width")
+    rows = _volume(padded[:-1])
+    value = t._value
+    if isinstance(value, BlockFloat):
+        blocks = value.exp.shape[-1]
+        value = BlockFloat(value.mant.reshape(-1, old[-1])[:rows].reshape(padded),
+                           value.exp.reshape(-1, blocks)[:rows].reshape(padded[:-1] + (blocks,)), value.bits, logical)
+    else:
+        value = crop_to(pad_to(value, old).reshape(-1, old[-1])[:rows].reshape(padded), logical)
+    computed = tile_padded_shape(logical, t.tile) if t.layout == Layout.TILE else logical
+    return view_of(t, value, logical, padded_shape=None if padded == tuple(computed) else padded)
 
 
 # ----------------------------------------------------------------------------- transpose / permute
