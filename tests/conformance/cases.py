@@ -962,6 +962,23 @@ def _(ttnn, d):
     return ttnn.layer_norm(H(ttnn, d).tt(1, 1, 32, 64, layout=ttnn.ROW_MAJOR_LAYOUT))
 
 
+@case("layer_norm", "row_major_rank2_l1", OK)
+def _(ttnn, d):
+    return ttnn.layer_norm(H(ttnn, d).tt(20, 64, layout=ttnn.ROW_MAJOR_LAYOUT), memory_config=ttnn.L1_MEMORY_CONFIG)
+
+
+@case("layer_norm", "row_major_width_50", ERR)
+def _(ttnn, d):
+    return ttnn.layer_norm(H(ttnn, d).tt(1, 1, 20, 50, layout=ttnn.ROW_MAJOR_LAYOUT))
+
+
+@case("layer_norm", "row_major_residual", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    x = h.tt(1, 1, 20, 64, layout=ttnn.ROW_MAJOR_LAYOUT)
+    return ttnn.layer_norm(x, residual_input_tensor=h.tt(1, 1, 20, 64, layout=ttnn.ROW_MAJOR_LAYOUT))
+
+
 @case("layer_norm", "height_sharded_input", ERR)
 def _(ttnn, d):
     q, k, v = H(ttnn, d).qkv_decode(8, 2, 64)
@@ -987,6 +1004,17 @@ def _(ttnn, d):
 @case("softmax", "bf8", OK)
 def _(ttnn, d):
     return ttnn.softmax(H(ttnn, d).tt(1, 1, 32, 64, dtype=ttnn.bfloat8_b))
+
+
+@case("softmax", "row_major_gives_tile", OK)
+def _(ttnn, d):
+    return ttnn.softmax(H(ttnn, d).tt(1, 1, 20, 64, layout=ttnn.ROW_MAJOR_LAYOUT))
+
+
+@case("softmax", "width_sharded", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.softmax(h.tt(1, 1, 32, 256, mc=h.shard((1, 1, 32, 256), 8, 1, ttnn.ShardStrategy.WIDTH)))
 
 
 @case("softmax", "host_input", ERR)
@@ -1306,6 +1334,42 @@ def _(ttnn, d):
     return ttnn.concat([h.tt(1, 1, 20, 64), h.tt(1, 1, 20, 64)], dim=2)
 
 
+@case("concat", "layout_mismatch_rm_first", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.concat([h.tt(1, 1, 32, 64, layout=ttnn.ROW_MAJOR_LAYOUT), h.tt(1, 1, 32, 64)], dim=-1)
+
+
+@case("concat", "layout_mismatch_padded_rows", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.concat([h.tt(1, 1, 20, 64), h.tt(1, 1, 20, 64, layout=ttnn.ROW_MAJOR_LAYOUT)], dim=-1)
+
+
+@case("concat", "layout_mismatch_dim1", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.concat([h.tt(1, 1, 20, 64), h.tt(1, 2, 20, 64, layout=ttnn.ROW_MAJOR_LAYOUT)], dim=1)
+
+
+@case("concat", "l1_inputs_dram_output", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.concat([h.tt(1, 1, 32, 64, mc=ttnn.L1_MEMORY_CONFIG), h.tt(1, 1, 32, 64, mc=ttnn.L1_MEMORY_CONFIG)],
+                       dim=-1)
+
+
+@case("concat", "layout_mismatch_unaligned_concat_dim", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.concat([h.tt(1, 1, 32, 48), h.tt(1, 1, 32, 16, layout=ttnn.ROW_MAJOR_LAYOUT)], dim=-1)
+
+
+@case("concat", "empty_list", ERR)
+def _(ttnn, d):
+    return ttnn.concat([], dim=-1)
+
+
 @case("concat", "shape_mismatch", ERR)
 def _(ttnn, d):
     h = H(ttnn, d)
@@ -1369,6 +1433,86 @@ def _(ttnn, d):
 @case("slice", "getitem_decode_rows", OK)
 def _(ttnn, d):
     return H(ttnn, d).tt(1, 1, 256, 64)[:, :, 5:6, :]
+
+
+@case("slice", "aligned_start_end_in_padding", OK)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 20, 64), (0, 0, 0, 0), (1, 1, 32, 48))
+
+
+@case("slice", "width_into_padding", OK)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 32, 50), (0, 0, 0, 32), (1, 1, 32, 64))
+
+
+@case("slice", "negative_start", OK)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 20, 64), (0, 0, -4, 0), (1, 1, 20, 64))
+
+
+@case("slice", "negative_end", OK)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 32, 64), (0, 0, 0, -32), (1, 1, 32, -16))
+
+
+@case("slice", "end_zero", OK)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 32, 64), (0, 0, 0, 0), (1, 1, 32, 0))
+
+
+@case("slice", "empty_at_end", OK)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 32, 64), (0, 0, 0, 64), (1, 1, 32, 64))
+
+
+@case("slice", "step_2", OK)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 32, 64), (0, 0, 0, 0), (1, 1, 32, 64), (1, 1, 2, 1))
+
+
+@case("slice", "out_l1", OK)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 32, 64), (0, 0, 0, 0), (1, 1, 32, 32), memory_config=ttnn.L1_MEMORY_CONFIG)
+
+
+@case("slice", "getitem_negative", OK)
+def _(ttnn, d):
+    return H(ttnn, d).tt(1, 1, 20, 64)[:, :, -4:, :]
+
+
+@case("slice", "getitem_int_index", OK)
+def _(ttnn, d):
+    return H(ttnn, d).tt(1, 2, 20, 64)[:, -1]
+
+
+@case("slice", "unaligned_start_end_in_padding", ERR)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 20, 64), (0, 0, 16, 0), (1, 1, 32, 64))
+
+
+@case("slice", "step_end_in_padding", ERR)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 20, 64), (0, 0, 0, 0), (1, 1, 32, 64), (1, 1, 2, 1))
+
+
+@case("slice", "row_major_end_past_logical", ERR)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 20, 64, layout=ttnn.ROW_MAJOR_LAYOUT), (0, 0, 0, 0), (1, 1, 32, 64))
+
+
+@case("slice", "start_after_end", ERR)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 32, 64), (0, 0, 0, 40), (1, 1, 32, 32))
+
+
+@case("slice", "bf8_step_2", ERR)
+def _(ttnn, d):
+    return ttnn.slice(H(ttnn, d).tt(1, 1, 32, 64, dtype=ttnn.bfloat8_b), (0, 0, 0, 0), (1, 1, 32, 64), (1, 1, 2, 1))
+
+
+@case("slice", "getitem_host", ERR)
+def _(ttnn, d):
+    return ttnn.from_torch(torch.zeros(3, 5, 7), dtype=ttnn.bfloat16)[-2:]
 
 
 @case("slice", "end_past_padded", ERR)
@@ -1448,6 +1592,41 @@ def _(ttnn, d):
 @case("reshape", "3arg_explicit_padding", OK)
 def _(ttnn, d):
     return ttnn.reshape(H(ttnn, d).tt(1, 1, 32, 32), ttnn.Shape((1, 1, 24, 32)), ttnn.Shape((1, 1, 32, 32)))
+
+
+@case("reshape", "3arg_new_window_from_padded_rows", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 20, 32), ttnn.Shape((1, 1, 24, 32)), ttnn.Shape((1, 1, 32, 32)))
+
+
+@case("reshape", "3arg_smaller_window", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 64, 64), ttnn.Shape((1, 1, 32, 64)), ttnn.Shape((1, 1, 32, 32)))
+
+
+@case("reshape", "3arg_rank_change", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 32, 32), ttnn.Shape((1, 32, 32)), ttnn.Shape((1, 1, 32, 32)))
+
+
+@case("reshape", "3arg_move_to_decode_heads", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 256, 64), ttnn.Shape((1, 32, 8, 64)), ttnn.Shape((1, 32, 32, 64)))
+
+
+@case("reshape", "3arg_window_past_buffer", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 32, 32), ttnn.Shape((1, 1, 40, 32)), ttnn.Shape((1, 1, 64, 32)))
+
+
+@case("reshape", "3arg_padding_past_buffer", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 64, 64), ttnn.Shape((1, 1, 64, 64)), ttnn.Shape((1, 1, 128, 64)))
+
+
+@case("reshape", "3arg_rows_past_buffer", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 20, 64), ttnn.Shape((1, 32, 8, 64)), ttnn.Shape((1, 32, 32, 64)))
 
 
 @case("reshape", "3arg_padded_smaller_ignored", OK)
@@ -1882,6 +2061,9 @@ for _nh, _nkv, _hd in ((8, 8, 64), (8, 4, 64), (8, 2, 64), (32, 8, 64), (16, 8, 
                        (8, 1, 128)):
     case("experimental.nlp_create_qkv_heads_decode", f"gqa_{_nh}_{_nkv}_hd{_hd}", OK)(_heads_decode(_nh, _nkv, _hd))
 case("experimental.nlp_create_qkv_heads_decode", "batch_8", OK)(_heads_decode(8, 2, 64, b=8))
+case("experimental.nlp_create_qkv_heads_decode", "gqa_40_8_hd64", OK)(_heads_decode(40, 8, 64))
+case("experimental.nlp_create_qkv_heads_decode", "gqa_64_40_hd64", OK)(_heads_decode(64, 40, 64))
+case("experimental.nlp_create_qkv_heads_decode", "fewer_q_than_kv", ERR)(_heads_decode(8, 16, 64))
 
 
 @case("experimental.nlp_create_qkv_heads_decode", "f32_input", OK)
