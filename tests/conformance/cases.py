@@ -1824,6 +1824,8 @@ case("experimental.paged_update_cache", "gqa_8_2_hd64", OK)(_paged_ok(8, 2, 64))
 case("experimental.paged_update_cache", "mha_4_4_hd128", OK)(_paged_ok(4, 4, 128))
 case("experimental.paged_update_cache", "llama_32_8_hd64", OK)(_paged_ok(32, 8, 64))
 case("experimental.paged_update_cache", "bf8_cache", OK)(_paged_ok(8, 2, 64, "bfloat8_b"))
+case("experimental.paged_update_cache", "afm_20_4_hd128", OK)(_paged_ok(20, 4, 128))
+case("experimental.paged_update_cache", "allam_32_32_hd128", OK)(_paged_ok(32, 32, 128))
 
 
 @case("experimental.paged_update_cache", "update_idxs_list", OK)
@@ -1953,6 +1955,13 @@ def _(ttnn, d):
     return ttnn.experimental.rotary_embedding(q, h.tt(1, 1, 256, 128), h.tt(1, 1, 256, 128), 255)
 
 
+@case("experimental.rotary_embedding", "decode_20_heads_hd128", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    q, k, v = h.qkv_decode(20, 4, 128)
+    return ttnn.experimental.rotary_embedding(q, h.tt(1, 1, 256, 128), h.tt(1, 1, 256, 128), 7)
+
+
 @case("experimental.rotary_embedding", "decode_kv_heads_nkv8", OK)
 def _(ttnn, d):
     h = H(ttnn, d)
@@ -2023,7 +2032,8 @@ def _heads_prefill(nh, nkv, hd, s=32, transpose_k=False, dtype=None):
     return fn
 
 
-for _nh, _nkv, _hd in ((8, 8, 64), (8, 4, 64), (8, 2, 128), (32, 8, 64), (16, 8, 128), (32, 4, 128), (10, 2, 64)):
+for _nh, _nkv, _hd in ((8, 8, 64), (8, 4, 64), (8, 2, 128), (32, 8, 64), (16, 8, 128), (32, 4, 128), (10, 2, 64),
+                       (32, 32, 128), (20, 4, 128)):
     case("experimental.nlp_create_qkv_heads", f"gqa_{_nh}_{_nkv}_hd{_hd}", OK)(_heads_prefill(_nh, _nkv, _hd))
 case("experimental.nlp_create_qkv_heads", "transpose_k_default", OK)(_heads_prefill(8, 2, 64, transpose_k=True))
 case("experimental.nlp_create_qkv_heads", "s20_padded", OK)(_heads_prefill(8, 2, 64, s=20))
@@ -2058,7 +2068,7 @@ def _heads_decode(nh, nkv, hd, b=32):
 
 
 for _nh, _nkv, _hd in ((8, 8, 64), (8, 4, 64), (8, 2, 64), (32, 8, 64), (16, 8, 128), (32, 32, 128), (10, 2, 64),
-                       (8, 1, 128)):
+                       (8, 1, 128), (20, 4, 128)):
     case("experimental.nlp_create_qkv_heads_decode", f"gqa_{_nh}_{_nkv}_hd{_hd}", OK)(_heads_decode(_nh, _nkv, _hd))
 case("experimental.nlp_create_qkv_heads_decode", "batch_8", OK)(_heads_decode(8, 2, 64, b=8))
 case("experimental.nlp_create_qkv_heads_decode", "gqa_40_8_hd64", OK)(_heads_decode(40, 8, 64))
@@ -2121,6 +2131,15 @@ def _(ttnn, d):
     return ttnn.experimental.nlp_concat_heads(ttnn.transpose(o, 1, 2), memory_config=ttnn.DRAM_MEMORY_CONFIG)
 
 
+@case("experimental.nlp_concat_heads", "decode_20_heads_hd128", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    q, k, v = h.qkv_decode(20, 4, 128)
+    o = ttnn.transformer.scaled_dot_product_attention_decode(q, h.tt(32, 4, 128, 128), h.tt(32, 4, 128, 128),
+                                                             cur_pos_tensor=h.pos())
+    return ttnn.experimental.nlp_concat_heads(ttnn.transpose(o, 1, 2))
+
+
 @case("experimental.nlp_concat_heads", "bf8", OK)
 def _(ttnn, d):
     return ttnn.experimental.nlp_concat_heads(H(ttnn, d).tt(1, 4, 32, 64, dtype=ttnn.bfloat8_b))
@@ -2169,7 +2188,9 @@ def _sdpa(nh, nkv, hd, s=32, **kw):
     return fn
 
 
-for _nh, _nkv, _hd in ((8, 8, 64), (8, 4, 64), (8, 2, 128), (32, 8, 64), (16, 8, 128), (10, 2, 64)):
+# head counts of the seed models (Llama 32/8/64, Qwen3 16/8/128, ALLaM 32/32/128, AFM 20/4/128) and GQA 1/2/4/5/8
+for _nh, _nkv, _hd in ((8, 8, 64), (8, 4, 64), (8, 2, 128), (32, 8, 64), (16, 8, 128), (10, 2, 64), (32, 4, 128),
+                       (8, 1, 64), (32, 32, 128), (20, 4, 128)):
     case("transformer.scaled_dot_product_attention", f"gqa_{_nh}_{_nkv}_hd{_hd}", OK)(_sdpa(_nh, _nkv, _hd))
 case("transformer.scaled_dot_product_attention", "s20_logical", OK)(_sdpa(8, 2, 64, s=20))
 case("transformer.scaled_dot_product_attention", "s64", OK)(_sdpa(4, 2, 64, s=64))
@@ -2262,7 +2283,7 @@ def _sdpa_decode(nh, nkv, hd, s=128, sharded_q=True):
 
 
 for _nh, _nkv, _hd in ((8, 8, 64), (8, 4, 64), (8, 2, 64), (32, 8, 64), (16, 8, 128), (32, 32, 128), (10, 2, 64),
-                       (8, 1, 128)):
+                       (8, 1, 128), (20, 4, 128), (32, 4, 64)):
     case("transformer.scaled_dot_product_attention_decode", f"gqa_{_nh}_{_nkv}_hd{_hd}", OK)(
         _sdpa_decode(_nh, _nkv, _hd))
 case("transformer.scaled_dot_product_attention_decode", "dram_q", OK)(_sdpa_decode(8, 2, 64, sharded_q=False))
