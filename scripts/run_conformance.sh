@@ -29,9 +29,12 @@ RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ttbringup-conformance.XXXXXX")
 trap 'rm -rf "$RUN_DIR"' EXIT
 cd "$RUN_DIR"
 
-status=0
+set +e
 python -m pytest ${TARGET[@]+"${TARGET[@]}"} -c "$REPO/pyproject.toml" --rootdir "$REPO" -m conformance \
-    -p no:cacheprovider -q -rfE ${args[@]+"${args[@]}"} || status=$?
+    -p no:cacheprovider -q -rfE ${args[@]+"${args[@]}"} 2>&1 | tee "$RUN_DIR/lane.log"
+status=${PIPESTATUS[0]}
+set -e
 
-echo "run_conformance: lane finished in $(( $(date +%s) - t0 ))s (exit $status)"
+figure=$(grep -E '^conformance: [0-9]+/[0-9]+ cases agree' "$RUN_DIR/lane.log" | tail -n 1 || true)
+echo "run_conformance: ${figure:-no agreement figure (op cases not run)}; lane finished in $(( $(date +%s) - t0 ))s (exit $status)"
 exit $status
