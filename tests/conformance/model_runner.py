@@ -89,9 +89,10 @@ def hf_model(hf_id: str, variant: str):
 
     if variant == "tiny":
         path = fixtures.tiny_checkpoint_dir(hf_id)  # KeyError for a model without fixtures
-        if (path / "config.json").exists():
-            return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval(), f"tiny checkpoint {path.name}"
-        return fixtures.random_tiny_model(hf_id, seed=0), "random tiny model (trained checkpoint not built yet)"
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"the tiny checkpoint of {hf_id} is missing ({path}); build it with "
+                                    "`python -m ttbringup.fixtures.make_tiny`")
+        return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval(), f"tiny checkpoint {path.name}"
     config = real_heads_config(hf_id)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
