@@ -6,6 +6,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from ttbringup.fixtures import (BOS_ID, CORPUS_PATH, SEED_MODELS, fixture_key, greedy_margins, load_prompt,
                                 random_tiny_model, real_config, tiny_checkpoint_dir, tiny_config)
+from ttbringup.fixtures.make_tiny import bfp8_agreement
 
 # Architecture facts of each seed that its tiny model must share.
 FACTS = {
@@ -75,13 +76,10 @@ def test_random_tiny_model_deterministic_and_not_flat(hf_id):
     assert la.std(dim=-1).min() > 0.5, "random logits are nearly flat across the vocab"
 
 
-@pytest.fixture(scope="module")
-def offline(request):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("HF_HUB_OFFLINE", "1")
-    mp.setenv("TRANSFORMERS_OFFLINE", "1")
-    yield
-    mp.undo()
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.mark.parametrize("hf_id", SEED_MODELS)
@@ -107,6 +105,9 @@ def test_tiny_checkpoint(hf_id, offline):
         assert margins.min() > 0, "top-1 tie"
         assert (margins >= 1.0).float().mean() >= 0.99
         assert margins.median() > 3.0
+    # What the margins are for: a bfloat8_b-weight emulation keeps the greedy choices.
+    top1, top5 = bfp8_agreement(model, torch.cat([ids, new_ids]), len(ids))
+    assert top1 >= 0.95 and top5 >= 0.99
 
 
 def test_prompts_in_corpus(offline):
