@@ -39,8 +39,13 @@ def test_module_without_build_model(slow):
 
 def test_hf_id_not_available_offline(run, tiny):
     r = run("eval.py", FAKE / "model.py", "--model", "nobody/not-cached-7B")
-    assert_refused(r, "nobody/not-cached-7B", "not available offline", "HF cache", "--model <local dir>",
+    assert_refused(r, "nobody/not-cached-7B", "not available offline", "HF cache", "local checkpoint dir",
                    "--random-weights")
+
+
+def test_seed_id_not_available_offline_points_at_its_tiny_checkpoint(run):
+    r = run("scripts/run_eval.py", "--mode", "tt", "--hf-model", "Qwen/Qwen3-0.6B")
+    assert_refused(r, "Qwen/Qwen3-0.6B", "not available offline", "ttbringup/fixtures/tiny/Qwen__Qwen3-0.6B")
 
 
 def test_prompt_longer_than_max_seq_len(run, tiny):

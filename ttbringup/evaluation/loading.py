@@ -91,9 +91,14 @@ def _looks_like_path(model: str) -> bool:
 
 
 def _not_offline(model: str) -> CliError:
+    from ttbringup.fixtures import SEED_MODELS, tiny_checkpoint_dir
+
+    tiny = ""
+    if model in SEED_MODELS:
+        tiny = f" (a bundled tiny checkpoint of its architecture: {os.path.relpath(tiny_checkpoint_dir(model))})"
     return CliError(
         f"{model} is not available offline; put its checkpoint in the HF cache "
-        f"(HF_HOME / --cache_dir), pass --model <local dir>, or use --random-weights"
+        f"(HF_HOME / --cache_dir), pass a local checkpoint dir{tiny}, or use --random-weights"
     )
 
 
