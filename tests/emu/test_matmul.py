@@ -196,3 +196,57 @@ def test_chunk_width_is_tile_aligned():
     for k in (64, 1000, 2048, 8192, 14336, 1 << 20):
         w = mm._chunk_columns(k)
         assert w % 32 == 0 and 128 <= w <= 4096
+
+
+@pytest.fixture
+def k_major_small(monkeypatch):
+    """Store even small bf16 weights K-major, as from_torch stores large ones."""
+    monkeypatch.setattr(importlib.import_module("ttbringup.emu.core"), "_K_MAJOR_MIN_ELEMENTS", 1)
+
+
+@pytest.mark.parametrize("transpose_b", [False, True])
+def test_decode_batch_few_distinct_rows_on_k_major_weight(device, k_major_small, transpose_b):
+    """32 rows, 31 of them equal (idle decode users): the bf16 fast path, still one rounding."""
+    torch.manual_seed(4)
+    rows = torch.randn(32, 256)
+    rows[1:] = torch.randn(256)
+    a = dev_tensor(rows.reshape(1, 1, 32, 256), device)
+    w = torch.randn(300, 256) if transpose_b else torch.randn(256, 300)
+    b = dev_tensor(w.reshape(1, 1, *w.shape), device)
+    assert ttnn.to_torch(b).is_contiguous()  # storage order does not leak
+    out = ttnn.linear(a, b, transpose_b=transpose_b)
+    w64 = w.bfloat16().double()
+    ref = (host(a).double() @ (w64.T if transpose_b else w64)).float().bfloat16().float()
+    got = host(out)
+    assert (got != ref).float().mean() < 0.01
+    torch.testing.assert_close(got, ref, rtol=2 ** -7, atol=1e-3)
+    assert torch.equal(got[0, 0, 1:], got[0, 0, 1:2].expand(31, -1))
+
+
+@pytest.mark.parametrize("out_dtype", [ttnn.float32, ttnn.bfloat8_b])
+def test_repeated_rows_keep_float32_math_for_other_output_dtypes(device, k_major_small, out_dtype):
+    """Non-bf16 outputs never take the bf16 kernel: equal to the all-distinct computation."""
+    torch.manual_seed(5)
+    rows = torch.randn(32, 256)
+    rows[3:] = rows[3]
+    a = dev_tensor(rows, device)
+    b = dev_tensor(torch.randn(256, 96), device)
+    out = ttnn.linear(a, b, dtype=out_dtype)
+    distinct = ttnn.linear(dev_tensor(rows[:4], device), b, dtype=ttnn.float32)
+    ref = ttnn.to_torch(distinct).float()
+    ref = torch.cat([ref[:3], ref[3:4].expand(29, -1)])
+    if out_dtype == ttnn.float32:
+        torch.testing.assert_close(host(out), ref, rtol=1e-5, atol=1e-5)
+    else:
+        assert torch.equal(host(out), ttnn.to_torch(dev_tensor(ref, device, dtype=out_dtype)).float())
+
+
+def test_k_major_weight_with_many_rows_matches_row_major(device, small_chunks, monkeypatch):
+    """Prefill (many distinct rows) widens K-major storage chunk by chunk: same result as row-major."""
+    torch.manual_seed(6)
+    a = dev_tensor(torch.randn(64, 256), device)
+    w = torch.randn(256, 450)
+    row_major = ttnn.matmul(a, dev_tensor(w, device))
+    monkeypatch.setattr(importlib.import_module("ttbringup.emu.core"), "_K_MAJOR_MIN_ELEMENTS", 1)
+    k_major = ttnn.matmul(a, dev_tensor(w, device))
+    assert torch.equal(host(row_major), host(k_major))

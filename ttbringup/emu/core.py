@@ -102,7 +102,25 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
                       pad_value=pad_value or 0.0)
     if isinstance(data._value, torch.Tensor) and not tensor.is_meta and data._value.data_ptr() == tensor.data_ptr():
         data._value = data._value.clone()  # own the storage: in-place cache ops must not write into the caller's tensor
+    data._value = _k_major_if_weight(data._value, layout)
     return to_device(data, device, memory_config=memory_config) if device is not None else data
+
+
+# bf16 matrices at least this large (leading dims 1) are stored K-major; smaller ones stay row-major.
+_K_MAJOR_MIN_ELEMENTS = 1 << 18
+
+
+def _k_major_if_weight(value, layout: Layout):
+    """A large bf16 TILE matrix (leading dims 1) stored with its second-last dim contiguous.
+
+    Host storage order is invisible through the API (values, shapes and views are unchanged); K-major is
+    what torch's bf16 kernel reads fast, so emulated decode ``linear`` uses it (see ``matmul``).
+    """
+    if (not isinstance(value, torch.Tensor) or value.dtype != torch.bfloat16 or layout != Layout.TILE
+            or value.dim() < 2 or value.numel() < _K_MAJOR_MIN_ELEMENTS or value.is_meta
+            or value.numel() != value.shape[-2] * value.shape[-1]):
+        return value
+    return value.mT.contiguous().mT
 
 
 def as_tensor(tensor, dtype: DataType | None = None, *, layout: Layout | None = Layout.ROW_MAJOR, device=None,
@@ -126,7 +144,7 @@ def to_torch(tensor: Tensor, dtype: torch.dtype | None = None, *, torch_rank: in
     if out.dtype != TTNN_TO_TORCH[tensor.dtype]:
         out = out.to(TTNN_TO_TORCH[tensor.dtype])
     else:
-        out = out.clone()  # the caller owns the result; our storage must not change under it
+        out = out.clone(memory_format=torch.contiguous_format)  # the caller owns a plain copy of our storage
     if torch_rank is not None:
         while out.dim() > torch_rank:
             if out.shape[0] != 1:

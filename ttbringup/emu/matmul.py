@@ -12,6 +12,12 @@ converted whole: a bf16 weight is widened and multiplied a column chunk at a tim
 reused float32 buffer, a bfloat8_b/bfloat4_b weight is dequantised chunk by chunk from its
 (mantissa, exponent) storage, so the working set stays in cache and no float32 copy of the weight
 is ever held.
+
+Two shortcuts keep decode fast without changing results. Rows of the activation that repeat its
+last row (the idle users of a 32-row decode batch) are multiplied once and copied. And when only a
+few distinct rows remain, a bf16 activation, a bf16 weight stored K-major (as ``from_torch``
+stores large weights) and a bf16 output without bias or activation use torch's bf16 kernel, which
+sums in float32 and rounds once, like the float32 path (only the summation order differs).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from .validate import not_emulated, on_device, same_device, tensor_arg
 # cores are idle, but every chunk is a multi-threaded matmul call, and on busy shared cores the
 # per-call synchronisation dominates; 8 MiB measured best across both conditions.
 _CHUNK_ELEMENTS = 1 << 21
+# Up to this many distinct rows the bf16 kernel (cost linear in rows) beats widening to float32.
+_FEW_ROWS = 8
 
 
 # ----------------------------------------------------------------------------- shapes
@@ -141,35 +149,63 @@ def _times_block_float(x: torch.Tensor, w: BlockFloat, k: int, n: int, transpose
         out[:, c0:c1] = torch.matmul(x, chunk)
 
 
-def _times_dense(x: torch.Tensor, w: torch.Tensor, transpose_b: bool, out: torch.Tensor) -> None:
-    """``out = x @ W`` for a bf16/fp32 W ([K, N], or [N, K] when ``transpose_b``)."""
+def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
+    """``out = x @ w`` in float32 for a bf16/fp32 weight given as a ``[K, N]`` view (row- or K-major storage)."""
     if w.dtype == torch.float32:
-        out.copy_(torch.matmul(x, w.T if transpose_b else w))
+        out.copy_(torch.matmul(x, w))
         return
-    k = x.shape[-1]
-    n = out.shape[-1]
+    k, n = w.shape
     step = _chunk_columns(k)
+    if w.stride(0) == 1 and n > 1:  # K-major: widen [chunk, K] row blocks of the [N, K] storage
+        buf = torch.empty((min(step, n), k), dtype=torch.float32)
+        for c0 in range(0, n, step):
+            c1 = min(c0 + step, n)
+            part = buf[: c1 - c0]
+            part.copy_(w[:, c0:c1].T)
+            out[:, c0:c1] = torch.matmul(x, part.T)
+        return
     buf = torch.empty((k, min(step, n)), dtype=torch.float32)
     for c0 in range(0, n, step):
         c1 = min(c0 + step, n)
         part = buf[:, : c1 - c0]
-        part.copy_(w[c0:c1].T if transpose_b else w[:, c0:c1])
+        part.copy_(w[:, c0:c1])
         out[:, c0:c1] = torch.matmul(x, part)
 
 
-def _times_weight(x: torch.Tensor, b: Tensor, k: int, n: int, transpose_b: bool) -> torch.Tensor:
-    """[rows, K] float32 times a weight whose batch dims are all 1 -> [rows, N] float32."""
-    out = torch.empty((x.shape[0], n), dtype=torch.float32)
+def _repeats_of_last_row(x: torch.Tensor) -> torch.Tensor | None:
+    """Boolean mask of the rows equal to the last one, or None when fewer than three rows repeat it."""
+    if x.shape[0] < 3:
+        return None
+    same = (x - x[-1]).abs_().amax(dim=1) == 0  # 3x faster than (x == x[-1]).all(1); NaN rows never match
+    return same if int(same.sum()) >= 3 else None
+
+
+def _times_weight(x: torch.Tensor, b: Tensor, k: int, n: int, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
+    """[rows, K] float32 (bf16 values when ``bf16_out``) times a weight whose batch dims are all 1 -> [rows, N].
+
+    The result is float32, or already-rounded bfloat16 when ``bf16_out`` allows the bf16 kernel.
+    """
+    same = _repeats_of_last_row(x)
+    if same is not None:  # multiply the distinct rows once, then fan the last one out
+        distinct = torch.cat([x[~same], x[-1:]])
+        index = torch.full((x.shape[0],), distinct.shape[0] - 1, dtype=torch.long)
+        index[~same] = torch.arange(distinct.shape[0] - 1)
+        return _times_weight(distinct, b, k, n, transpose_b, bf16_out).index_select(0, index)
     storage = b._value
+    out = torch.empty((x.shape[0], n), dtype=torch.float32)
     if isinstance(storage, BlockFloat):
         _times_block_float(x, storage, k, n, transpose_b, out)
-    else:
-        _times_dense(x, storage.reshape(n, k) if transpose_b else storage.reshape(k, n), transpose_b, out)
+        return out
+    w = storage.reshape(n, k).T if transpose_b else storage.reshape(k, n)
+    if bf16_out and w.dtype == torch.bfloat16 and w.stride(0) == 1 and x.shape[0] <= _FEW_ROWS:
+        return torch.mm(x.to(torch.bfloat16), w)  # float32 sums, rounded once to bf16
+    _times_dense(x, w, out)
     return out
 
 
-def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool) -> torch.Tensor:
-    """float32 values of the product in the output's logical shape."""
+def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
+    """Values of the product in the output's logical shape: float32, or bfloat16 when ``bf16_out`` (the output
+    is bf16 with no bias or activation to apply) lets the bf16 kernel run."""
     a_shape = _matrix_shape(a, transpose_a)
     b_shape = _matrix_shape(b, transpose_b)
     out_shape, bcast = _output_shape(op, a_shape, b_shape)
@@ -180,7 +216,8 @@ def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool
         x = x.transpose(-2, -1)
     k, n = b_shape[-2], b_shape[-1]
     if bcast:
-        return _times_weight(x.reshape(-1, k), b, k, n, transpose_b).reshape(out_shape)
+        bf16_out = bf16_out and a.dtype == DataType.BFLOAT16
+        return _times_weight(x.reshape(-1, k), b, k, n, transpose_b, bf16_out).reshape(out_shape)
     w = b._values(op)
     if transpose_b:
         w = w.transpose(-2, -1)
@@ -203,12 +240,14 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
     bias_row = None
     if bias is not None:
         bias_row = _bias_row(op, bias, a, _matrix_shape(b, transpose_b), _matrix_shape_padded(b, transpose_b))
-    values = _product(op, a, b, transpose_a, transpose_b)
+    out_dtype = dtype or a.dtype
+    bf16_out = out_dtype == DataType.BFLOAT16 and bias is None and activation is None
+    values = _product(op, a, b, transpose_a, transpose_b, bf16_out)
     if bias_row is not None:
         values = values + bias_row.to(values.device) if not bias_row.is_meta else values.to("meta")
     if activation is not None:
         values = ACTIVATIONS[activation](values)
-    return new_tensor(values, dtype=dtype or a.dtype, layout=Layout.TILE, device=a.device(),
+    return new_tensor(values, dtype=out_dtype, layout=Layout.TILE, device=a.device(),
                       memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
 
 

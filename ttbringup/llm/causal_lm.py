@@ -157,10 +157,15 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         return self._head(x, n, hidden, keep_hidden)
 
     def _decode(self, token: int, pos: int, keep_hidden: bool):
-        """One step at position ``pos`` (row 0 of a 32-row batch); returns host logits [1, vocab] and hidden."""
+        """One step at position ``pos`` (row 0 of a 32-row batch); returns host logits [1, vocab] and hidden.
+
+        The 31 idle users get position -1, which ``paged_update_cache`` and SDPA decode skip (no cache
+        writes, no attention work; their attention rows are zeros).
+        """
         x = self._embed([token] + [0] * (CACHE_BATCH - 1))
-        cur_pos = ttnn.from_torch(torch.full((CACHE_BATCH,), pos, dtype=torch.int32), dtype=ttnn.int32,
-                                  device=self.tt_device)
+        positions = torch.full((CACHE_BATCH,), -1, dtype=torch.int32)
+        positions[0] = pos
+        cur_pos = ttnn.from_torch(positions, dtype=ttnn.int32, device=self.tt_device)
         hidden = [self._host(x, 1)] if keep_hidden else []
         for layer in self.layers:
             x = layer.decode(x, pos, cur_pos, self.rope.cos, self.rope.sin)
