@@ -18,9 +18,9 @@ eval: $(STAMP)
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
 
-# Everything, including the slow real-shape runs.
+# The default suite plus the slow real-shape runs (the conformance lane has its own venv: `make conformance`).
 test-all: $(STAMP)
-	$(PYTHON) -m pytest -q -m "slow or not slow"
+	$(PYTHON) -m pytest -q -m "not conformance"
 
 # Model files and emulator checked against the real ttnn 0.81.1 wheel in mock mode (own venv).
 conformance:

@@ -137,3 +137,31 @@ def test_data_free_inputs_give_shapes(device):
     for out in (ttnn.add(a, b), ttnn.mul(b, 2.0), ttnn.silu(a), ttnn.gelu(b)):
         assert out.is_data_free() and out.dtype == ttnn.bfloat16
     assert ttnn.add(a, b).shape == [1, 1, 128, 2048]
+
+
+def special_bf16_values():
+    """Every bf16 bit pattern: zeros, denormals, extremes, infinities and NaNs included."""
+    return torch.arange(-(2**15), 2**15, dtype=torch.int32).to(torch.int16).view(torch.bfloat16)
+
+
+def same_bits(got, want):
+    nan = want.isnan()
+    assert torch.equal(got.isnan(), nan)
+    assert torch.equal(got[~nan].view(torch.int16), want[~nan].view(torch.int16))
+
+
+@pytest.mark.parametrize("op,ref", [(ttnn.add, torch.add), (ttnn.sub, torch.sub), (ttnn.mul, torch.mul)])
+def test_binary_bf16_is_float32_math_rounded_once_on_every_value(device, op, ref):
+    """Whichever kernel the emulator picks, bf16 results equal float32 math + one RNE rounding, bit for bit."""
+    a_vals = special_bf16_values().reshape(1, 1, 2048, 32)
+    b_vals = a_vals.flip(-2).roll(7, dims=-1)
+    a = ttnn.from_torch(a_vals, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    b = ttnn.from_torch(b_vals, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    same_bits(ttnn.to_torch(op(a, b)), ref(a_vals.float(), b_vals.float()).bfloat16())
+
+
+@pytest.mark.parametrize("op,ref", [(ttnn.silu, F.silu), (ttnn.relu, torch.relu), (ttnn.gelu, F.gelu)])
+def test_unary_bf16_is_float32_math_rounded_once_on_every_value(device, op, ref):
+    x_vals = special_bf16_values().reshape(1, 1, 2048, 32)
+    x = ttnn.from_torch(x_vals, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    same_bits(ttnn.to_torch(op(x)), ref(x_vals.float()).bfloat16())

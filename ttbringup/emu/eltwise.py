@@ -11,11 +11,13 @@ when a is a scalar).
 
 from __future__ import annotations
 
+import functools
 import operator
 
 import torch
 import torch.nn.functional as F
 
+from . import numerics
 from .errors import check, fatal, not_emulated_getattr
 from .tensor import Tensor, new_tensor
 from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant
@@ -30,6 +32,37 @@ ACTIVATIONS = {
 
 
 # ----------------------------------------------------------------------------- binary
+
+
+def _every_bf16() -> torch.Tensor:
+    """All 65536 bf16 bit patterns, NaNs included."""
+    return torch.arange(-(2**15), 2**15, dtype=torch.int32).to(torch.int16).view(torch.bfloat16)
+
+
+@functools.cache
+def bf16_kernel_is_exact(fn, arity: int) -> bool:
+    """True if torch's bf16 kernel of ``fn`` returns, bit for bit, float32 math rounded once to bf16 (NaNs
+    compared as NaNs) on this build and CPU. Checked once: every bf16 value (unary), or every value against
+    64 random ones (binary), in vector-sized runs. Those kernels skip the float32 copies (much faster)."""
+    x = _every_bf16()
+    if arity == 1:
+        args = (x,)
+    else:
+        g = torch.Generator().manual_seed(4321)
+        other = torch.randint(-(2**15), 2**15, (64, 1), generator=g, dtype=torch.int32)
+        args = (x.reshape(1, -1).expand(64, -1), other.to(torch.int16).view(torch.bfloat16))
+    got = fn(*args)
+    want = numerics.to_bfloat16(fn(*(a.float() for a in args)))
+    nan = got.isnan()
+    return bool(torch.equal(nan, want.isnan())) and torch.equal(got[~nan].view(torch.int16), want[~nan].view(torch.int16))
+
+
+def _bf16_operands(a, b, out_dtype: DataType, fn, op: str) -> tuple | None:
+    """Both operands' bf16 storage when a bf16 kernel gives the exact float32 result, else None."""
+    if (out_dtype == DataType.BFLOAT16 and isinstance(a, Tensor) and isinstance(b, Tensor)
+            and a.dtype == DataType.BFLOAT16 and b.dtype == DataType.BFLOAT16 and bf16_kernel_is_exact(fn, 2)):
+        return a._native(op), b._native(op)
+    return None
 
 
 def _operand_values(x, like: Tensor, op: str) -> torch.Tensor | float | int:
@@ -72,6 +105,10 @@ def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, o
     if len(tensors) == 2:
         _check_pair(input_tensor_a, input_tensor_b, op)
     out_dtype = dtype or lead.dtype
+    bf16 = _bf16_operands(input_tensor_a, input_tensor_b, out_dtype, fn, op)
+    if bf16 is not None:
+        return new_tensor(fn(*bf16), dtype=out_dtype, layout=lead.layout, device=lead.device(),
+                          memory_config=memory_config or lead.memory_config(), tile=lead.tile)
     a = _operand_values(input_tensor_a, lead, op)
     b = _operand_values(input_tensor_b, lead, op)
     values = fn(a, b)
@@ -128,6 +165,8 @@ def _unary(op: str, fn, input_tensor, allowed, memory_config, output_tensor) -> 
     check(input_tensor.dtype in allowed, op, f"Unsupported dtype {input_tensor.dtype}")
     if input_tensor.dtype in INT_DTYPES:
         values = fn(input_tensor._native(op).to(torch.int64))
+    elif input_tensor.dtype == DataType.BFLOAT16 and bf16_kernel_is_exact(fn, 1):
+        values = fn(input_tensor._native(op))
     else:
         values = fn(input_tensor._values(op))
     return new_tensor(values, dtype=input_tensor.dtype, layout=input_tensor.layout, device=input_tensor.device(),

@@ -116,7 +116,8 @@ def encode(values: torch.Tensor, dtype: DataType, layout: Layout, tile: Tile = D
 class Tensor:
     """A ttnn tensor: host or device, with the real shape, padding, dtype and memory semantics."""
 
-    __slots__ = ("_value", "_shape", "_padded", "_dtype", "_layout", "_tile", "_device", "_memory_config", "_buffer", "_freed")
+    __slots__ = ("_value", "_shape", "_padded", "_padded_shape", "_dtype", "_layout", "_tile", "_device",
+                 "_memory_config", "_buffer", "_freed")
 
     def __init__(self, tensor=None, data_type: DataType | None = None, device=None, layout: Layout | None = None,
                  mem_config: MemoryConfig | None = None, tile: Tile | None = None, cq_id=None,
@@ -140,6 +141,12 @@ class Tensor:
         t._layout = layout
         t._tile = tile
         t._padded = tuple(padded_shape) if padded_shape is not None else None
+        if t._padded is not None:
+            t._padded_shape = Shape(t._padded)
+        elif layout == Layout.TILE:
+            t._padded_shape = Shape(tile_padded_shape(t._shape._dims, tile))
+        else:
+            t._padded_shape = t._shape
         t._device = device
         t._memory_config = memory_config if device is not None else None
         t._freed = False
@@ -156,11 +163,7 @@ class Tensor:
 
     @property
     def padded_shape(self) -> Shape:
-        if self._padded is not None:
-            return Shape(self._padded)
-        if self._layout == Layout.TILE:
-            return Shape(tile_padded_shape(tuple(self._shape), self._tile))
-        return self._shape
+        return self._padded_shape
 
     @property
     def dtype(self) -> DataType:

@@ -115,7 +115,7 @@ class Shape:
     __slots__ = ("_dims",)
 
     def __init__(self, shape):
-        self._dims = tuple(int(d) for d in shape)
+        self._dims = shape._dims if isinstance(shape, Shape) else tuple(map(int, shape))
 
     @property
     def rank(self) -> int:

@@ -76,16 +76,23 @@ def _tile_shape(t: Tensor) -> tuple:
 
 def _rotate(x_t: Tensor, cos_t: Tensor, sin_t: Tensor, token_index: int | None, padded: tuple) -> torch.Tensor:
     x = pad_to(x_t._values(OP), padded)  # padding reads as zero: the wrapper zero-fills it
-    cos = pad_to(cos_t._values(OP), _tile_shape(cos_t)).reshape(-1, padded[-1])
-    sin = pad_to(sin_t._values(OP), _tile_shape(sin_t)).reshape(-1, padded[-1])
     if token_index is None:
         rows = slice(0, padded[-2])
     else:
         rows = slice(token_index, token_index + 1)  # one row, broadcast over every row of x
-    cos, sin = cos[rows], sin[rows]
+    cos, sin = _table_rows(cos_t, rows, padded[-1]), _table_rows(sin_t, rows, padded[-1])
     half = padded[-1] // 2
     rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
     return x * cos + rotated * sin
+
+
+def _table_rows(t: Tensor, rows: slice, width: int) -> torch.Tensor:
+    """float32 ``rows`` of a cos/sin table ``[1, 1, L, width]``, converting only those rows when the storage
+    holds them (decode reads one row of a table of thousands)."""
+    value = t._value
+    if isinstance(value, torch.Tensor) and value.shape[-1] == width and rows.stop <= value.shape[-2]:
+        return value.reshape(-1, width)[rows].float()
+    return pad_to(t._values(OP), _tile_shape(t)).reshape(-1, width)[rows]
 
 
 def _output_memory_config(x: Tensor, config: MemoryConfig, padded: tuple) -> MemoryConfig:

@@ -1,0 +1,255 @@
+"""Speed and memory of the emulated bringups against the HF CPU reference, measured in one run.
+
+    python benchmarks/run.py [--quick] [--json out/bench.json] [--readme]
+
+Figures (each a ratio of two numbers measured in this run, on this machine):
+1. teacher-forcing wall time, emulator / HF float32, real-shape Qwen3-0.6B and Llama-3.2-1B with
+   random weights: a 128-token one-pass prefill plus 32 decode steps, forward passes only;
+2. emulated decode latency per token of real-shape Llama-3.2-1B (goal <= 0.5 s on 2 cores);
+3. one-pass prefill of 1024 tokens, emulator / HF, Llama-3.2-1B;
+4. host memory: resident bytes the emulated model adds to the process at its peak (prefill and
+   decode included) divided by the device bytes the emulator charged for it; bf16 Qwen3-0.6B and
+   bfloat8_b AFM-4.5B (its first 4 layers, so the HF model that builds it fits the host; the
+   embedding tables then weigh more than in the full model).
+Each model runs in its own subprocess so peak RSS belongs to one model alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+GOALS = {"tf_ratio": 1.0, "decode_s": 0.5, "prefill_ratio": 1.0, "rss_ratio": 1.1}
+
+
+def model_file(hf_id: str) -> Path:
+    return ROOT / "models" / hf_id / "n150" / "functional" / "model.py"
+
+
+def rss_bytes(field: str = "VmRSS") -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def reset_peak_rss() -> None:
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+
+
+def random_hf_model(hf_id: str, dtype, num_layers: int | None = None):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from ttbringup.fixtures import real_config
+
+    config = real_config(hf_id)
+    if num_layers:
+        config.num_hidden_layers = num_layers
+    torch.manual_seed(0)
+    return AutoModelForCausalLM.from_config(config, dtype=dtype).eval()
+
+
+def load_bringup(hf_id: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_model", model_file(hf_id))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_steps(model, prompt, steps: list):
+    """Prefill ``prompt`` then feed each token of ``steps``.
+
+    Returns (prefill s, [decode s], last-position logits of every call as float32 [1 + len(steps), vocab]).
+    """
+    import torch
+
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        out = model(prompt, use_cache=True)
+        prefill = time.perf_counter() - t0
+        logits = [out.logits[0, -1].float()]
+        decode = []
+        for tok in steps:
+            t0 = time.perf_counter()
+            out = model(torch.tensor([[tok]]), past_key_values=out.past_key_values, use_cache=True)
+            decode.append(time.perf_counter() - t0)
+            logits.append(out.logits[0, -1].float())
+    return prefill, decode, torch.stack(logits)
+
+
+def pcc(a, b) -> float:
+    import torch
+
+    return float(torch.corrcoef(torch.stack([a.flatten().double(), b.flatten().double()]))[0, 1])
+
+
+def child_speed(hf_id: str, prompt_len: int, decode_steps: int, max_seq_len: int) -> dict:
+    """HF float32 and emulated forward times for one model (runs inside a subprocess)."""
+    import torch
+
+    from ttbringup import backend
+
+    ttnn = backend.load("emu", announce=False)
+    torch.manual_seed(1)
+    hf = random_hf_model(hf_id, torch.float32)
+    vocab = hf.config.vocab_size
+    prompt = torch.randint(0, vocab, (1, prompt_len))
+    steps = torch.randint(0, vocab, (decode_steps,)).tolist()
+    hf_prefill, hf_decode, hf_logits = run_steps(hf, prompt, steps)
+    device = ttnn.open_device(device_id=0)
+    try:
+        tt = load_bringup(hf_id).build_model(hf, device, max_seq_len)
+        del hf
+        tt_prefill, tt_decode, tt_logits = run_steps(tt, prompt, steps)
+    finally:
+        ttnn.close_device(device)
+    return {
+        "hf_prefill_s": hf_prefill, "hf_decode_s": hf_decode,
+        "emu_prefill_s": tt_prefill, "emu_decode_s": tt_decode,
+        "logits_pcc": pcc(hf_logits, tt_logits),  # sanity: the timed runs computed the same thing
+    }
+
+
+def child_memory(hf_id: str, num_layers: int | None, prompt_len: int, max_seq_len: int) -> dict:
+    """Peak RSS the emulated model adds, over its device bytes (runs inside a subprocess)."""
+    import ctypes
+    import gc
+
+    import torch
+
+    from ttbringup import backend
+    from ttbringup.emu.memory import usage
+
+    ttnn = backend.load("emu", announce=False)
+    import transformers  # noqa: F401  libraries count as the baseline, not as the model
+    bringup = load_bringup(hf_id)
+    base = rss_bytes()
+    device = ttnn.open_device(device_id=0)
+    try:
+        hf = random_hf_model(hf_id, torch.bfloat16, num_layers)
+        tt = bringup.build_model(hf, device, max_seq_len)
+        del hf
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand the freed HF weights back to the OS
+        reset_peak_rss()
+        prompt = torch.randint(0, tt.config.vocab_size, (1, prompt_len))
+        run_steps(tt, prompt, [1, 2, 3])
+        peak = rss_bytes("VmHWM")
+        device_bytes = usage(device)[0]["dram"]["peak"] + usage(device)[0]["l1"]["peak"]
+    finally:
+        ttnn.close_device(device)
+    return {"base_rss": base, "peak_rss": peak, "model_rss": peak - base, "device_bytes": device_bytes,
+            "layers": num_layers}
+
+
+def in_subprocess(func: str, **kwargs) -> dict:
+    cmd = [sys.executable, __file__, "--child", func, "--kwargs", json.dumps(kwargs)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TTBRINGUP_BACKEND": "emu"})
+    if proc.returncode != 0:
+        raise RuntimeError(f"{func}({kwargs}) failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer tokens, for a smoke run")
+    parser.add_argument("--json", default=str(ROOT / "out" / "bench.json"))
+    parser.add_argument("--readme", action="store_true", help="also write the table into README.md")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--kwargs", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = {"speed": child_speed, "memory": child_memory}[args.child](**json.loads(args.kwargs))
+        print(json.dumps(result))
+        return 0
+
+    prompt, steps, long_prompt = (32, 4, 128) if args.quick else (128, 32, 1024)
+    results, rows = {}, []
+    started = time.perf_counter()
+
+    def row(label, ours, ref, ratio, goal, met):
+        rows.append({"figure": label, "emulator": ours, "reference": ref, "ratio": round(ratio, 3), "goal": goal,
+                     "verdict": "meets" if met else "misses"})
+
+    for hf_id in ("Qwen/Qwen3-0.6B", "meta-llama/Llama-3.2-1B"):
+        print(f"[bench] teacher forcing {hf_id} ...", file=sys.stderr)
+        r = in_subprocess("speed", hf_id=hf_id, prompt_len=prompt, decode_steps=steps, max_seq_len=2048)
+        results[hf_id] = r
+        hf_total = r["hf_prefill_s"] + sum(r["hf_decode_s"])
+        emu_total = r["emu_prefill_s"] + sum(r["emu_decode_s"])
+        ratio = emu_total / hf_total
+        row(f"teacher forcing {prompt}+{steps} tokens, {hf_id}", f"{emu_total:.2f} s", f"{hf_total:.2f} s", ratio,
+            f"ratio <= {GOALS['tf_ratio']}", ratio <= GOALS["tf_ratio"])
+        if hf_id == "meta-llama/Llama-3.2-1B":
+            emu_tok, hf_tok = statistics.median(r["emu_decode_s"]), statistics.median(r["hf_decode_s"])
+            row(f"decode latency per token (median), {hf_id}", f"{emu_tok:.3f} s", f"{hf_tok:.3f} s",
+                emu_tok / hf_tok, f"<= {GOALS['decode_s']} s", emu_tok <= GOALS["decode_s"])
+    print(f"[bench] prefill {long_prompt} ...", file=sys.stderr)
+    r = in_subprocess("speed", hf_id="meta-llama/Llama-3.2-1B", prompt_len=long_prompt, decode_steps=0,
+                      max_seq_len=2048)
+    results["prefill_long"] = r
+    ratio = r["emu_prefill_s"] / r["hf_prefill_s"]
+    row(f"one-pass prefill {long_prompt} tokens, meta-llama/Llama-3.2-1B", f"{r['emu_prefill_s']:.2f} s",
+        f"{r['hf_prefill_s']:.2f} s", ratio, f"ratio <= {GOALS['prefill_ratio']}", ratio <= GOALS["prefill_ratio"])
+    for hf_id, layers in (("Qwen/Qwen3-0.6B", None), ("arcee-ai/AFM-4.5B", 4)):
+        print(f"[bench] host memory {hf_id} ...", file=sys.stderr)
+        m = in_subprocess("memory", hf_id=hf_id, num_layers=layers, prompt_len=prompt, max_seq_len=2048)
+        results[f"memory {hf_id}"] = m
+        ratio = m["model_rss"] / m["device_bytes"]
+        label = f"host RSS / emulated device bytes, {hf_id}" + (f" (first {layers} layers)" if layers else "")
+        row(label, f"{m['model_rss'] / 2**30:.2f} GiB", f"{m['device_bytes'] / 2**30:.2f} GiB (device)", ratio,
+            f"ratio <= {GOALS['rss_ratio']}", ratio <= GOALS["rss_ratio"])
+
+    table = ["| figure | emulator | HF reference | ratio | goal | |", "|---|---:|---:|---:|---|---|"]
+    table += [f"| {r['figure']} | {r['emulator']} | {r['reference']} | {r['ratio']:.2f} | {r['goal']} | {r['verdict']} |"
+              for r in rows]
+    pccs = ", ".join(f"{hf_id} {results[hf_id]['logits_pcc']:.4f}" for hf_id in ("Qwen/Qwen3-0.6B", "meta-llama/Llama-3.2-1B"))
+    notes = [f"Measured {time.strftime('%Y-%m-%d')} in {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores, "
+             f"torch {torch_version()} with {torch_threads()} threads. Reference: HF transformers float32 on the CPU, "
+             "same process, same inputs; for memory, the device bytes the emulator charged (peak DRAM + L1).",
+             f"Sanity: last-position logits PCC, emulator vs HF, over the timed teacher-forcing runs: {pccs}."]
+    text = "\n".join(table) + "\n\n" + "\n\n".join(notes)
+    print("\n" + text)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"rows": rows, "raw": results}, indent=1))
+    if args.readme:
+        write_readme_table(text)
+    return 0
+
+
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def write_readme_table(text: str) -> None:
+    """Replace the table between the bench-table markers of README.md."""
+    readme = ROOT / "README.md"
+    begin, end = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
+    doc = readme.read_text()
+    head, rest = doc.split(begin, 1)
+    readme.write_text(head + begin + "\n" + text + "\n" + end + rest.split(end, 1)[1])
+    print(f"[bench] updated {readme.name}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
