@@ -13,7 +13,7 @@
 #   .conformance/mock   output of ttnn-mock-setup.sh: cluster descriptors, runtime root, JIT cache, env.sh
 #   .conformance/env.sh one file to source: venv activation + mock/env.sh
 #
-# Overridable: PY312 (interpreter), TTBRINGUP_SHARED (the shared/ folder; default: beside the repo).
+# Overridable: PY312 (interpreter), TTBRINGUP_SHARED (the shared/ folder; default: found beside the repo).
 set -euo pipefail
 
 TTNN_VERSION=0.81.1
@@ -22,7 +22,18 @@ TRANSFORMERS_VERSION=4.57.6
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY312=${PY312:-/root/.pyenv/versions/3.12.1/bin/python3.12}
-SHARED=${TTBRINGUP_SHARED:-$REPO/../shared}
+# shared/ (the team's tools, not part of this repo): $TTBRINGUP_SHARED, else beside the repo or any folder above
+# it, else the team machines' /work/shared (CI checks out elsewhere).
+find_shared() {
+    [ -n "${TTBRINGUP_SHARED:-}" ] && { echo "$TTBRINGUP_SHARED"; return; }
+    local dir=$REPO
+    while [ "$dir" != "/" ]; do
+        [ -f "$dir/../shared/tools/ttnn-mock-setup.sh" ] && { (cd "$dir/../shared" && pwd); return; }
+        dir=$(dirname "$dir")
+    done
+    echo /work/shared
+}
+SHARED=$(find_shared)
 MOCK_SETUP=$SHARED/tools/ttnn-mock-setup.sh
 CONF=$REPO/.conformance
 VENV=$CONF/venv
