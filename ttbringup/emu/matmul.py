@@ -155,19 +155,13 @@ def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
         out.copy_(torch.matmul(x, w))
         return
     k, n = w.shape
-    step = _chunk_columns(k)
-    if w.stride(0) == 1 and n > 1:  # K-major: widen [chunk, K] row blocks of the [N, K] storage
-        buf = torch.empty((min(step, n), k), dtype=torch.float32)
-        for c0 in range(0, n, step):
-            c1 = min(c0 + step, n)
-            part = buf[: c1 - c0]
-            part.copy_(w[:, c0:c1].T)
-            out[:, c0:c1] = torch.matmul(x, part.T)
-        return
-    buf = torch.empty((k, min(step, n)), dtype=torch.float32)
+    step = min(_chunk_columns(k), n)
+    k_major = w.stride(0) == 1 and n > 1
+    # the widening buffer keeps the weight's memory order, so each chunk copy reads and writes contiguously
+    buf = torch.empty((step, k) if k_major else (k, step), dtype=torch.float32)
     for c0 in range(0, n, step):
         c1 = min(c0 + step, n)
-        part = buf[:, : c1 - c0]
+        part = buf[: c1 - c0].T if k_major else buf[:, : c1 - c0]
         part.copy_(w[:, c0:c1])
         out[:, c0:c1] = torch.matmul(x, part)
 
@@ -192,20 +186,21 @@ def _times_weight(x: torch.Tensor, b: Tensor, k: int, n: int, transpose_b: bool,
         index[~same] = torch.arange(distinct.shape[0] - 1)
         return _times_weight(distinct, b, k, n, transpose_b, bf16_out).index_select(0, index)
     storage = b._value
+    if not isinstance(storage, BlockFloat):
+        w = storage.reshape(n, k).T if transpose_b else storage.reshape(k, n)
+        if bf16_out and w.dtype == torch.bfloat16 and w.stride(0) == 1 and x.shape[0] <= _FEW_ROWS:
+            return torch.mm(x.to(torch.bfloat16), w)  # float32 sums, rounded once to bf16
     out = torch.empty((x.shape[0], n), dtype=torch.float32)
     if isinstance(storage, BlockFloat):
         _times_block_float(x, storage, k, n, transpose_b, out)
-        return out
-    w = storage.reshape(n, k).T if transpose_b else storage.reshape(k, n)
-    if bf16_out and w.dtype == torch.bfloat16 and w.stride(0) == 1 and x.shape[0] <= _FEW_ROWS:
-        return torch.mm(x.to(torch.bfloat16), w)  # float32 sums, rounded once to bf16
-    _times_dense(x, w, out)
+    else:
+        _times_dense(x, w, out)
     return out
 
 
 def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
-    """Values of the product in the output's logical shape: float32, or bfloat16 when ``bf16_out`` (the output
-    is bf16 with no bias or activation to apply) lets the bf16 kernel run."""
+    """Values of the product in the output's logical shape: float32, or bfloat16 when ``bf16_out`` (input and
+    output bf16, no bias or activation to apply) lets the bf16 kernel run."""
     a_shape = _matrix_shape(a, transpose_a)
     b_shape = _matrix_shape(b, transpose_b)
     out_shape, bcast = _output_shape(op, a_shape, b_shape)
@@ -216,7 +211,6 @@ def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool
         x = x.transpose(-2, -1)
     k, n = b_shape[-2], b_shape[-1]
     if bcast:
-        bf16_out = bf16_out and a.dtype == DataType.BFLOAT16
         return _times_weight(x.reshape(-1, k), b, k, n, transpose_b, bf16_out).reshape(out_shape)
     w = b._values(op)
     if transpose_b:
@@ -241,7 +235,7 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
     if bias is not None:
         bias_row = _bias_row(op, bias, a, _matrix_shape(b, transpose_b), _matrix_shape_padded(b, transpose_b))
     out_dtype = dtype or a.dtype
-    bf16_out = out_dtype == DataType.BFLOAT16 and bias is None and activation is None
+    bf16_out = out_dtype == a.dtype == DataType.BFLOAT16 and bias is None and activation is None
     values = _product(op, a, b, transpose_a, transpose_b, bf16_out)
     if bias_row is not None:
         values = values + bias_row.to(values.device) if not bias_row.is_meta else values.to("meta")
