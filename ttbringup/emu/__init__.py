@@ -7,7 +7,12 @@ package by name. Where each ttnn name lives here:
 ttnn name                                      module
 =============================================  ===========================
 Tensor, Shape, dtypes, layouts, MemoryConfig   ``tensor``, ``types``
-open_device, open_mesh_device, MeshDevice      ``device``
+open_device, open_mesh_device, MeshDevice,     ``device``
+set_fabric_config, get_fabric_config
+ShardTensorToMesh, ReplicateTensorToMesh,      ``distributed``
+ConcatMeshToTensor, create_mesh_mapper, ...,
+get_device_tensors, combine_device_tensors
+all_gather, reduce_scatter, all_reduce         ``ccl``
 from_torch, to_torch, as_tensor, to_layout,    ``core``
 to_dtype, typecast, to_memory_config,
 deallocate, create_sharded_memory_config
@@ -22,21 +27,20 @@ ttnn.experimental.*                            ``experimental/``
 ttnn.transformer.*                             ``transformer/``
 =============================================  ===========================
 
-Any other public ttnn name resolves to a stand-in that raises ``NotEmulatedError`` when used.
+Every device op runs per chip on a mesh (``per_chip``). Any other public ttnn name resolves to a stand-in that raises ``NotEmulatedError`` when used.
 Emulator-only helpers (memory reports, data-free checks) live in ``ttbringup.emu.memory`` and
 are not part of the ttnn namespace users code against.
 """
 
 from . import experimental, transformer
+from .ccl import all_gather, all_reduce, reduce_scatter
 from .core import (
-    ReplicateTensorToMesh,
     as_tensor,
     create_sharded_memory_config,
     deallocate,
     from_device,
     from_torch,
     get_memory_config,
-    replicate_tensor_to_mesh_mapper,
     to_device,
     to_dtype,
     to_layout,
@@ -53,9 +57,33 @@ from .device import (
     MeshDevice,
     close_device,
     close_mesh_device,
+    get_fabric_config,
     open_device,
     open_mesh_device,
     set_fabric_config,
+)
+from .distributed import (
+    ConcatMesh2dToTensor,
+    ConcatMeshToTensor,
+    CppMeshToTensor,
+    CppTensorToMesh,
+    MeshComposerConfig,
+    MeshMapperConfig,
+    MeshToTensor,
+    PlacementReplicate,
+    PlacementShard,
+    ReplicateTensorToMesh,
+    ReplicateTensorToMeshWrapper,
+    ShardTensor2dMesh,
+    ShardTensorToMesh,
+    TensorToMesh,
+    combine_device_tensors,
+    concat_mesh_to_tensor_composer,
+    create_mesh_composer,
+    create_mesh_mapper,
+    get_device_tensors,
+    replicate_tensor_to_mesh_mapper,
+    shard_tensor_to_mesh_mapper,
 )
 from .eltwise import add, gelu, mul, multiply, relu, silu, sub, subtract
 from .embedding import embedding

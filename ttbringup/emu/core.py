@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import distributed
 from .errors import NotEmulated, TTError, check
-from .tensor import BlockFloat, Tensor, new_tensor
+from .per_chip import per_chip
+from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
 from .types import (
     BLOCK_FLOAT_DTYPES,
     DEFAULT_TILE,
@@ -56,22 +58,6 @@ TTNN_TO_TORCH = {
 }
 
 
-class ReplicateTensorToMesh:
-    """``ttnn.ReplicateTensorToMesh(mesh)``: every chip holds the whole tensor."""
-
-    def __init__(self, mesh_device):
-        self.mesh_device = mesh_device
-
-
-def replicate_tensor_to_mesh_mapper(mesh_device):
-    return ReplicateTensorToMesh(mesh_device)
-
-
-def _check_mapper(mapper, op):
-    if mapper is not None and not isinstance(mapper, ReplicateTensorToMesh):
-        NotEmulated(f"{op} with mesh_mapper={type(mapper).__name__}")()
-
-
 def _check_memory_config(memory_config: MemoryConfig, op: str) -> None:
     if memory_config.is_sharded():
         check(memory_config.shard_spec is not None, op, "sharded memory_config requires a shard spec")
@@ -88,7 +74,6 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
         NotEmulated("ttnn.from_torch(spec=...)")()
     if isinstance(tensor, np.ndarray):
         tensor = torch.from_numpy(tensor)
-    _check_mapper(mesh_mapper, "ttnn.from_torch")
     if dtype is None:
         dtype = TORCH_TO_TTNN.get(tensor.dtype)
         check(dtype is not None, "ttnn.from_torch", f"unsupported torch dtype {tensor.dtype}")
@@ -98,12 +83,23 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
     if device is not None:
         memory_config = memory_config or DRAM_MEMORY_CONFIG
         _check_memory_config(memory_config, "ttnn.from_torch")
+    parts = distributed.distribute(tensor, mesh_mapper, "ttnn.from_torch")
+    if parts is None:
+        data = _host_tensor(tensor, dtype, layout, tile, pad_value)
+    else:  # one storage per chip, stacked; shape, dtype and layout are the per-chip ones
+        chips = [_host_tensor(p, dtype, layout, tile, pad_value) for p in parts]
+        data = chips[0]
+        data._value, data._shards = None, stack_storages([c._value for c in chips])
+    return to_device(data, device, memory_config=memory_config) if device is not None else data
+
+
+def _host_tensor(tensor: torch.Tensor, dtype, layout, tile, pad_value) -> Tensor:
     data = new_tensor(tensor, dtype=dtype, layout=layout, device=None, memory_config=None, tile=tile,
                       pad_value=pad_value or 0.0)
     if isinstance(data._value, torch.Tensor) and not tensor.is_meta and data._value.data_ptr() == tensor.data_ptr():
         data._value = data._value.clone()  # own the storage: in-place cache ops must not write into the caller's tensor
     data._value = _k_major_if_weight(data._value, layout)
-    return to_device(data, device, memory_config=memory_config) if device is not None else data
+    return data
 
 
 # bf16 matrices at least this large (leading dims 1) are stored K-major; smaller ones stay row-major.
@@ -137,14 +133,24 @@ def as_tensor(tensor, dtype: DataType | None = None, *, layout: Layout | None = 
 
 def to_torch(tensor: Tensor, dtype: torch.dtype | None = None, *, torch_rank: int | None = None,
              mesh_composer=None, device=None, cq_id=None) -> torch.Tensor:
-    """The logical (unpadded) values as a torch tensor."""
+    """The logical (unpadded) values as a torch tensor.
+
+    A tensor on several chips (a multi-chip mesh, or a host tensor with one shard per chip) needs a
+    ``mesh_composer``, replicated ones included, as in 0.81.1; one from ``ttnn.get_device_tensors`` is one chip's.
+    """
     tensor._check_alive("ttnn.to_torch")
-    value = tensor._value
-    out = value.decode() if isinstance(value, BlockFloat) else value
-    if out.dtype != TTNN_TO_TORCH[tensor.dtype]:
-        out = out.to(TTNN_TO_TORCH[tensor.dtype])
+    want = TTNN_TO_TORCH[tensor.dtype]
+
+    def host(value):
+        out = value.decode() if isinstance(value, BlockFloat) else value
+        if out.dtype != want:
+            return out.to(want)
+        return out.clone(memory_format=torch.contiguous_format)  # the caller owns a plain copy of our storage
+
+    if tensor._chip is None and tensor.num_chips() > 1:
+        out = distributed.compose(tensor, mesh_composer, host)
     else:
-        out = out.clone(memory_format=torch.contiguous_format)  # the caller owns a plain copy of our storage
+        out = host(tensor._value)
     if torch_rank is not None:
         while out.dim() > torch_rank:
             if out.shape[0] != 1:
@@ -154,23 +160,46 @@ def to_torch(tensor: Tensor, dtype: torch.dtype | None = None, *, torch_rank: in
 
 
 def to_device(tensor: Tensor, device, memory_config: MemoryConfig | None = None, cq_id=None) -> Tensor:
-    """Place a host tensor on ``device`` (replicated on every chip of a mesh)."""
+    """Place a host tensor on ``device``: replicated on every chip of a mesh, or one shard per chip when the host
+    tensor was made with a sharding mesh_mapper (its shard count must be the mesh's)."""
     if tensor.device() is not None:
         return tensor if memory_config is None else to_memory_config(tensor, memory_config)
     tensor._check_alive("ttnn.to_device")
     memory_config = memory_config or DRAM_MEMORY_CONFIG
     _check_memory_config(memory_config, "ttnn.to_device")
     _check_shard_fits(tensor, memory_config, "ttnn.to_device")
-    return Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile, device=device,
-                        memory_config=memory_config, padded_shape=tensor._padded)
+    if tensor._shards is not None:
+        check(tensor.num_chips() == device.get_num_devices(), "ttnn.to_device",
+              f"a host tensor of {tensor.num_chips()} device shards cannot go to a mesh of "
+              f"{device.get_num_devices()} devices")
+    placed = Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile, device=device,
+                          memory_config=memory_config, padded_shape=tensor._padded)
+    placed._shards = tensor._shards
+    return placed
 
 
 def from_device(tensor: Tensor, blocking: bool = True, cq_id=None) -> Tensor:
+    """Back to the host; a tensor from several chips stays one shard per chip (``to_torch`` needs a composer)."""
     tensor._check_alive("ttnn.from_device")
-    return Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile,
+    host = Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile,
                         padded_shape=tensor._padded)
+    chips = tensor.num_chips()
+    if tensor._shards is not None:
+        host._value, host._shards = None, tensor._shards
+    elif chips > 1:
+        host._value, host._shards = None, _expanded(tensor._value, chips)
+    return host
 
 
+def _expanded(storage, chips: int):
+    """A replicated storage seen as ``chips`` stacked copies without copying (read-only host use)."""
+    if isinstance(storage, BlockFloat):
+        return BlockFloat(storage.mant.unsqueeze(0).expand(chips, *storage.mant.shape),
+                          storage.exp.unsqueeze(0).expand(chips, *storage.exp.shape), storage.bits, storage.logical_shape)
+    return storage.unsqueeze(0).expand(chips, *storage.shape)
+
+
+@per_chip
 def to_layout(tensor: Tensor, layout: Layout, dtype: DataType | None = None, memory_config: MemoryConfig | None = None,
               sub_core_grids=None, pad_value: float = 0.0) -> Tensor:
     """TILE pads the last two dims to the tile; ROW_MAJOR drops padding. Values are unchanged.
@@ -204,6 +233,7 @@ def to_layout(tensor: Tensor, layout: Layout, dtype: DataType | None = None, mem
                       memory_config=memory_config or tensor.memory_config(), tile=tensor.tile, pad_value=pad_value)
 
 
+@per_chip
 def to_dtype(tensor: Tensor, dtype: DataType) -> Tensor:
     """Convert a host tensor's dtype (real 0.81.1 refuses device tensors, even when the dtype already matches).
 
@@ -229,6 +259,7 @@ def to_dtype(tensor: Tensor, dtype: DataType) -> Tensor:
                       tile=tensor.tile)
 
 
+@per_chip
 def typecast(input_tensor: Tensor, dtype: DataType, *args, memory_config: MemoryConfig | None = None,
              output_tensor=None, sub_core_grids=None) -> Tensor:
     """Elementwise dtype conversion on host or device; float -> unsigned truncates and clamps at 0."""
@@ -264,6 +295,7 @@ def _check_shard_fits(tensor: Tensor, memory_config: MemoryConfig, op: str) -> N
           f"Number of shards along height/width ({shards}) must not exceed number of cores ({spec.num_cores()})")
 
 
+@per_chip
 def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None,
                      output_tensor=None) -> Tensor:
     """Move between DRAM/L1 and interleaved/sharded placements; values unchanged."""

@@ -20,6 +20,7 @@ from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, crop_to, new_tensor, pad_to, view_of
 from .types import DRAM_MEMORY_CONFIG, DataType, Layout, Shape, tile_padded_shape
 from .validate import normalize_dim, not_emulated, on_device, same_device, tensor_arg
+from .per_chip import per_chip
 
 _slice = builtins.slice  # this module defines ttnn.slice
 
@@ -46,6 +47,7 @@ def _like(t: Tensor, values: torch.Tensor, memory_config, pad_value: float | Non
 # ----------------------------------------------------------------------------- concat
 
 
+@per_chip
 def concat(tensors, dim: int = 0, *, memory_config=None, output_tensor=None, groups: int = 1,
            sub_core_grids=None) -> Tensor:
     """``torch.cat`` on logical shapes. All inputs: same device, dtype, rank, sharded-ness, equal
@@ -141,6 +143,7 @@ def _slice_tensor(op: str, t: Tensor, starts, ends, steps, memory_config, pad_va
     return _like(t, _owned(values[index]), memory_config, pad_value)
 
 
+@per_chip
 def slice(input_tensor, slice_start, slice_end, slice_step=None, *, memory_config=None, output_tensor=None,
           pad_value: float | None = None, sub_core_grids=None) -> Tensor:
     """``t[s0:e0:st0, ...]`` with explicit per-dim starts/ends (no negative indices); device only.
@@ -158,6 +161,7 @@ def slice(input_tensor, slice_start, slice_end, slice_step=None, *, memory_confi
     return _slice_tensor(op, t, slice_start, slice_end, slice_step, memory_config, pad_value)
 
 
+@per_chip
 def getitem(tensor: Tensor, key) -> Tensor:
     """``Tensor.__getitem__``: ``...`` expands, missing dims take ``:``, negative ints are converted
     and bounds-checked, slice starts/stops go to ``ttnn.slice`` (which counts negative ones from the
@@ -278,6 +282,7 @@ def _view(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
     return view_of(t, value, logical, padded_shape=None if padded == tuple(computed) else padded)
 
 
+@per_chip
 def reshape(input_tensor, shape, padded_shape=None, *, memory_config=None, pad_value=None,
             reshape_tile_mode: TileReshapeMapMode = TileReshapeMapMode.CACHE, sub_core_grids=None,
             skip_padding_fill: bool = False) -> Tensor:
@@ -338,6 +343,7 @@ def _reinterpret(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
 # ----------------------------------------------------------------------------- transpose / permute
 
 
+@per_chip
 def transpose(input_tensor, dim1: int, dim2: int, pad_value: float = 0.0, *, memory_config=None) -> Tensor:
     """``torch.transpose`` on the logical shape; tile padding recomputed for the result."""
     op = "ttnn.transpose"
@@ -348,6 +354,7 @@ def transpose(input_tensor, dim1: int, dim2: int, pad_value: float = 0.0, *, mem
     return _like(t, _owned(t._native(op).transpose(d1, d2)), memory_config, pad_value)
 
 
+@per_chip
 def permute(input_tensor, dims, pad_value: float = 0.0, *, memory_config=None) -> Tensor:
     """``torch.permute`` on the logical shape; ``dims`` may use negative indices."""
     op = "ttnn.permute"

@@ -1,7 +1,12 @@
 """Emulated Wormhole B0 devices: ``open_device`` (a 1x1 mesh, as in 0.81.1) and mesh devices.
 
-Each chip of a mesh has its own DRAM and L1 allocators (see ``memory``). A tensor placed on a
-mesh is replicated on every chip, so it is charged on every chip.
+Each chip of a mesh has its own DRAM and L1 allocators (see ``memory``); a mesh tensor is charged on every chip
+for that chip's part. Chips are numbered row-major over the mesh shape (chip ``r * cols + c`` sits at
+``MeshCoordinate(r, c)``), the order the mappers, composers and collectives use. ``ChipDevice`` is one chip of a
+mesh as an op sees it while it runs per chip (``per_chip``); users never hold one.
+
+``set_fabric_config`` records the fabric the collectives need (0.81.1 opens a mesh without one, but every
+collective then fails: "Trying to get un-initialized fabric context").
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import enum
 
 from .errors import check
 from .memory import ChipMemory
-from .types import CoreCoord, CoreGrid, MeshShape
+from .types import CoreCoord, CoreGrid, FabricConfig, MeshCoordinate, MeshShape
 
 MAX_CHIPS = 8  # the largest system the kit targets (T3000)
 COMPUTE_GRID = (8, 8)  # n150/n300 Wormhole worker grid
@@ -29,7 +34,12 @@ class MeshDevice:
         self._shape = mesh_shape
         self._device_ids = list(device_ids)
         self._chips = [ChipMemory(i) for i in device_ids]
+        self._chip_devices = [ChipDevice(self, i) for i in range(len(self._chips))]
         self.is_open = True
+
+    def chip(self, index: int) -> "ChipDevice":
+        """Emulator only: chip ``index`` (row-major) as an op running on that chip sees the device."""
+        return self._chip_devices[index]
 
     def _check_open(self):
         check(self.is_open, "ttnn.MeshDevice", "device is closed")
@@ -51,6 +61,12 @@ class MeshDevice:
     def get_device_ids(self) -> list[int]:
         return list(self._device_ids)
 
+    def get_device_id(self, coord: MeshCoordinate) -> int:
+        rows, cols = self._shape[0], self._shape[1] if len(self._shape) > 1 else 1
+        r, c = coord[0], coord[1] if len(coord) > 1 else 0
+        check(0 <= r < rows and 0 <= c < cols, "ttnn.MeshDevice.get_device_id", f"{coord} is outside the mesh {self._shape}")
+        return self._device_ids[r * cols + c]
+
     def id(self) -> int:
         return self._device_ids[0]
 
@@ -67,8 +83,28 @@ class MeshDevice:
         return f"MeshDevice({'x'.join(map(str, self._shape))} emulated Wormhole B0)"
 
 
+class ChipDevice:
+    """One chip of a mesh while an op runs on it: allocations go to that chip alone; the rest is the mesh's."""
+
+    def __init__(self, mesh: MeshDevice, index: int):
+        self.mesh = mesh
+        self.index = index
+        self._chips = [mesh._chips[index]]
+
+    @property
+    def is_open(self) -> bool:
+        return self.mesh.is_open
+
+    def __getattr__(self, name):
+        return getattr(self.mesh, name)
+
+    def __repr__(self):
+        return f"ChipDevice(chip {self.index} of {self.mesh!r})"
+
+
 Device = MeshDevice
 _open_ids: set[int] = set()
+_fabric = FabricConfig.DISABLED
 
 
 def _claim(ids: list[int]) -> None:
@@ -104,8 +140,17 @@ def close_device(device: MeshDevice) -> None:
 close_mesh_device = close_device
 
 
-def set_fabric_config(config, *args, **kwargs) -> None:
-    """Recorded nowhere: the emulator has no fabric."""
+def set_fabric_config(config: FabricConfig, reliability_mode=None, num_planes=None, fabric_tensix_config=None,
+                      fabric_udm_mode=None, fabric_manager_mode=None, router_config=None) -> None:
+    """Set the fabric the collectives run on (DISABLED turns it off again)."""
+    global _fabric
+    if not isinstance(config, FabricConfig):
+        raise TypeError(f"set_fabric_config(): incompatible function arguments: {config!r} is not a FabricConfig")
+    _fabric = config
+
+
+def get_fabric_config() -> FabricConfig:
+    return _fabric
 
 
 def GetNumAvailableDevices() -> int:

@@ -22,6 +22,7 @@ from .errors import check, fatal, not_emulated_getattr
 from .tensor import Tensor, new_tensor
 from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant
 from .validate import not_emulated, on_device, same_device
+from .per_chip import per_chip
 
 # Activations by the names matmul's ``activation=`` accepts; each maps float32 -> float32.
 ACTIVATIONS = {
@@ -118,6 +119,7 @@ def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, o
                       memory_config=memory_config or lead.memory_config(), tile=lead.tile)
 
 
+@per_chip
 def add(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = True, dtype: DataType | None = None,
         memory_config=None, output_tensor=None, activations=[], input_tensor_a_activations=[],
         input_tensor_b_activations=[], sub_core_grids=None, sub_device_id=None) -> Tensor:
@@ -126,6 +128,7 @@ def add(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = Tru
                    activations, input_tensor_a_activations, input_tensor_b_activations)
 
 
+@per_chip
 def subtract(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = False,
              dtype: DataType | None = None, memory_config=None, output_tensor=None, activations=[],
              input_tensor_a_activations=[], input_tensor_b_activations=[], sub_core_grids=None,
@@ -135,6 +138,7 @@ def subtract(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool 
                    output_tensor, activations, input_tensor_a_activations, input_tensor_b_activations)
 
 
+@per_chip
 def multiply(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = False,
              dtype: DataType | None = None, memory_config=None, output_tensor=None, activations=[],
              input_tensor_a_activations=[], input_tensor_b_activations=[], sub_core_grids=None,
@@ -173,16 +177,19 @@ def _unary(op: str, fn, input_tensor, allowed, memory_config, output_tensor) -> 
                       memory_config=memory_config or input_tensor.memory_config(), tile=input_tensor.tile)
 
 
+@per_chip
 def silu(input_tensor, *, memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
     """``x * sigmoid(x)``."""
     return _unary("ttnn.silu", F.silu, input_tensor, _SILU_DTYPES, memory_config, output_tensor)
 
 
+@per_chip
 def relu(input_tensor, *, memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
     """``max(x, 0)``; integer dtypes too."""
     return _unary("ttnn.relu", torch.relu, input_tensor, _RELU_DTYPES, memory_config, output_tensor)
 
 
+@per_chip
 def gelu(input_tensor, *, variant: GeluVariant = GeluVariant.Accurate, fast_and_approximate_mode: bool = False,
          memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
     """GELU. ``Accurate`` (default) is the erf form, ``Tanh`` the tanh approximation.

@@ -20,6 +20,7 @@ from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_tensor
 from .types import BLOCK_FLOAT_DTYPES, DataType, Layout
 from .validate import not_emulated, on_device, same_device, tensor_arg
+from .per_chip import per_chip
 
 
 class EmbeddingsType(enum.Enum):
@@ -56,6 +57,7 @@ def _gather(weight: Tensor, idx: torch.Tensor, hidden: int) -> torch.Tensor:
     return rows.reshape(*idx.shape, hidden)
 
 
+@per_chip
 def embedding(input_tensor, weight, *, padding_idx: int | None = None, layout: Layout | None = None,
               embeddings_type: EmbeddingsType = EmbeddingsType.GENERIC, dtype: DataType | None = None,
               memory_config=None, output_tensor=None) -> Tensor:

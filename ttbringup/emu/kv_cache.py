@@ -15,6 +15,7 @@ from .kv_storage import is_data_free, write_rows
 from .tensor import Tensor, pad_to
 from .types import TILE_SIZE, BufferType, DataType, Layout, TensorMemoryLayout
 from .operands import on_device
+from .per_chip import per_chip
 
 _DTYPES = (DataType.FLOAT32, DataType.BFLOAT16, DataType.BFLOAT8_B)
 
@@ -63,6 +64,7 @@ def _check_sharded_input(x: Tensor, op: str, rows_divisible: bool) -> None:
 FILL = "ttnn.fill_cache"
 
 
+@per_chip(writes_first=True)
 def fill_cache(cache_tensor: Tensor, input_tensor: Tensor, batch_idx: int, *, update_idx: int = 0) -> Tensor:
     """``cache[batch_idx, :, update_idx : update_idx + S_pad, :] = input[0]`` in place; returns the cache.
 
@@ -94,6 +96,7 @@ def fill_cache(cache_tensor: Tensor, input_tensor: Tensor, batch_idx: int, *, up
 UPDATE = "ttnn.update_cache"
 
 
+@per_chip(writes_first=True)
 def update_cache(cache: Tensor, input: Tensor, update_idx: int, *, batch_offset: int = 0,
                  compute_kernel_config=None) -> Tensor:
     """``cache[u, :, update_idx, :] = input[0, :, batch_offset + u, :]`` for every cache user u,

@@ -30,6 +30,7 @@ from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_tensor
 from .types import DEFAULT_TILE, DRAM_MEMORY_CONFIG, FLOAT_DTYPES, DataType, Layout
 from .validate import not_emulated, on_device, same_device, tensor_arg
+from .per_chip import per_chip
 
 # float32 weight elements widened per chunk (8 MiB). Smaller chunks fit caches better when the
 # cores are idle, but every chunk is a multi-threaded matmul call, and on busy shared cores the
@@ -245,6 +246,7 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
                       memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
 
 
+@per_chip
 def linear(input_tensor_a, input_tensor_b, *, bias=None, transpose_a: bool = False, transpose_b: bool = False,
            memory_config=None, dtype: DataType | None = None, program_config=None, activation=None,
            compute_kernel_config=None, core_grid=None, output_tile=None, optional_output_tensor=None,
@@ -260,6 +262,7 @@ def linear(input_tensor_a, input_tensor_b, *, bias=None, transpose_a: bool = Fal
                 in0_column_offset=in0_column_offset)
 
 
+@per_chip
 def matmul(input_tensor_a, input_tensor_b, *, transpose_a: bool = False, transpose_b: bool = False,
            memory_config=None, dtype: DataType | None = None, program_config=None, activation=None,
            compute_kernel_config=None, core_grid=None, output_tile=None, optional_output_tensor=None,

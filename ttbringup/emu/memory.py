@@ -191,6 +191,17 @@ class Buffer:
             self._release()
             raise
 
+    @classmethod
+    def joined(cls, parts: list["Buffer"], device) -> "Buffer":
+        """One mesh buffer made of one single-chip buffer per chip of ``device`` (in chip order); the parts hand
+        their allocations over and no longer free them."""
+        b = cls.__new__(cls)
+        b.device, b.buffer_type, b.size_per_bank = device, parts[0].buffer_type, parts[0].size_per_bank
+        b.addresses, b.alive = [p.addresses[0] for p in parts], True
+        for p in parts:
+            p.addresses, p.alive = [], False
+        return b
+
     def _release(self):
         for chip, address in zip(self.device._chips, self.addresses):
             chip.allocator(self.buffer_type).free(address)

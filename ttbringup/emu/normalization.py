@@ -16,6 +16,7 @@ from .errors import check, not_emulated_getattr
 from .tensor import Tensor, new_tensor
 from .types import BLOCK_FLOAT_DTYPES, DataType, Layout, TensorMemoryLayout
 from .validate import normalize_dim, on_device, tensor_arg
+from .per_chip import per_chip
 
 _INPUT_DTYPES = (DataType.BFLOAT16, DataType.FLOAT32, DataType.BFLOAT8_B)
 _GAMMA_DTYPES = (DataType.BFLOAT16, DataType.FLOAT32)
@@ -95,6 +96,7 @@ def _output(values: torch.Tensor, x: Tensor, memory_config, layout: Layout = Lay
                       memory_config=memory_config or x.memory_config(), tile=x.tile)
 
 
+@per_chip
 def rms_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, residual_input_tensor=None,
              memory_config=None, program_config=None, compute_kernel_config=None) -> Tensor:
     """``(x [+ residual]) * rsqrt(mean(x^2, -1) + epsilon) * weight + bias``. Default epsilon is 1e-12."""
@@ -104,6 +106,7 @@ def rms_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, re
     return _output(_affine(op, normed, x, weight, bias), x, memory_config)
 
 
+@per_chip
 def layer_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, residual_input_tensor=None,
                memory_config=None, program_config=None, compute_kernel_config=None, recip_tensor=None) -> Tensor:
     """``(x - mean) * rsqrt(var + epsilon) * weight + bias`` over the last dim (biased variance).
@@ -118,6 +121,7 @@ def layer_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, 
     return _output(_affine(op, normed, x, weight, bias), x, memory_config, layout=x.layout)
 
 
+@per_chip
 def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_config=None,
             numeric_stable: bool = True) -> Tensor:
     """``torch.softmax(x, dim)`` over logical values; TILE, same dtype out (a ROW_MAJOR input is tilized, as

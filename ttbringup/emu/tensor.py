@@ -11,6 +11,11 @@ device allocation but no values, so a 7B model's memory plan can be checked in s
 
 Device tensors share a :class:`~ttbringup.emu.memory.Buffer` with their views; after
 ``deallocate`` every view raises on use.
+
+On a mesh of several chips a tensor is *replicated* (``_shards`` is None: one storage serves every chip) or
+*distributed* (``_shards`` holds every chip's storage stacked on a leading chip dim, ``_value`` is None). Its
+shape, dtype, layout and memory config are the per-chip ones, the same on every chip, as in ttnn 0.81.1.
+Ops never see a distributed tensor: ``per_chip`` hands them one chip's view at a time.
 """
 
 from __future__ import annotations
@@ -68,6 +73,28 @@ class BlockFloat:
         return self.mant.is_meta
 
 
+def stack_storages(parts: list):
+    """One storage per chip -> the chips' storages stacked on a new leading dim (block floats: mant and exp)."""
+    if isinstance(parts[0], BlockFloat):
+        return BlockFloat(torch.stack([p.mant for p in parts]), torch.stack([p.exp for p in parts]), parts[0].bits,
+                          parts[0].logical_shape)
+    first = parts[0]
+    if first.dim() >= 2 and first.stride(-2) == 1 and not first.is_contiguous():  # K-major weights stay K-major
+        return torch.stack([p.mT for p in parts]).mT
+    return torch.stack(parts)
+
+
+def chip_storage(stacked, chip: int):
+    """Chip ``chip``'s storage of a stacked one (a view: in-place writes reach the stack)."""
+    if isinstance(stacked, BlockFloat):
+        return BlockFloat(stacked.mant[chip], stacked.exp[chip], stacked.bits, stacked.logical_shape)
+    return stacked[chip]
+
+
+def num_stacked(stacked) -> int:
+    return (stacked.mant if isinstance(stacked, BlockFloat) else stacked).shape[0]
+
+
 def pad_to(x: torch.Tensor, padded_shape: tuple, value: float = 0.0) -> torch.Tensor:
     """Pad ``x`` at the end of each dim up to ``padded_shape`` (ranks may differ for 1-D)."""
     if len(padded_shape) != x.dim():
@@ -117,7 +144,7 @@ class Tensor:
     """A ttnn tensor: host or device, with the real shape, padding, dtype and memory semantics."""
 
     __slots__ = ("_value", "_shape", "_padded", "_padded_shape", "_dtype", "_layout", "_tile", "_device",
-                 "_memory_config", "_buffer", "_freed")
+                 "_memory_config", "_buffer", "_freed", "_shards", "_chip")
 
     def __init__(self, tensor=None, data_type: DataType | None = None, device=None, layout: Layout | None = None,
                  mem_config: MemoryConfig | None = None, tile: Tile | None = None, cq_id=None,
@@ -150,6 +177,8 @@ class Tensor:
         t._device = device
         t._memory_config = memory_config if device is not None else None
         t._freed = False
+        t._shards = None
+        t._chip = None  # the chip index of a tensor from ttnn.get_device_tensors
         if device is not None and buffer is None:
             buffer = Buffer(device, t._memory_config.buffer_type,
                             **buffer_request(t.padded_shape, dtype, layout, tile, t._memory_config))
@@ -216,8 +245,34 @@ class Tensor:
 
     def is_data_free(self) -> bool:
         """Emulator only: True when the tensor carries shapes but no values (torch meta data)."""
-        v = self._value
+        v = self._value if self._shards is None else self._shards
         return v.is_meta if isinstance(v, (torch.Tensor, BlockFloat)) else False
+
+    def is_distributed(self) -> bool:
+        """Emulator only: True when the chips of its mesh hold different data (``_shards``)."""
+        return self._shards is not None
+
+    def num_chips(self) -> int:
+        """Emulator only: chips holding this tensor (1 for host and single-chip tensors, else the mesh size)."""
+        if self._shards is not None:
+            return num_stacked(self._shards)
+        return self._device.get_num_devices() if self._device is not None else 1
+
+    def chip_storages(self) -> list:
+        """Emulator only: every chip's storage, in row-major chip order (replicated: the same object repeated)."""
+        if self._shards is not None:
+            return [chip_storage(self._shards, c) for c in range(num_stacked(self._shards))]
+        return [self._value] * self.num_chips()
+
+    def _chip_view(self, chip: int, device) -> "Tensor":
+        """This tensor as chip ``chip`` holds it, placed on ``device`` (that chip); shares storage and buffer."""
+        v = Tensor.__new__(Tensor)
+        v._value = self._value if self._shards is None else chip_storage(self._shards, chip)
+        v._shape, v._padded, v._padded_shape = self._shape, self._padded, self._padded_shape
+        v._dtype, v._layout, v._tile = self._dtype, self._layout, self._tile
+        v._device, v._memory_config, v._buffer, v._freed = device, self._memory_config, self._buffer, self._freed
+        v._shards = v._chip = None
+        return v
 
     # ---- conversions ----
     def to_torch(self, mesh_composer=None) -> torch.Tensor:
@@ -268,9 +323,14 @@ class Tensor:
         if not self.is_allocated():
             raise TTError(f"{op}: Tensor is not allocated (it was deallocated, or its device was closed)")
 
+    def _check_one_storage(self, op: str) -> None:
+        if self._shards is not None:
+            raise TTError(f"{op}: emulator bug: a distributed mesh tensor reached an op that does not run per chip")
+
     def _values(self, op: str = "ttnn op") -> torch.Tensor:
         """Float32 logical values (block floats decoded)."""
         self._check_alive(op)
+        self._check_one_storage(op)
         v = self._value
         if isinstance(v, BlockFloat):
             return v.decode()
@@ -279,6 +339,7 @@ class Tensor:
     def _native(self, op: str = "ttnn op") -> torch.Tensor:
         """Logical values in their storage dtype (block floats decoded to float32)."""
         self._check_alive(op)
+        self._check_one_storage(op)
         v = self._value
         return v.decode() if isinstance(v, BlockFloat) else v
 
@@ -295,3 +356,9 @@ def view_of(t: Tensor, value, shape, padded_shape=None) -> Tensor:
     """A view of ``t`` that shares its device buffer (reshape, for instance)."""
     return Tensor._make(value, shape, t._dtype, t._layout, tile=t._tile, device=t._device,
                         memory_config=t._memory_config, padded_shape=padded_shape, buffer=t._buffer)
+
+
+def with_shards(t: Tensor, shards) -> Tensor:
+    """``t`` made distributed in place: its chips hold ``shards`` (stacked storage) from now on."""
+    t._value, t._shards = None, shards
+    return t

@@ -32,6 +32,7 @@ from ..types import (
     round_up,
 )
 from ..operands import not_emulated, on_device
+from ..per_chip import per_chip
 
 _FLOATS = (DataType.FLOAT32, DataType.BFLOAT16, DataType.BFLOAT8_B)
 
@@ -53,6 +54,7 @@ def _make(values: torch.Tensor, like: Tensor, config: MemoryConfig) -> Tensor:
 CREATE = "ttnn.experimental.nlp_create_qkv_heads"
 
 
+@per_chip
 def nlp_create_qkv_heads(input: Tensor, input_kv: Tensor | None = None, *, num_heads: int,
                          num_kv_heads: int | None = None, transpose_k_heads: bool = True, kv_tied: bool = False,
                          memory_config: MemoryConfig | None = None, output_tensors=None):
@@ -140,6 +142,7 @@ CREATE_DECODE = "ttnn.experimental.nlp_create_qkv_heads_decode"
 _MAX_USERS = 32
 
 
+@per_chip
 def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_heads: int | None = None,
                                 output_tensors=None, overlap_qk_coregrid: bool | None = True, batch_offset=None,
                                 slice_size: int | None = None, memory_config: MemoryConfig | None = None):
@@ -215,6 +218,7 @@ def _output_grid(x: Tensor, memory_config: MemoryConfig | None, op: str) -> tupl
 CONCAT = "ttnn.experimental.nlp_concat_heads"
 
 
+@per_chip
 def nlp_concat_heads(input_tensor: Tensor, *, memory_config: MemoryConfig | None = None) -> Tensor:
     """Merge ``[B, nh, S, hd]`` into ``[B, 1, S, nh * hd]`` (nh, S, hd logical).
 
@@ -258,6 +262,7 @@ def nlp_concat_heads(input_tensor: Tensor, *, memory_config: MemoryConfig | None
 CONCAT_DECODE = "ttnn.experimental.nlp_concat_heads_decode"
 
 
+@per_chip
 def nlp_concat_heads_decode(input_tensor: Tensor, *, num_heads: int, memory_config: MemoryConfig | None = None,
                             output_tensor: Tensor | None = None, sub_core_grids=None) -> Tensor:
     """Merge decode heads ``[1, B, heads padded to a tile multiple, hd]`` into

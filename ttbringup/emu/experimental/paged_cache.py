@@ -23,12 +23,14 @@ from ..types import (
     TensorMemoryLayout,
 )
 from ..operands import not_emulated, on_device
+from ..per_chip import per_chip
 
 _CACHE_DTYPES = (DataType.FLOAT32, DataType.BFLOAT16, DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
 UPDATE = "ttnn.experimental.paged_update_cache"
 
 
+@per_chip(writes_first=True)
 def paged_update_cache(cache_tensor: Tensor, input_tensor: Tensor, *, update_idxs=[],  # noqa: B006 (real default)
                        update_idxs_tensor: Tensor | None = None, share_cache: bool | None = None,
                        page_table: Tensor | None = None, batch_offset: int = 0, compute_kernel_config=None,
@@ -213,6 +215,7 @@ def _paged_index(page_table: Tensor, users: torch.Tensor, pos: torch.Tensor, cac
 FILL = "ttnn.experimental.paged_fill_cache"
 
 
+@per_chip(writes_first=True)
 def paged_fill_cache(cache_tensor: Tensor, input_tensor: Tensor, page_table: Tensor, *,
                      batch_idx_tensor: Tensor | None = None, batch_idx: int = 0, compute_kernel_config=None,
                      mesh_coords=None, block_size: int | None = None, cache_position_modulo: int | None = None,

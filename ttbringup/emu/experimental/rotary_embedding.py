@@ -19,10 +19,12 @@ from ..errors import check
 from ..kv_storage import is_data_free
 from ..tensor import Tensor, new_tensor, pad_to
 from ..types import TILE_SIZE, Layout, MemoryConfig, TensorMemoryLayout, tile_padded_shape
+from ..per_chip import per_chip
 
 OP = "ttnn.experimental.rotary_embedding"
 
 
+@per_chip
 def rotary_embedding(input_tensor: Tensor, cos_cache: Tensor, sin_cache: Tensor, token_index: int | None = None, *,
                      memory_config: MemoryConfig | None = None, compute_kernel_config=None) -> Tensor:
     """Rotate ``input_tensor`` by the cos/sin caches ``[1, 1, L, X]`` (X = the input's padded width)."""

@@ -19,11 +19,13 @@ from ..kv_storage import is_data_free
 from ..tensor import Tensor, new_tensor
 from ..types import DRAM_MEMORY_CONFIG, TILE_SIZE, BufferType, DataType, Layout, MemoryConfig
 from ..operands import not_emulated, on_device
+from ..per_chip import per_chip
 
 OP = "ttnn.transformer.scaled_dot_product_attention"
 SDPA_DTYPES = (DataType.BFLOAT16, DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
 
+@per_chip
 def scaled_dot_product_attention(input_tensor_q: Tensor, input_tensor_k: Tensor, input_tensor_v: Tensor, *,
                                  attn_mask: Tensor | None = None, is_causal: bool = True, scale: float | None = None,
                                  sliding_window_size: int | None = None, memory_config: MemoryConfig | None = None,

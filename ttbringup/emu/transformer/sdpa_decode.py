@@ -22,6 +22,7 @@ from ..kv_storage import int_values, is_data_free, read_prefix
 from ..tensor import Tensor, new_tensor, pad_to
 from ..types import DRAM_MEMORY_CONFIG, BufferType, DataType, Layout, MemoryConfig, TensorMemoryLayout
 from ..operands import not_emulated, on_device
+from ..per_chip import per_chip
 from .sdpa import SDPA_DTYPES
 
 OP = "ttnn.transformer.scaled_dot_product_attention_decode"
@@ -33,6 +34,7 @@ PAD_OUTPUT_HEADS = False
 _BLOCK_BYTES = 4 << 20  # float32 K + V prefix per block of users
 
 
+@per_chip
 def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: Tensor, input_tensor_v: Tensor, *,
                                         is_causal: bool = True, attn_mask: Tensor | None = None,
                                         cur_pos=[],  # noqa: B006 (the real default)

@@ -1,0 +1,140 @@
+"""Running an op on a mesh: once per chip, on that chip's part, as ttnn runs every op on every chip.
+
+``@per_chip`` wraps each emulated device op. When no input is distributed (each is replicated over its mesh, on
+one chip, or on the host) every chip would compute the same thing, so the op runs once, on the mesh tensors, and
+its output is replicated: allocated on every chip, stored once. Otherwise the op runs once per chip on views
+that hold that chip's storage and sit on that chip (``MeshDevice.chip``), so validation, output allocation and
+out-of-memory are per chip, exactly as for a single-chip device; the per-chip outputs are then joined into one
+distributed mesh tensor (one buffer per chip, storages stacked). An op that returns one of its inputs (the
+in-place cache ops) returns the mesh tensor itself.
+
+``writes_first=True`` marks ops that write into their first argument in place: a replicated first argument is
+given a copy per chip before the chips write different data into it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .errors import TTError, fatal
+from .memory import Buffer
+from .tensor import Tensor, chip_storage, num_stacked, stack_storages, with_shards
+
+
+def per_chip(op=None, *, writes_first: bool = False):
+    """Decorator: run ``op`` per chip when any tensor argument is distributed over a mesh (see module doc)."""
+    if op is None:
+        return functools.partial(per_chip, writes_first=writes_first)
+    name = f"ttnn.{op.__name__}"
+
+    @functools.wraps(op)
+    def run(*args, **kwargs):
+        first = _first_distributed(args, kwargs, name)
+        if first is None:
+            return op(*args, **kwargs)
+        return _chip_by_chip(op, name, first, args, kwargs, writes_first)
+
+    return run
+
+
+def _first_distributed(args, kwargs, name: str):
+    """The first distributed tensor among the arguments (one level into lists), or None."""
+    found = None
+    for v in (*args, *kwargs.values()):
+        if isinstance(v, (list, tuple)):
+            for item in v:
+                if isinstance(item, Tensor):
+                    found = _note(item, found, name)
+        elif isinstance(v, Tensor):
+            found = _note(v, found, name)
+    return found
+
+
+def _note(t: Tensor, found, name: str):
+    if t._chip is not None:
+        raise fatal(name, "a per-device tensor from ttnn.get_device_tensors cannot be an op input (the real 0.81.1 "
+                          "crashes); run the op on the mesh tensor, or combine_device_tensors first")
+    if found is None and t._shards is not None:
+        return t
+    return found
+
+
+def _chip_by_chip(op, name: str, first: Tensor, args, kwargs, writes_first: bool):
+    mesh = first.device()
+    chips = num_stacked(first._shards)
+    if writes_first:
+        target = args[0] if args else next(iter(kwargs.values()))
+        if isinstance(target, Tensor) and target._shards is None and target.device() is mesh and chips > 1:
+            target._check_alive(name)
+            with_shards(target, stack_storages([_copy(target._value) for _ in range(chips)]))
+    outputs, views = [], {}
+    for c in range(chips):
+        chip = mesh.chip(c) if mesh is not None else None
+
+        def on_chip(v):
+            if isinstance(v, Tensor) and (v._device is mesh if mesh is not None else v._shards is not None):
+                if v._shards is not None and num_stacked(v._shards) != chips:
+                    raise fatal(name, "Operands need to be on the same device!")
+                view = v._chip_view(c, chip)
+                views[id(view)] = v
+                return view
+            if isinstance(v, (list, tuple)):
+                return type(v)(on_chip(x) for x in v)
+            return v
+
+        outputs.append(op(*[on_chip(a) for a in args], **{k: on_chip(v) for k, v in kwargs.items()}))
+    return _join(outputs, mesh, views, name)
+
+
+def _copy(storage):
+    from .tensor import BlockFloat
+
+    if isinstance(storage, BlockFloat):
+        return BlockFloat(storage.mant.clone(), storage.exp.clone(), storage.bits, storage.logical_shape)
+    return storage.clone()
+
+
+def _join(outputs: list, mesh, views: dict, name: str):
+    """Per-chip results -> one result: tensors joined into mesh tensors, inputs handed back, the rest as chip 0's."""
+    first = outputs[0]
+    if isinstance(first, Tensor):
+        if id(first) in views:
+            return views[id(first)]
+        return _join_tensors(outputs, mesh, name)
+    if isinstance(first, (list, tuple)):
+        return type(first)(_join([o[i] for o in outputs], mesh, views, name) for i in range(len(first)))
+    return first
+
+
+def _join_tensors(parts: list[Tensor], mesh, name: str) -> Tensor:
+    first = parts[0]
+    for p in parts[1:]:
+        if (p._shape != first._shape or p._padded_shape != first._padded_shape or p._dtype != first._dtype
+                or p._layout != first._layout or p._memory_config != first._memory_config):
+            raise TTError(f"{name}: the chips' outputs differ in shape, dtype, layout or memory config "
+                          f"({first!r} vs {p!r}); a mesh tensor has one spec on every chip")
+    t = Tensor.__new__(Tensor)
+    t._shape, t._padded, t._padded_shape = first._shape, first._padded, first._padded_shape
+    t._dtype, t._layout, t._tile, t._memory_config = first._dtype, first._layout, first._tile, first._memory_config
+    t._device, t._freed, t._chip = mesh, False, None
+    buffer = first._buffer
+    if buffer is not None and buffer.device is not mesh and mesh is not None:
+        buffer = Buffer.joined([p._buffer for p in parts], mesh)
+    t._buffer = buffer
+    storages = [p._value for p in parts]
+    if all(s is storages[0] for s in storages):
+        t._value, t._shards = storages[0], None
+    else:
+        t._value, t._shards = None, stack_storages(storages)
+    return t
+
+
+def chip_values(t: Tensor, op: str) -> list:
+    """Float32 logical values of every chip of a mesh (or host multi-chip) tensor, in chip order."""
+    if t._shards is None:
+        return [t._values(op)] * t.num_chips()
+    return [t._chip_view(c, None if t._device is None else t._device.chip(c))._values(op)
+            for c in range(num_stacked(t._shards))]
+
+
+__all__ = ["chip_storage", "chip_values", "per_chip"]
