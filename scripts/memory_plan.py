@@ -1,4 +1,4 @@
-"""Memory plan of each seed bringup at its real shape on one emulated n150, without any weights' data.
+"""Memory plan of each seed bringup at its real shape on an emulated n150, n300 or T3000, without weights' data.
 
 The HF model is built on torch's ``meta`` device from the seed's real config, so ``build_model`` uploads
 data-free tensors: the emulator charges every allocation its real size in DRAM but keeps no values. The plan
@@ -9,15 +9,19 @@ reads ``ttbringup.emu.memory.usage``:
 * KV cache: the per-layer K/V tensors, ``[32, n_kv, cache_len, head_dim]`` each,
 * peak: the DRAM high-water mark over build, prefill and decode; headroom = 12 x 1,072,693,184 B - peak.
 
+On a mesh (the model file's ``MESH_SHAPE``) every figure is per chip: the emulator charges each chip for its own
+shard, and the table shows the chip with the highest peak (tensor-parallel chips allocate alike).
+
 A bringup that does not fit fails with the emulator's ``OutOfMemoryError`` (raised, device closed).
 
-    python scripts/memory_plan.py                 # all seeds, print the tables
-    python scripts/memory_plan.py --write         # also refresh each MODEL_BRINGUP.md's memory section
+    python scripts/memory_plan.py                          # every seed on every system it has, print the tables
+    python scripts/memory_plan.py --systems t3000 --write  # also refresh those MODEL_BRINGUP.md memory sections
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import re
 import sys
@@ -43,18 +47,37 @@ def load_model_py(path: Path):
     return module
 
 
-def _open_free_device(ttnn):
+def systems_of(hf_id: str) -> list[str]:
+    """The systems a seed has model files for, n150 first."""
+    return [s for s in ("n150", "n300", "t3000") if (model_dir(hf_id, s) / "model.py").is_file()]
+
+
+@contextlib.contextmanager
+def _device(ttnn, mesh_shape):
+    """A free emulated n150 (any device id), or the mesh ``mesh_shape`` with its fabric, closed afterwards."""
+    if mesh_shape is not None:
+        from ttbringup.evaluation.device import opened_device
+
+        with opened_device(ttnn, mesh_shape) as mesh:
+            yield mesh
+        return
     for device_id in range(8):
         try:
-            return ttnn.open_device(device_id=device_id)
+            device = ttnn.open_device(device_id=device_id)
+            break
         except RuntimeError:
             continue
-    raise RuntimeError("no free emulated device")
+    else:
+        raise RuntimeError("no free emulated device")
+    try:
+        yield device
+    finally:
+        ttnn.close_device(device)
 
 
-def memory_plan(hf_id: str, *, max_seq_len: int | None = None, overrides: dict | None = None,
+def memory_plan(hf_id: str, system: str = "n150", *, max_seq_len: int | None = None, overrides: dict | None = None,
                 run: bool = True) -> dict:
-    """Build ``hf_id``'s n150 ``model.py`` data-free at real shape and measure DRAM; returns a dict of bytes.
+    """Build ``hf_id``'s ``model.py`` for ``system`` data-free at real shape and measure DRAM per chip.
 
     ``overrides``: module attributes of the model.py to replace first (e.g. ``{"MAX_CACHE_LEN": 4096}``).
     ``max_seq_len`` defaults to the config's ``max_position_embeddings`` (so the model's cap decides).
@@ -62,6 +85,7 @@ def memory_plan(hf_id: str, *, max_seq_len: int | None = None, overrides: dict |
     from transformers import AutoModelForCausalLM
 
     from ttbringup import backend
+    from ttbringup.evaluation.loading import mesh_shape_of
     from ttbringup.fixtures import real_config
 
     ttnn = backend.load("emu", announce=False)
@@ -70,14 +94,13 @@ def memory_plan(hf_id: str, *, max_seq_len: int | None = None, overrides: dict |
     config = real_config(hf_id)
     with torch.device("meta"):
         hf_model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
-    module = load_model_py(model_dir(hf_id) / "model.py")
+    module = load_model_py(model_dir(hf_id, system) / "model.py")
     for name, value in (overrides or {}).items():
         setattr(module, name, value)
     max_seq_len = max_seq_len or config.max_position_embeddings
-    device = _open_free_device(ttnn)
-    try:
+    with _device(ttnn, mesh_shape_of(module)) as device:
         model = module.build_model(hf_model, device, max_seq_len)
-        built = usage(device)[0]["dram"]["used"]
+        built = max(chip["dram"]["used"] for chip in usage(device))
         caches = [t for layer in model.layers for t in (layer.attention.cache.k, layer.attention.cache.v)]
         kv_bytes = sum(bytes_per_bank(t.padded_shape, t.dtype, t.layout, t.tile, t.memory_config()) * DRAM_BANKS
                        for t in caches)
@@ -85,10 +108,12 @@ def memory_plan(hf_id: str, *, max_seq_len: int | None = None, overrides: dict |
             prompt = torch.zeros(1, model.max_cache_len - 1, dtype=torch.long)
             out = model(prompt)
             model(torch.zeros(1, 1, dtype=torch.long), past_key_values=out.past_key_values)
-        dram = usage(device)[0]["dram"]
+        dram = max((chip["dram"] for chip in usage(device)), key=lambda d: d["peak"])
         k = caches[0]
         return {
             "hf_id": hf_id,
+            "system": system,
+            "chips": device.get_num_devices(),
             "cache_len": model.max_cache_len,
             "kv_cache_shape": list(k.shape),
             "weight_dtype": module.WEIGHT_DTYPE.name,
@@ -101,8 +126,6 @@ def memory_plan(hf_id: str, *, max_seq_len: int | None = None, overrides: dict |
             "headroom_bytes": DRAM_CAPACITY - dram["peak"],
             "ran": "prefill + decode" if run else "build only",
         }
-    finally:
-        ttnn.close_device(device)
 
 
 def _gb(n: int) -> str:
@@ -111,12 +134,13 @@ def _gb(n: int) -> str:
 
 def render_markdown(plan: dict) -> str:
     """The plan as the markdown table MODEL_BRINGUP.md carries (tests compare it verbatim)."""
+    each = " per chip" if plan["chips"] > 1 else ""
     rows = [
-        ("weights (incl. RoPE tables)", f"{plan['weights_bytes']:,} B", _gb(plan["weights_bytes"])),
-        (f"KV cache ({plan['cache_len']} tokens, {plan['kv_dtype']}, 2 x layers x {plan['kv_cache_shape']})",
+        (f"weights{each} (incl. RoPE tables)", f"{plan['weights_bytes']:,} B", _gb(plan["weights_bytes"])),
+        (f"KV cache{each} ({plan['cache_len']} tokens, {plan['kv_dtype']}, 2 x layers x {plan['kv_cache_shape']})",
          f"{plan['kv_cache_bytes']:,} B", _gb(plan["kv_cache_bytes"])),
-        (f"peak DRAM ({plan['ran']})", f"{plan['peak_bytes']:,} B", _gb(plan["peak_bytes"])),
-        ("headroom of 12 x 1,072,693,184 B", f"{plan['headroom_bytes']:,} B", _gb(plan["headroom_bytes"])),
+        (f"peak DRAM{each} ({plan['ran']})", f"{plan['peak_bytes']:,} B", _gb(plan["peak_bytes"])),
+        (f"headroom{each} of 12 x 1,072,693,184 B", f"{plan['headroom_bytes']:,} B", _gb(plan["headroom_bytes"])),
     ]
     lines = ["| item | bytes | |", "|---|---:|---:|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     lines.append(f"\nWeights {plan['weight_dtype']}, embedding table {plan['embedding']}, norms and RoPE tables "
@@ -124,8 +148,8 @@ def render_markdown(plan: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(hf_id: str, text: str) -> None:
-    path = model_dir(hf_id) / "MODEL_BRINGUP.md"
+def write_section(hf_id: str, text: str, system: str = "n150") -> None:
+    path = model_dir(hf_id, system) / "MODEL_BRINGUP.md"
     doc = path.read_text()
     start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
     path.write_text(doc[:start] + "\n" + text + "\n" + doc[end:])
@@ -136,13 +160,15 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", default=list(SEED_MODELS))
+    parser.add_argument("--systems", nargs="*", default=None, help="n150, n300, t3000 (default: all a seed has)")
     parser.add_argument("--write", action="store_true", help="refresh the memory section of each MODEL_BRINGUP.md")
     args = parser.parse_args(argv)
     for hf_id in args.models:
-        text = render_markdown(memory_plan(hf_id))
-        print(f"## {hf_id}\n{text}\n")
-        if args.write:
-            write_section(hf_id, text)
+        for system in args.systems or systems_of(hf_id):
+            text = render_markdown(memory_plan(hf_id, system))
+            print(f"## {hf_id} ({system})\n{text}\n")
+            if args.write:
+                write_section(hf_id, text, system)
     return 0
 
 

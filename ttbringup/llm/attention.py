@@ -13,6 +13,8 @@ Decode (``x`` ``[1, 1, 32, hidden]``, 32 users, all at position ``pos``; ``cur_p
     -> paged_update_cache(update_idxs_tensor=cur_pos) -> scaled_dot_product_attention_decode(cur_pos_tensor)
     -> transpose(1, 2) -> nlp_concat_heads -> slice to nh*hd (if the op kept padded heads) -> o_proj
 
+On a mesh (``TensorParallel``) every chip runs this on its own heads and o_proj's partial sums are all-reduced.
+
 The head merge around rotary matters: the op rotates whole padded tiles, so ``[1,32,nh,hd]`` with nh < 32 would
 come back with 32 logical heads; ``32*nh`` rows are tile-exact. Optionally (``shard_kv_grid``) K and V are
 height-sharded one head per core before ``fill_cache``, which older tt-metal builds need for many KV heads
@@ -25,7 +27,7 @@ import ttnn
 
 from .kv_cache import LayerKVCache
 from .norm import RMSNorm
-from .weights import linear_weight
+from .parallel import TensorParallel, head_index
 
 DRAM = ttnn.DRAM_MEMORY_CONFIG
 
@@ -42,22 +44,27 @@ class Attention:
     """One layer's attention. Built from an HF ``*Attention`` module (q/k/v/o_proj, optional q_norm/k_norm).
 
     ``weight_dtype``: dtype of the four projections. ``shard_kv_grid``: a ``CoreGrid`` of n_kv_heads cores to
-    height-shard K/V on before ``fill_cache`` (None: fill from interleaved DRAM).
+    height-shard K/V on before ``fill_cache`` (None: fill from interleaved DRAM). ``tp``: how the heads spread
+    over the chips of ``device`` (q/k/v column-parallel by whole heads, o_proj row-parallel + all_reduce);
+    ``n_heads`` / ``n_kv_heads`` are then the heads of one chip, and ``cache`` holds that chip's KV heads.
     """
 
     def __init__(self, hf_attn, config, device, cache: LayerKVCache, *, weight_dtype=ttnn.bfloat16,
-                 qk_norm: bool = False, shard_kv_grid=None):
-        self.n_heads = config.num_attention_heads
-        self.n_kv_heads = config.num_key_value_heads
+                 qk_norm: bool = False, shard_kv_grid=None, tp: TensorParallel | None = None):
+        self.tp = tp or TensorParallel(device)
+        plan = self.tp.heads(config.num_attention_heads, config.num_key_value_heads)
+        self.n_heads = plan.q_per_chip
+        self.n_kv_heads = plan.kv_per_chip
         self.head_dim = hf_attn.head_dim
         self.scale = hf_attn.scaling
         self.device = device
         self.cache = cache
         self.shard_kv_grid = shard_kv_grid
-        self.wq = linear_weight(hf_attn.q_proj.weight, device, weight_dtype)
-        self.wk = linear_weight(hf_attn.k_proj.weight, device, weight_dtype)
-        self.wv = linear_weight(hf_attn.v_proj.weight, device, weight_dtype)
-        self.wo = linear_weight(hf_attn.o_proj.weight, device, weight_dtype)
+        q_rows, kv_rows = head_index(plan.q_heads, self.head_dim), head_index(plan.kv_heads, self.head_dim)
+        self.wq = self.tp.column(hf_attn.q_proj.weight, weight_dtype, q_rows)
+        self.wk = self.tp.column(hf_attn.k_proj.weight, weight_dtype, kv_rows)
+        self.wv = self.tp.column(hf_attn.v_proj.weight, weight_dtype, kv_rows)
+        self.wo = self.tp.row(hf_attn.o_proj.weight, weight_dtype, q_rows)
         self.q_norm = RMSNorm.from_hf(hf_attn.q_norm, device) if qk_norm else None
         self.k_norm = RMSNorm.from_hf(hf_attn.k_norm, device) if qk_norm else None
 
@@ -139,7 +146,7 @@ class Attention:
             merged = self._replace(merged, ttnn.slice(merged, (0, 0, 0, 0), (1, 1, rows, width)))
         out = ttnn.linear(merged, self.wo)
         ttnn.deallocate(merged)
-        return out
+        return self.tp.all_reduce(out)
 
     @staticmethod
     def _replace(old, new):

@@ -2,7 +2,9 @@
 
 A seed ``model.py`` is ``check_config(...)`` (what its config must say) plus ``build_decoder_lm(...)`` with the
 choices that differ for its model: weight dtype, embedding table format, MLP kind, q/k norm, KV sharding, cache cap.
-Everything else (pre-norm layer layout, RoPE from the config, tied or untied lm_head) is common.
+Everything else (pre-norm layer layout, RoPE from the config, tied or untied lm_head) is common. On a mesh
+device the same blocks run tensor-parallel over all its chips (``parallel``); an n300 or T3000 model file adds
+only its ``MESH_SHAPE`` and the dtypes and cache length its extra memory allows.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from .errors import UnsupportedModelError
 from .kv_cache import LayerKVCache, round_up
 from .mlp import Relu2MLP, SwiGLUMLP
 from .norm import RMSNorm
+from .parallel import TensorParallel
 from .rope import RopeCache, check_rope
-from .weights import embedding_weight, host_device, layer_progress, linear_weight
+from .weights import embedding_weight, host_device, layer_progress
 
 MLP_FOR_ACTIVATION = {"silu": SwiGLUMLP, "relu2": Relu2MLP}
 
@@ -36,7 +39,7 @@ def check_config(config, *, model_types, hidden_act, rope_types, qk_norm: bool =
         raise UnsupportedModelError("sliding-window attention is not supported")
     if config.num_attention_heads % config.num_key_value_heads:
         raise UnsupportedModelError("num_attention_heads must be a multiple of num_key_value_heads")
-    if config.num_attention_heads > 32:
+    if config.num_attention_heads > 32:  # a mesh splits the heads, but the n150 file of every model must work too
         raise UnsupportedModelError("more than 32 attention heads per device is not supported by the decode ops")
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
     if head_dim != 32 and head_dim % 64:
@@ -57,28 +60,34 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
         raise UnsupportedModelError(f"hidden_act {config.hidden_act!r} has no MLP block here")
     cache_len = min(int(max_seq_len), int(cache_cap))
     staging = host_device(hf_model)
+    tp = TensorParallel(device)
+    kv_heads = tp.heads(config.num_attention_heads, config.num_key_value_heads).kv_per_chip
     rope = RopeCache(config, round_up(cache_len), device, staging)
-    grid = kv_shard_grid(device, config.num_key_value_heads) if shard_kv else None
+    grid = kv_shard_grid(device, kv_heads) if shard_kv else None
     if shard_kv and grid is None:
-        raise UnsupportedModelError(f"cannot shard {config.num_key_value_heads} KV heads one per core on this device")
+        raise UnsupportedModelError(f"cannot shard {kv_heads} KV heads one per core on this device")
     body = hf_model.model
     layers = []
     for hf_layer in layer_progress(body.layers):
         attn = hf_layer.self_attn
-        cache = LayerKVCache(config.num_key_value_heads, cache_len, attn.head_dim, device, staging)
+        cache = LayerKVCache(kv_heads, cache_len, attn.head_dim, device, staging)
         layers.append(DecoderLayer(
-            Attention(attn, config, device, cache, weight_dtype=weight_dtype, qk_norm=qk_norm, shard_kv_grid=grid),
-            mlp_class(hf_layer.mlp, device, weight_dtype),
+            Attention(attn, config, device, cache, weight_dtype=weight_dtype, qk_norm=qk_norm, shard_kv_grid=grid,
+                      tp=tp),
+            mlp_class(hf_layer.mlp, device, weight_dtype, tp),
             RMSNorm.from_hf(hf_layer.input_layernorm, device),
             RMSNorm.from_hf(hf_layer.post_attention_layernorm, device),
         ))
     # A tied lm_head is the embedding table, but the matmul wants it transposed and tiled: upload it again.
+    # On a mesh it is column-parallel over the vocabulary, padded with zero columns to a multiple of the chips.
+    head = hf_model.lm_head.weight
     return TTCausalLM(
         config, device,
         embed=embedding_weight(body.embed_tokens.weight, device, embedding_dtype, embedding_layout),
         layers=layers,
         norm=RMSNorm.from_hf(body.norm, device),
-        lm_head=linear_weight(hf_model.lm_head.weight, device, lm_head_dtype or weight_dtype),
+        lm_head=tp.column(head, lm_head_dtype or weight_dtype, tp.padded(head.shape[0])),
+        tp=tp,
         rope=rope,
         max_cache_len=cache_len,
         generation_config=getattr(hf_model, "generation_config", None),

@@ -29,6 +29,7 @@ from transformers import GenerationConfig, GenerationMixin
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from .kv_cache import CACHE_BATCH, round_up
+from .parallel import TensorParallel
 
 _sequence_ids = itertools.count(1)
 
@@ -56,8 +57,10 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
     """Embedding -> decoder layers -> final norm -> lm_head, with a device KV cache.
 
     ``embed``: ``[1,1,vocab,hidden]`` table; ``layers``: ``DecoderLayer`` list; ``norm``: ``RMSNorm``;
-    ``lm_head``: ``[1,1,hidden,vocab]`` weight; ``rope``: ``RopeCache``; ``max_cache_len``: tokens the cache
-    holds; ``host_device``: torch device the inputs are staged on (``meta`` for a data-free build).
+    ``lm_head``: ``[1,1,hidden,vocab]`` weight (on a mesh: its vocabulary split over the chips, zero-padded);
+    ``tp``: the ``TensorParallel`` the blocks were built with (reads results back to the host); ``rope``:
+    ``RopeCache``; ``max_cache_len``: tokens the cache holds; ``host_device``: torch device the inputs are
+    staged on (``meta`` for a data-free build).
     """
 
     main_input_name = "input_ids"
@@ -65,7 +68,7 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
     _supports_cache_class = True
     _supports_static_cache = False
 
-    def __init__(self, config, device, *, embed, layers, norm, lm_head, rope, max_cache_len: int,
+    def __init__(self, config, device, *, embed, layers, norm, lm_head, rope, max_cache_len: int, tp=None,
                  generation_config: GenerationConfig | None = None, host_device="cpu"):
         super().__init__()
         self.config = config
@@ -75,6 +78,7 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         self.layers = layers
         self.norm = norm
         self.lm_head = lm_head
+        self.tp = tp or TensorParallel(device)
         self.rope = rope
         self.max_cache_len = int(max_cache_len)
         self.prefill_by_decode = False
@@ -189,11 +193,11 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
             hidden[-1] = self._host(normed, n)  # HF reports the last layer after the final norm
         logits = ttnn.linear(normed, self.lm_head)
         ttnn.deallocate(normed)
-        host = self._host(logits, n)
+        host = self._host(logits, n, sharded=True)[:, :self.config.vocab_size]  # drop the vocabulary padding
         ttnn.deallocate(logits)
         return host, hidden
 
-    @staticmethod
-    def _host(t, n: int) -> torch.Tensor:
+    def _host(self, t, n: int, sharded: bool = False) -> torch.Tensor:
         """First ``n`` rows of a ``[..., rows, width]`` device tensor as float32 ``[n, width]``."""
-        return ttnn.to_torch(t).float().reshape(-1, t.shape[-1])[:n]
+        values = self.tp.to_host(t, sharded=sharded)
+        return values.float().reshape(-1, values.shape[-1])[:n]

@@ -3,20 +3,23 @@
 * ``SwiGLUMLP`` (Llama, Qwen3, ALLaM): ``down(silu(gate(x)) * up(x))``.
 * ``Relu2MLP`` (Arcee AFM, ``hidden_act="relu2"``): ``down(relu(up(x)) ** 2)``, no gate; the square is
   ``relu(h) * relu(h)``.
+
+On a mesh (``tp``) gate/up are column-parallel and down row-parallel, its partial sums all-reduced.
 """
 
 from __future__ import annotations
 
 import ttnn
 
-from .weights import linear_weight
+from .parallel import TensorParallel
 
 
 class SwiGLUMLP:
-    def __init__(self, hf_mlp, device, weight_dtype=ttnn.bfloat16):
-        self.w_gate = linear_weight(hf_mlp.gate_proj.weight, device, weight_dtype)
-        self.w_up = linear_weight(hf_mlp.up_proj.weight, device, weight_dtype)
-        self.w_down = linear_weight(hf_mlp.down_proj.weight, device, weight_dtype)
+    def __init__(self, hf_mlp, device, weight_dtype=ttnn.bfloat16, tp: TensorParallel | None = None):
+        self.tp = tp or TensorParallel(device)
+        self.w_gate = self.tp.column(hf_mlp.gate_proj.weight, weight_dtype)
+        self.w_up = self.tp.column(hf_mlp.up_proj.weight, weight_dtype)
+        self.w_down = self.tp.row(hf_mlp.down_proj.weight, weight_dtype)
 
     def __call__(self, x):
         gate = ttnn.linear(x, self.w_gate)
@@ -28,13 +31,14 @@ class SwiGLUMLP:
         ttnn.deallocate(up)
         out = ttnn.linear(h, self.w_down)
         ttnn.deallocate(h)
-        return out
+        return self.tp.all_reduce(out)
 
 
 class Relu2MLP:
-    def __init__(self, hf_mlp, device, weight_dtype=ttnn.bfloat16):
-        self.w_up = linear_weight(hf_mlp.up_proj.weight, device, weight_dtype)
-        self.w_down = linear_weight(hf_mlp.down_proj.weight, device, weight_dtype)
+    def __init__(self, hf_mlp, device, weight_dtype=ttnn.bfloat16, tp: TensorParallel | None = None):
+        self.tp = tp or TensorParallel(device)
+        self.w_up = self.tp.column(hf_mlp.up_proj.weight, weight_dtype)
+        self.w_down = self.tp.row(hf_mlp.down_proj.weight, weight_dtype)
 
     def __call__(self, x):
         up = ttnn.linear(x, self.w_up)
@@ -44,4 +48,4 @@ class Relu2MLP:
         ttnn.deallocate(act)
         out = ttnn.linear(h, self.w_down)
         ttnn.deallocate(h)
-        return out
+        return self.tp.all_reduce(out)

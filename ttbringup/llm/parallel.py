@@ -1,0 +1,128 @@
+"""Tensor parallelism of the shared blocks over every chip of a mesh (Megatron style), in plain ttnn calls.
+
+The blocks ask a ``TensorParallel`` for their weights and reductions instead of uploading weights themselves, so
+one block serves one chip and a mesh alike:
+
+* column-parallel (q/k/v, gate/up, lm_head): ``[out, in]`` -> ``[1, 1, in, out / chips]`` per chip
+  (``ShardTensorToMesh(mesh, dim=3)``); each chip computes its share of the outputs;
+* row-parallel (o_proj, down_proj): ``[out, in]`` -> ``[1, 1, in / chips, out]`` per chip (``dim=2``); each chip
+  computes a partial sum that ``all_reduce`` adds up over the mesh, so the residual stream is replicated;
+* everything else (norms, embedding table, RoPE tables, token ids, positions) is replicated, which is what
+  ``from_torch`` / ``as_tensor`` do on a mesh without a mapper.
+
+Attention heads go to chips whole (``HeadPlan``): with ``n_kv`` divisible by the chip count each chip gets
+``n_kv / chips`` KV heads and their query heads; with fewer KV heads than chips (AFM-4.5B's 4 on 8 chips) each
+KV head is replicated on ``chips / n_kv`` chips, which split its query group, padded with zero heads when the
+group does not divide (their zero o_proj rows add nothing). On one chip every method is the plain upload and
+``all_reduce`` is the identity, so single-chip bringups run exactly the ops they always did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import ttnn
+
+from .errors import UnsupportedModelError
+from .weights import DRAM, linear_weight
+
+PAD = -1  # a padded (all-zero) head or column
+
+
+@dataclass(frozen=True)
+class HeadPlan:
+    """Which query and KV heads each chip holds: ``q_heads`` / ``kv_heads`` list them chip after chip
+    (``q_per_chip`` / ``kv_per_chip`` per chip; ``PAD`` is a zero head)."""
+
+    q_per_chip: int
+    kv_per_chip: int
+    q_heads: tuple[int, ...]
+    kv_heads: tuple[int, ...]
+
+
+def head_plan(n_heads: int, n_kv_heads: int, chips: int) -> HeadPlan:
+    """Split ``n_heads`` query heads in ``n_kv_heads`` GQA groups over ``chips`` chips (see module doc)."""
+    group = n_heads // n_kv_heads
+    if n_kv_heads % chips == 0:
+        kv = n_kv_heads // chips
+        return HeadPlan(group * kv, kv, tuple(range(n_heads)), tuple(range(n_kv_heads)))
+    if chips % n_kv_heads:
+        raise UnsupportedModelError(f"{n_kv_heads} KV heads cannot be split over {chips} chips, nor replicated evenly")
+    copies = chips // n_kv_heads
+    per_chip = -(-group // copies)
+    q_heads, kv_heads = [], []
+    for chip in range(chips):
+        kv_head, part = divmod(chip, copies)
+        kv_heads.append(kv_head)
+        for i in range(part * per_chip, (part + 1) * per_chip):
+            q_heads.append(kv_head * group + i if i < group else PAD)
+    return HeadPlan(per_chip, 1, tuple(q_heads), tuple(kv_heads))
+
+
+def head_index(heads, head_dim: int) -> torch.Tensor:
+    """Row indices of ``heads`` in a projection's output dim (``PAD`` heads -> ``PAD`` rows)."""
+    return torch.tensor([h * head_dim + i if h != PAD else PAD for h in heads for i in range(head_dim)])
+
+
+def _take(weight: torch.Tensor, index: torch.Tensor | None, dim: int) -> torch.Tensor:
+    """``weight`` with its ``dim`` rearranged by ``index`` (``PAD`` entries are zeros)."""
+    if index is None:
+        return weight
+    zeros = torch.zeros_like(weight.narrow(dim, 0, 1))
+    padded = torch.cat([weight, zeros], dim=dim)
+    return padded.index_select(dim, torch.where(index == PAD, weight.shape[dim], index).to(weight.device))
+
+
+class TensorParallel:
+    """Weights, reductions and host reads of the shared blocks on ``device`` (one chip or a whole mesh)."""
+
+    def __init__(self, device):
+        self.device = device
+        self.chips = device.get_num_devices()
+
+    def heads(self, n_heads: int, n_kv_heads: int) -> HeadPlan:
+        return head_plan(n_heads, n_kv_heads, self.chips)
+
+    def column(self, weight: torch.Tensor, dtype, rows: torch.Tensor | None = None):
+        """HF ``[out, in]`` (out rearranged by ``rows``) -> ``[1, 1, in, out / chips]`` on each chip."""
+        weight = _take(weight.detach(), rows, 0)
+        if self.chips == 1:
+            return linear_weight(weight, self.device, dtype)
+        return self._sharded(weight.transpose(0, 1), dtype, dim=3)
+
+    def row(self, weight: torch.Tensor, dtype, cols: torch.Tensor | None = None):
+        """HF ``[out, in]`` (in rearranged by ``cols``) -> ``[1, 1, in / chips, out]`` on each chip."""
+        weight = _take(weight.detach(), cols, 1)
+        if self.chips == 1:
+            return linear_weight(weight, self.device, dtype)
+        return self._sharded(weight.transpose(0, 1), dtype, dim=2)
+
+    def _sharded(self, matrix: torch.Tensor, dtype, dim: int):
+        if matrix.shape[dim - 2] % self.chips:
+            raise UnsupportedModelError(f"a weight dim of {matrix.shape[dim - 2]} does not split over {self.chips} chips")
+        host = matrix.contiguous().reshape(1, 1, *matrix.shape)
+        return ttnn.as_tensor(host, dtype=dtype, layout=ttnn.TILE_LAYOUT, device=self.device, memory_config=DRAM,
+                              mesh_mapper=ttnn.ShardTensorToMesh(self.device, dim=dim))
+
+    def padded(self, size: int) -> torch.Tensor | None:
+        """Indices of ``size`` columns padded with ``PAD`` up to a multiple of the chip count (None: no padding)."""
+        extra = -size % self.chips
+        return None if extra == 0 else torch.cat([torch.arange(size), torch.full((extra,), PAD)])
+
+    def all_reduce(self, partial):
+        """Sum the chips' partial results (a row-parallel output); ``partial`` is consumed."""
+        if self.chips == 1:
+            return partial
+        total = ttnn.all_reduce(partial, memory_config=DRAM)
+        ttnn.deallocate(partial)
+        return total
+
+    def to_host(self, t, sharded: bool = False) -> torch.Tensor:
+        """A device tensor on the host: a replicated one as chip 0 holds it; a column-parallel (``sharded``) one
+        put back together along its last dim."""
+        if self.chips == 1:
+            return ttnn.to_torch(t)
+        if sharded:
+            return ttnn.to_torch(t, mesh_composer=ttnn.ConcatMeshToTensor(self.device, dim=len(t.shape) - 1))
+        return ttnn.to_torch(ttnn.get_device_tensors(t)[0])
