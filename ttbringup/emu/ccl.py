@@ -25,7 +25,7 @@ import torch
 from . import device as device_module
 from .errors import check, fatal, not_emulated_getattr
 from .per_chip import chip_values
-from .tensor import Tensor, encode, new_tensor, stack_storages
+from .tensor import Tensor, new_distributed_tensor, new_tensor
 from .types import FabricConfig, Topology
 from .validate import normalize_dim, not_emulated, on_device, tensor_arg
 
@@ -82,11 +82,8 @@ def _output(t: Tensor, per_chip: list[torch.Tensor], memory_config) -> Tensor:
     config = memory_config or t.memory_config()
     if all(v is per_chip[0] for v in per_chip):
         return new_tensor(per_chip[0], dtype=t.dtype, layout=t.layout, device=mesh, memory_config=config, tile=t.tile)
-    storages = [encode(v, t.dtype, t.layout, t.tile) for v in per_chip]
-    out = Tensor._make(None, tuple(per_chip[0].shape), t.dtype, t.layout, tile=t.tile, device=mesh,
-                       memory_config=config)
-    out._shards = stack_storages(storages)
-    return out
+    return new_distributed_tensor(torch.stack(per_chip), dtype=t.dtype, layout=t.layout, device=mesh,
+                                  memory_config=config, tile=t.tile)
 
 
 def _group_sum(values: list[torch.Tensor], group: list[int]) -> torch.Tensor:

@@ -87,18 +87,19 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
     if parts is None:
         data = _host_tensor(tensor, dtype, layout, tile, pad_value)
     else:  # one storage per chip, stacked; shape, dtype and layout are the per-chip ones
-        chips = [_host_tensor(p, dtype, layout, tile, pad_value) for p in parts]
+        chips = [_host_tensor(p, dtype, layout, tile, pad_value, _K_MAJOR_MIN_ELEMENTS // len(parts)) for p in parts]
         data = chips[0]
         data._value, data._shards = None, stack_storages([c._value for c in chips])
     return to_device(data, device, memory_config=memory_config) if device is not None else data
 
 
-def _host_tensor(tensor: torch.Tensor, dtype, layout, tile, pad_value) -> Tensor:
+def _host_tensor(tensor: torch.Tensor, dtype, layout, tile, pad_value,
+                 k_major_min: int | None = None) -> Tensor:
     data = new_tensor(tensor, dtype=dtype, layout=layout, device=None, memory_config=None, tile=tile,
                       pad_value=pad_value or 0.0)
     if isinstance(data._value, torch.Tensor) and not tensor.is_meta and data._value.data_ptr() == tensor.data_ptr():
         data._value = data._value.clone()  # own the storage: in-place cache ops must not write into the caller's tensor
-    data._value = _k_major_if_weight(data._value, layout)
+    data._value = _k_major_if_weight(data._value, layout, k_major_min or _K_MAJOR_MIN_ELEMENTS)
     return data
 
 
@@ -106,14 +107,15 @@ def _host_tensor(tensor: torch.Tensor, dtype, layout, tile, pad_value) -> Tensor
 _K_MAJOR_MIN_ELEMENTS = 1 << 18
 
 
-def _k_major_if_weight(value, layout: Layout):
-    """A large bf16 TILE matrix (leading dims 1) stored with its second-last dim contiguous.
+def _k_major_if_weight(value, layout: Layout, min_elements: int = _K_MAJOR_MIN_ELEMENTS):
+    """A large bf16 TILE matrix (leading dims 1) stored with its second-last dim contiguous (a shard of a large
+    weight counts as large: ``min_elements`` is divided by the chip count).
 
     Host storage order is invisible through the API (values, shapes and views are unchanged); K-major is
     what torch's bf16 kernel reads fast, so emulated decode ``linear`` uses it (see ``matmul``).
     """
     if (not isinstance(value, torch.Tensor) or value.dtype != torch.bfloat16 or layout != Layout.TILE
-            or value.dim() < 2 or value.numel() < _K_MAJOR_MIN_ELEMENTS or value.is_meta
+            or value.dim() < 2 or value.numel() < min_elements or value.is_meta
             or value.numel() != value.shape[-2] * value.shape[-1]):
         return value
     return value.mT.contiguous().mT

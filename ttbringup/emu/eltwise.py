@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from . import numerics
 from .errors import check, fatal, not_emulated_getattr
-from .tensor import Tensor, new_tensor
+from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
 from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant
 from .validate import not_emulated, on_device, same_device
 from .per_chip import per_chip
@@ -119,7 +119,54 @@ def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, o
                       memory_config=memory_config or lead.memory_config(), tile=lead.tile)
 
 
-@per_chip
+def _stacked(x, rank: int, native: bool, op: str):
+    """An operand's values for every chip at once: a distributed tensor's on a leading chip dim (ranks aligned to
+    ``rank``), a replicated tensor's as they are (they broadcast over the chips), a scalar as it is."""
+    if not isinstance(x, Tensor):
+        return x
+    if x._shards is None:
+        return x._native(op) if native else x._values(op)
+    x._check_alive(op)
+    shards = x._shards
+    aligned = shards.reshape(shards.shape[0], *([1] * (rank - len(x.shape))), *x.shape)
+    return aligned if native else aligned.float()
+
+
+def _on_all_chips(op: str, fn, operands: tuple, run_on_chip):
+    """Every chip of an elementwise op at once. ``run_on_chip(*views)`` runs the op on chip 0's operands: the
+    checks every chip makes, and the output's spec; then ``fn`` computes all chips' values in one call."""
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    mesh = next(t for t in tensors if t._shards is not None).device()
+    if (mesh is None or any(t.device() is not mesh for t in tensors) or any(t.dtype in INT_DTYPES for t in tensors)
+            or any(isinstance(t._shards, BlockFloat) for t in tensors)):
+        return NotImplemented
+    chip0 = mesh.chip(0)
+    spec = run_on_chip(*(x._chip_view(0, chip0) if isinstance(x, Tensor) else x for x in operands))
+    dtype, layout, config, tile, rank = spec.dtype, spec.layout, spec.memory_config(), spec.tile, len(spec.shape)
+    spec.deallocate()  # before the output is allocated, so chip 0's peak is what the card's is
+    native = (dtype == DataType.BFLOAT16 and len(tensors) == len(operands)  # as _binary / _unary choose
+              and all(t.dtype == DataType.BFLOAT16 for t in tensors) and bf16_kernel_is_exact(fn, len(operands)))
+    values = fn(*(_stacked(x, rank, native, op) for x in operands))
+    return new_distributed_tensor(values, dtype=dtype, layout=layout, device=mesh, memory_config=config, tile=tile)
+
+
+def _binary_on_all_chips(op: str, fn):
+    def run(input_tensor_a, input_tensor_b, *, dtype=None, memory_config=None, output_tensor=None, activations=[],
+            input_tensor_a_activations=[], input_tensor_b_activations=[], **performance_only):
+        return _on_all_chips(op, fn, (input_tensor_a, input_tensor_b), lambda a, b: _binary(
+            op, fn, a, b, dtype, memory_config, output_tensor, activations, input_tensor_a_activations,
+            input_tensor_b_activations))
+    return run
+
+
+def _unary_on_all_chips(op: str, fn, allowed):
+    def run(input_tensor, *, memory_config=None, output_tensor=None, **performance_only):
+        return _on_all_chips(op, fn, (input_tensor,), lambda x: _unary(op, fn, x, allowed, memory_config,
+                                                                        output_tensor))
+    return run
+
+
+@per_chip(all_chips=_binary_on_all_chips("ttnn.add", operator.add))
 def add(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = True, dtype: DataType | None = None,
         memory_config=None, output_tensor=None, activations=[], input_tensor_a_activations=[],
         input_tensor_b_activations=[], sub_core_grids=None, sub_device_id=None) -> Tensor:
@@ -128,7 +175,7 @@ def add(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = Tru
                    activations, input_tensor_a_activations, input_tensor_b_activations)
 
 
-@per_chip
+@per_chip(all_chips=_binary_on_all_chips("ttnn.subtract", operator.sub))
 def subtract(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = False,
              dtype: DataType | None = None, memory_config=None, output_tensor=None, activations=[],
              input_tensor_a_activations=[], input_tensor_b_activations=[], sub_core_grids=None,
@@ -138,7 +185,7 @@ def subtract(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool 
                    output_tensor, activations, input_tensor_a_activations, input_tensor_b_activations)
 
 
-@per_chip
+@per_chip(all_chips=_binary_on_all_chips("ttnn.multiply", operator.mul))
 def multiply(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = False,
              dtype: DataType | None = None, memory_config=None, output_tensor=None, activations=[],
              input_tensor_a_activations=[], input_tensor_b_activations=[], sub_core_grids=None,
@@ -177,13 +224,13 @@ def _unary(op: str, fn, input_tensor, allowed, memory_config, output_tensor) -> 
                       memory_config=memory_config or input_tensor.memory_config(), tile=input_tensor.tile)
 
 
-@per_chip
+@per_chip(all_chips=_unary_on_all_chips("ttnn.silu", F.silu, _SILU_DTYPES))
 def silu(input_tensor, *, memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
     """``x * sigmoid(x)``."""
     return _unary("ttnn.silu", F.silu, input_tensor, _SILU_DTYPES, memory_config, output_tensor)
 
 
-@per_chip
+@per_chip(all_chips=_unary_on_all_chips("ttnn.relu", torch.relu, _RELU_DTYPES))
 def relu(input_tensor, *, memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
     """``max(x, 0)``; integer dtypes too."""
     return _unary("ttnn.relu", torch.relu, input_tensor, _RELU_DTYPES, memory_config, output_tensor)

@@ -27,10 +27,10 @@ import torch
 from . import numerics
 from .eltwise import ACTIVATIONS
 from .errors import check, not_emulated_getattr
-from .tensor import BlockFloat, Tensor, new_tensor
+from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
 from .types import DEFAULT_TILE, DRAM_MEMORY_CONFIG, FLOAT_DTYPES, DataType, Layout
 from .validate import not_emulated, on_device, same_device, tensor_arg
-from .per_chip import per_chip
+from .per_chip import chip_values, per_chip
 
 # float32 weight elements widened per chunk (8 MiB). Smaller chunks fit caches better when the
 # cores are idle, but every chunk is a multi-threaded matmul call, and on busy shared cores the
@@ -175,8 +175,9 @@ def _repeats_of_last_row(x: torch.Tensor) -> torch.Tensor | None:
     return same if int(same.sum()) >= 3 else None
 
 
-def _times_weight(x: torch.Tensor, b: Tensor, k: int, n: int, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
-    """[rows, K] float32 (bf16 values when ``bf16_out``) times a weight whose batch dims are all 1 -> [rows, N].
+def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
+    """[rows, K] float32 (bf16 values when ``bf16_out``) times a weight's storage (a tensor's ``_value``, batch
+    dims all 1; or any [K, N] view of bf16 / float32 values) -> [rows, N].
 
     The result is float32, or already-rounded bfloat16 when ``bf16_out`` allows the bf16 kernel.
     """
@@ -185,8 +186,7 @@ def _times_weight(x: torch.Tensor, b: Tensor, k: int, n: int, transpose_b: bool,
         distinct = torch.cat([x[~same], x[-1:]])
         index = torch.full((x.shape[0],), distinct.shape[0] - 1, dtype=torch.long)
         index[~same] = torch.arange(distinct.shape[0] - 1)
-        return _times_weight(distinct, b, k, n, transpose_b, bf16_out).index_select(0, index)
-    storage = b._value
+        return _times_weight(distinct, storage, k, n, transpose_b, bf16_out).index_select(0, index)
     if not isinstance(storage, BlockFloat):
         w = storage.reshape(n, k).T if transpose_b else storage.reshape(k, n)
         if bf16_out and w.dtype == torch.bfloat16 and w.stride(0) == 1 and x.shape[0] <= _FEW_ROWS:
@@ -197,6 +197,27 @@ def _times_weight(x: torch.Tensor, b: Tensor, k: int, n: int, transpose_b: bool,
     else:
         _times_dense(x, w, out)
     return out
+
+
+def _times_stacked(x: torch.Tensor, stacked, k: int, n: int, bf16_out: bool) -> torch.Tensor | None:
+    """``[chips, rows, K]`` times every chip's own bf16 K-major weight in one batched bf16 kernel (float32 sums,
+    one rounding, as ``_times_weight``), when the chips' distinct rows are the same rows and few; else None."""
+    if (isinstance(stacked, BlockFloat) or not bf16_out or stacked.dtype != torch.bfloat16
+            or stacked.stride(-2) != 1):
+        return None
+    w = stacked.reshape(-1, k, n)
+    index = None
+    if x.shape[1] >= 3:
+        same = (x - x[:, -1:]).abs_().amax(dim=2) == 0
+        if bool((same == same[0]).all()) and int(same[0].sum()) >= 3:
+            keep = ~same[0]
+            index = torch.full((x.shape[1],), int(keep.sum()), dtype=torch.long)
+            index[keep] = torch.arange(int(keep.sum()))
+            x = torch.cat([x[:, keep], x[:, -1:]], dim=1)
+    if x.shape[1] > _FEW_ROWS:
+        return None
+    out = torch.bmm(x.to(torch.bfloat16), w)
+    return out if index is None else out.index_select(1, index)
 
 
 def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
@@ -212,17 +233,17 @@ def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool
         x = x.transpose(-2, -1)
     k, n = b_shape[-2], b_shape[-1]
     if bcast:
-        return _times_weight(x.reshape(-1, k), b, k, n, transpose_b, bf16_out).reshape(out_shape)
+        return _times_weight(x.reshape(-1, k), b._value, k, n, transpose_b, bf16_out).reshape(out_shape)
     w = b._values(op)
     if transpose_b:
         w = w.transpose(-2, -1)
     return torch.matmul(x, w).reshape(out_shape)
 
 
-def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpose_b, memory_config, dtype,
-         activation, output_tile, optional_output_tensor, in0_column_offset) -> Tensor:
-    a = tensor_arg(input_tensor_a, op, "input_tensor_a")
-    b = tensor_arg(input_tensor_b, op, "input_tensor_b")
+def _check_arguments(op: str, a, b, *, transpose_a, transpose_b, activation, output_tile, optional_output_tensor,
+                     in0_column_offset) -> None:
+    tensor_arg(a, op, "input_tensor_a")
+    tensor_arg(b, op, "input_tensor_b")
     if optional_output_tensor is not None:
         not_emulated(op, "optional_output_tensor=...")
     if in0_column_offset is not None:
@@ -232,6 +253,14 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
     if activation is not None and not (isinstance(activation, str) and activation in ACTIVATIONS):
         not_emulated(op, f"activation={activation!r}")
     _validate(op, a, b, transpose_a, transpose_b)
+
+
+def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpose_b, memory_config, dtype,
+         activation, output_tile, optional_output_tensor, in0_column_offset) -> Tensor:
+    a, b = input_tensor_a, input_tensor_b
+    _check_arguments(op, a, b, transpose_a=transpose_a, transpose_b=transpose_b, activation=activation,
+                     output_tile=output_tile, optional_output_tensor=optional_output_tensor,
+                     in0_column_offset=in0_column_offset)
     bias_row = None
     if bias is not None:
         bias_row = _bias_row(op, bias, a, _matrix_shape(b, transpose_b), _matrix_shape_padded(b, transpose_b))
@@ -246,7 +275,66 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
                       memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
 
 
-@per_chip
+def _weights_side_by_side(stacked: torch.Tensor, k: int, n: int) -> torch.Tensor | None:
+    """Every chip's K-major ``[K, n]`` bf16 weight as one ``[K, chips * n]`` K-major view (no copy), or None."""
+    if stacked.dtype != torch.bfloat16 or not stacked.mT.is_contiguous():
+        return None
+    return stacked.mT.reshape(-1, k).T
+
+
+def _on_all_chips(op: str, a: Tensor, b: Tensor, *, bias=None, transpose_a: bool = False, transpose_b: bool = False,
+                  memory_config=None, dtype: DataType | None = None, activation=None, output_tile=None,
+                  optional_output_tensor=None, in0_column_offset=None, **performance_only):
+    """Every chip of a tensor-parallel linear at once: ``b`` distributed with batch dims 1, no bias, no transposes.
+
+    The checks run once, on chip 0's operands (every chip has the same shapes, dtypes and layouts). Column-parallel
+    (``a`` replicated, bf16 K-major weights) is one matmul over the chips' weights side by side; otherwise each
+    chip's rows are multiplied by its weight (the per-row shortcuts of ``_times_weight`` apply per chip).
+    """
+    if (not isinstance(a, Tensor) or not isinstance(b, Tensor) or b._shards is None or a.device() is not b.device()
+            or bias is not None or transpose_a or transpose_b or _prod(list(b.shape)[:-2]) != 1):
+        return NotImplemented
+    mesh = a.device()
+    chip0 = mesh.chip(0)
+    _check_arguments(op, a._chip_view(0, chip0), b._chip_view(0, chip0), transpose_a=False, transpose_b=False,
+                     activation=activation, output_tile=output_tile, optional_output_tensor=optional_output_tensor,
+                     in0_column_offset=in0_column_offset)
+    out_dtype = dtype or a.dtype
+    bf16_out = out_dtype == a.dtype == DataType.BFLOAT16 and activation is None
+    out_shape, _ = _output_shape(op, list(a.shape), list(b.shape))
+    chips, k, n = b.num_chips(), b.shape[-2], b.shape[-1]
+    if a.is_data_free() or b.is_data_free():
+        values = torch.empty((chips,) + out_shape, dtype=torch.float32, device="meta")
+    elif a._shards is None:
+        x = a._values(op).reshape(-1, k)
+        side_by_side = None if isinstance(b._shards, BlockFloat) else _weights_side_by_side(b._shards, k, n)
+        if side_by_side is not None:
+            flat = _times_weight(x, side_by_side, k, chips * n, False, bf16_out)
+            values = flat.reshape(-1, chips, n).transpose(0, 1).reshape((chips,) + out_shape)
+        else:
+            values = torch.stack([_times_weight(x, w, k, n, False, bf16_out) for w in b.chip_storages()])
+            values = values.reshape((chips,) + out_shape)
+    else:
+        xs = torch.stack(chip_values(a, op)).reshape(chips, -1, k)
+        values = _times_stacked(xs, b._shards, k, n, bf16_out)
+        if values is None:
+            values = torch.stack([_times_weight(x, w, k, n, False, bf16_out) for x, w in zip(xs, b.chip_storages())])
+        values = values.reshape((chips,) + out_shape)
+    if activation is not None:
+        values = ACTIVATIONS[activation](values)
+    return new_distributed_tensor(values, dtype=out_dtype, layout=Layout.TILE, device=mesh,
+                                  memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
+
+
+def _linear_on_all_chips(input_tensor_a, input_tensor_b, **kwargs):
+    return _on_all_chips("ttnn.linear", input_tensor_a, input_tensor_b, **kwargs)
+
+
+def _matmul_on_all_chips(input_tensor_a, input_tensor_b, **kwargs):
+    return _on_all_chips("ttnn.matmul", input_tensor_a, input_tensor_b, **kwargs)
+
+
+@per_chip(all_chips=_linear_on_all_chips)
 def linear(input_tensor_a, input_tensor_b, *, bias=None, transpose_a: bool = False, transpose_b: bool = False,
            memory_config=None, dtype: DataType | None = None, program_config=None, activation=None,
            compute_kernel_config=None, core_grid=None, output_tile=None, optional_output_tensor=None,
@@ -262,7 +350,7 @@ def linear(input_tensor_a, input_tensor_b, *, bias=None, transpose_a: bool = Fal
                 in0_column_offset=in0_column_offset)
 
 
-@per_chip
+@per_chip(all_chips=_matmul_on_all_chips)
 def matmul(input_tensor_a, input_tensor_b, *, transpose_a: bool = False, transpose_b: bool = False,
            memory_config=None, dtype: DataType | None = None, program_config=None, activation=None,
            compute_kernel_config=None, core_grid=None, output_tile=None, optional_output_tensor=None,

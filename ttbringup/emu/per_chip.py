@@ -9,7 +9,9 @@ distributed mesh tensor (one buffer per chip, storages stacked). An op that retu
 in-place cache ops) returns the mesh tensor itself.
 
 ``writes_first=True`` marks ops that write into their first argument in place: a replicated first argument is
-given a copy per chip before the chips write different data into it.
+given a copy per chip before the chips write different data into it. ``all_chips`` is an op's own way to compute
+every chip at once (same checks, same values, one torch call instead of one per chip); it returns
+``NotImplemented`` for the cases it does not cover, which then run chip by chip.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from .memory import Buffer
 from .tensor import Tensor, chip_storage, num_stacked, stack_storages, with_shards
 
 
-def per_chip(op=None, *, writes_first: bool = False):
+def per_chip(op=None, *, writes_first: bool = False, all_chips=None):
     """Decorator: run ``op`` per chip when any tensor argument is distributed over a mesh (see module doc)."""
     if op is None:
-        return functools.partial(per_chip, writes_first=writes_first)
+        return functools.partial(per_chip, writes_first=writes_first, all_chips=all_chips)
     name = f"ttnn.{op.__name__}"
 
     @functools.wraps(op)
@@ -32,6 +34,10 @@ def per_chip(op=None, *, writes_first: bool = False):
         first = _first_distributed(args, kwargs, name)
         if first is None:
             return op(*args, **kwargs)
+        if all_chips is not None:
+            out = all_chips(*args, **kwargs)
+            if out is not NotImplemented:
+                return out
         return _chip_by_chip(op, name, first, args, kwargs, writes_first)
 
     return run

@@ -352,6 +352,20 @@ def new_tensor(values: torch.Tensor, *, dtype: DataType, layout: Layout, device,
                         memory_config=memory_config, padded_shape=padded_shape)
 
 
+def new_distributed_tensor(stacked: torch.Tensor, *, dtype: DataType, layout: Layout, device,
+                           memory_config: MemoryConfig | None, tile: Tile = DEFAULT_TILE) -> Tensor:
+    """An op's output on every chip of ``device``: ``stacked[c]`` (logical values) is chip c's, rounded to
+    ``dtype``; allocated on every chip."""
+    if dtype in BLOCK_FLOAT_DTYPES:  # blocks are per chip (padding, shared exponents)
+        storage = stack_storages([encode(v, dtype, layout, tile) for v in stacked])
+    else:
+        storage = encode(stacked, dtype, layout, tile)
+    t = Tensor._make(None, tuple(stacked.shape[1:]), dtype, layout, tile=tile, device=device,
+                     memory_config=memory_config)
+    t._shards = storage
+    return t
+
+
 def view_of(t: Tensor, value, shape, padded_shape=None) -> Tensor:
     """A view of ``t`` that shares its device buffer (reshape, for instance)."""
     return Tensor._make(value, shape, t._dtype, t._layout, tile=t._tile, device=t._device,
