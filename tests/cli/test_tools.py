@@ -73,10 +73,12 @@ def test_eval_of_a_seed_model_file_on_the_emulator(runs, tiny):
     assert data["weights_dtype"] == "bfloat16"
 
 
-def test_eval_seeds_reports_a_failing_model_without_stopping():
+def test_eval_seeds_reports_a_failing_model_without_stopping(monkeypatch):
+    from ttbringup.evaluation import loading
     from ttbringup.evaluation.seeds import HEADERS, evaluate_seed, results_markdown
 
-    row = evaluate_seed(SEED_ID, system="t3000")  # no t3000 file: must come back as a FAILED row
+    monkeypatch.setattr(loading, "repo_root", lambda: "/nonexistent")  # no model files there
+    row = evaluate_seed(SEED_ID, system="t3000")  # must come back as a FAILED row
     assert row["ok"] is False and row["status"].startswith("FAILED: model file not found")
     table = results_markdown([row], 100, "emu")
     assert "| " + " | ".join(HEADERS) + " |" in table and "FAILED: model file not found" in table
