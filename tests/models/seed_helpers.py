@@ -15,6 +15,6 @@ def load_by_path(path: Path):
     return module
 
 
-def model_py(hf_id: str):
-    """A fresh import of the seed's n150 model.py (tests may change its module constants)."""
-    return load_by_path(REPO / "models" / hf_id / "n150" / "functional" / "model.py")
+def model_py(hf_id: str, system: str = "n150"):
+    """A fresh import of the seed's model.py for ``system`` (tests may change its module constants)."""
+    return load_by_path(REPO / "models" / hf_id / system / "functional" / "model.py")

@@ -70,7 +70,8 @@ def results_markdown(rows: list[dict], max_new_tokens: int, backend: str) -> str
     table = markdown_table(HEADERS, [[row[h] for h in HEADERS] for row in rows])
     return (
         "# Seed bringups: teacher-forcing eval\n\n"
-        f"Each n150 `model.py` on the `{backend}` backend against its bundled tiny trained checkpoint "
+        f"Each `model.py` (n150: one chip; n300: a 1x2 mesh; t3000: a 2x4 mesh, tensor-parallel) on the `{backend}` "
+        "backend against its bundled tiny trained checkpoint "
         "(`ttbringup/fixtures/tiny/`), HF reference in float32 on CPU. Prompt: `prompts/bringup_eval_long.txt`; "
         f"{max_new_tokens} greedy reference tokens scored by teacher forcing. Top-1: our argmax equals the "
         "reference token; top-5: the reference token is in our top 5; logits PCC over all scored positions. "

@@ -1,5 +1,5 @@
-"""``scripts/eval_seeds.py``: the main job; every seed bringup on the emulator against its tiny
-trained checkpoint, as a markdown table on stdout and in ``out/eval_seeds.md`` (+ ``.json``).
+"""``scripts/eval_seeds.py``: the main job; every seed bringup (n150, n300 and T3000) on the emulator against
+its tiny trained checkpoint, as a markdown table on stdout and in ``out/eval_seeds.md`` (+ ``.json``).
 
 Exit 0 when every model ran, 1 when any is FAILED (all are still run and reported).
 """
@@ -17,7 +17,8 @@ from .common import summary
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eval_seeds.py", description=summary(__doc__))
     p.add_argument("--models", nargs="*", default=None, help="a subset of the seed ids (default: all four)")
-    p.add_argument("--system", default="n150", help="system folder of the model files (default n150)")
+    p.add_argument("--systems", nargs="*", default=["n150", "n300", "t3000"],
+                   help="system folders of the model files (default: n150 n300 t3000)")
     p.add_argument("--max_new_tokens", type=int, default=100, help="scored tokens per model (default 100)")
     p.add_argument("--backend", choices=("auto", "ttnn", "emu"), default="emu", help="ttnn implementation (default emu)")
     p.add_argument("--out", default="out/eval_seeds.md", help="markdown path; the JSON goes beside it")
@@ -39,11 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             raise CliError(f"not a seed model: {', '.join(unknown)} (seeds: {', '.join(SEED_MODELS)})")
         rows = []
-        for hf_id in models:
-            print(f"[eval_seeds] {hf_id}", file=sys.stderr)
-            rows.append(evaluate_seed(hf_id, system=args.system, max_new_tokens=args.max_new_tokens,
-                                      backend=args.backend))
-            print(f"[eval_seeds] {hf_id}: {rows[-1]['status']}", file=sys.stderr)
+        for system in args.systems:
+            for hf_id in models:
+                print(f"[eval_seeds] {hf_id} ({system})", file=sys.stderr)
+                rows.append(evaluate_seed(hf_id, system=system, max_new_tokens=args.max_new_tokens,
+                                          backend=args.backend))
+                print(f"[eval_seeds] {hf_id} ({system}): {rows[-1]['status']}", file=sys.stderr)
         text = results_markdown(rows, args.max_new_tokens, args.backend)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
