@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import FAKE, TINY_ID
+from conftest import FAKE, REPO, TINY_ID
 
 ACCURACY = re.compile(r"^(Top-[15]) accuracy: (\d+\.\d\d)% \((\d\.\d{4})\)$", re.M)
 METRICS = "YT_METRICS="
@@ -22,6 +22,8 @@ def runs(run, tiny):
               "--prefill_decode", "--max_new_tokens", 6, "--json", tiny.tmp / "ids.json")
     run.start("tt", "scripts/run_eval.py", "--hf-model", TINY_ID, "--models-dir", tiny.models, "--prefill-len", 24,
               "--decode-len", 6, "--trace", 1, YT_SYSTEM="n150")
+    run.start("hardware_first", "eval.py", REPO / "tests" / "data" / "hardware_first_bringup" / "model.py",
+              "--model", REPO / "ttbringup" / "fixtures" / "tiny" / "meta-llama__Llama-3.2-1B", "--max_new_tokens", 20)
     run.start("hf", "scripts/run_eval.py", "--mode", "hf", "--hf-model", tiny.ckpt, "--random-weights", "--seed", 3,
               "--prefill-len", 16, "--decode-len", 5, "--prefill-decode")
     return run
@@ -53,6 +55,16 @@ def test_eval_prompt_ids_file_prefill_decode_on_a_mesh_model(runs, tiny):
     data = json.loads(out.read_text())
     assert data["request"]["prompt_ids"] == ids and data["prompt_len"] == len(ids)
     assert data["request"]["prefill_decode"] is True and data["total"] == 6
+
+
+def test_a_hardware_first_tensor_parallel_bringup_runs_unmodified(runs):
+    """ShardTensorToMesh / all_reduce / ConcatMeshToTensor called directly, no shared blocks, on an n300 mesh."""
+    r = runs.result("hardware_first")
+    assert r.returncode == 0, r.stderr
+    assert "mesh 1x2" in r.stdout
+    assert accuracies(r.stdout)["Top-1"] >= 0.95
+    pcc = float(re.search(r"^Logits PCC: (\d\.\d+)$", r.stdout, re.M).group(1))
+    assert pcc >= 0.999
 
 
 def test_run_eval_tt_prints_one_metrics_line(runs):
