@@ -9,7 +9,10 @@ Figures (each a ratio of two numbers measured in this run, on this machine):
 3. one-pass prefill of 1024 tokens, emulator / HF, Llama-3.2-1B;
 4. host memory: resident bytes the emulated model adds to the process at its peak (prefill and
    decode included) divided by the device bytes the emulator charged for it; bf16 Qwen3-0.6B and
-   bfloat8_b AFM-4.5B, whole models (with --quick AFM keeps 4 layers: fixed host buffers then weigh more).
+   bfloat8_b AFM-4.5B, whole models (with --quick AFM keeps 4 layers: fixed host buffers then weigh more);
+5. emulated decode per token of real-shape Llama-3.2-1B on a T3000 (2x4 mesh, tensor-parallel) over the same on
+   one n150, both emulated in one process on the same inputs (goal <= 1.5: eight chips must not cost eight times
+   the host work).
 Each model runs in its own subprocess so peak RSS belongs to one model alone.
 """
 
@@ -27,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-GOALS = {"tf_ratio": 1.0, "decode_s": 0.5, "prefill_ratio": 1.0, "rss_ratio": 1.1}
+GOALS = {"tf_ratio": 1.0, "decode_s": 0.5, "prefill_ratio": 1.0, "rss_ratio": 1.1, "mesh_ratio": 1.5}
 
 
-def model_file(hf_id: str) -> Path:
-    return ROOT / "models" / hf_id / "n150" / "functional" / "model.py"
+def model_file(hf_id: str, system: str = "n150") -> Path:
+    return ROOT / "models" / hf_id / system / "functional" / "model.py"
 
 
 def rss_bytes(field: str = "VmRSS") -> int:
@@ -58,10 +61,10 @@ def random_hf_model(hf_id: str, dtype, num_layers: int | None = None):
     return AutoModelForCausalLM.from_config(config, dtype=dtype).eval()
 
 
-def load_bringup(hf_id: str):
+def load_bringup(hf_id: str, system: str = "n150"):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_model", model_file(hf_id))
+    spec = importlib.util.spec_from_file_location(f"bench_model_{system}", model_file(hf_id, system))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -121,6 +124,30 @@ def child_speed(hf_id: str, prompt_len: int, decode_steps: int, max_seq_len: int
     }
 
 
+def child_mesh_decode(hf_id: str, system: str, prompt_len: int, decode_steps: int) -> dict:
+    """Emulated decode per token on one n150 and on ``system``'s mesh, same model and inputs (in a subprocess)."""
+    import torch
+
+    from ttbringup import backend
+    from ttbringup.evaluation.device import opened_device
+
+    ttnn = backend.load("emu", announce=False)
+    torch.manual_seed(1)
+    hf = random_hf_model(hf_id, torch.float32)
+    vocab = hf.config.vocab_size
+    prompt = torch.randint(0, vocab, (1, prompt_len))
+    steps = torch.randint(0, vocab, (decode_steps,)).tolist()
+    out = {}
+    for name in ("n150", system):
+        module = load_bringup(hf_id, name)
+        with opened_device(ttnn, getattr(module, "MESH_SHAPE", None)) as device:
+            tt = module.build_model(hf, device, 2048)
+            out[name] = run_steps(tt, prompt, steps)
+            del tt
+    return {"n150_decode_s": out["n150"][1], "mesh_decode_s": out[system][1],
+            "logits_pcc": pcc(out["n150"][2], out[system][2])}
+
+
 def child_memory(hf_id: str, num_layers: int | None, prompt_len: int, max_seq_len: int) -> dict:
     """Peak RSS the emulated model adds, over its device bytes (runs inside a subprocess)."""
     import ctypes
@@ -170,7 +197,8 @@ def main() -> int:
     parser.add_argument("--kwargs", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = {"speed": child_speed, "memory": child_memory}[args.child](**json.loads(args.kwargs))
+        children = {"speed": child_speed, "memory": child_memory, "mesh_decode": child_mesh_decode}
+        result = children[args.child](**json.loads(args.kwargs))
         print(json.dumps(result))
         return 0
 
@@ -210,6 +238,15 @@ def main() -> int:
         label = f"host RSS / emulated device bytes, {hf_id}" + (f" (first {layers} layers)" if layers else "")
         row(label, f"{m['model_rss'] / 2**30:.2f} GiB", f"{m['device_bytes'] / 2**30:.2f} GiB (device)", ratio,
             f"ratio <= {GOALS['rss_ratio']}", ratio <= GOALS["rss_ratio"])
+
+    print("[bench] mesh decode ...", file=sys.stderr)
+    m = in_subprocess("mesh_decode", hf_id="meta-llama/Llama-3.2-1B", system="t3000", prompt_len=prompt,
+                      decode_steps=max(steps // 2, 4))
+    results["mesh decode"] = m
+    mesh_tok, one_tok = statistics.median(m["mesh_decode_s"][1:]), statistics.median(m["n150_decode_s"][1:])
+    row("decode per token, meta-llama/Llama-3.2-1B on an emulated T3000 (2x4) vs on n150", f"{mesh_tok:.3f} s",
+        f"{one_tok:.3f} s (n150)", mesh_tok / one_tok, f"ratio <= {GOALS['mesh_ratio']}",
+        mesh_tok / one_tok <= GOALS["mesh_ratio"])
 
     table = ["| figure | emulator | HF reference | ratio | goal | |", "|---|---:|---:|---:|---|---|"]
     table += [f"| {r['figure']} | {r['emulator']} | {r['reference']} | {r['ratio']:.2f} | {r['goal']} | {r['verdict']} |"

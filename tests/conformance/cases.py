@@ -34,6 +34,7 @@ class Case:
     fn: Callable
     intentional: str | None = None
     real: bool = True
+    mesh: tuple | None = None  # run on a mesh of this shape (FABRIC_1D set) instead of one n150 chip
 
     @property
     def id(self) -> str:
@@ -43,11 +44,11 @@ class Case:
 CASES: list[Case] = []
 
 
-def case(op: str, name: str, expect: str, *, intentional: str | None = None, real: bool = True):
+def case(op: str, name: str, expect: str, *, intentional: str | None = None, real: bool = True, mesh=None):
     assert expect in (OK, ERR)
 
     def register(fn):
-        c = Case(op, name, expect, fn, intentional, real)
+        c = Case(op, name, expect, fn, intentional, real, None if mesh is None else tuple(mesh))
         assert all(o.id != c.id for o in CASES), f"duplicate case id {c.id}"
         CASES.append(c)
         return fn
@@ -70,11 +71,15 @@ OPS = (
     "experimental.nlp_concat_heads", "experimental.nlp_concat_heads_decode", "experimental.paged_update_cache",
     "experimental.paged_fill_cache",
     "transformer.scaled_dot_product_attention", "transformer.scaled_dot_product_attention_decode",
+    "all_gather", "all_reduce", "reduce_scatter", "get_device_tensors",  # mesh ops: mesh_cases.py
 )
-# Callables the emulator exports that are not tensor ops (device management, mesh mappers, type constructors).
+# Callables the emulator exports that are not tensor ops (device management, mesh mappers and composers, type
+# constructors); the mappers and composers are exercised through from_torch / to_torch in mesh_cases.py.
 NOT_OPS = {
-    "open_device", "close_device", "open_mesh_device", "close_mesh_device", "set_fabric_config",
-    "GetNumAvailableDevices", "replicate_tensor_to_mesh_mapper", "ReplicateTensorToMesh",
+    "open_device", "close_device", "open_mesh_device", "close_mesh_device", "set_fabric_config", "get_fabric_config",
+    "GetNumAvailableDevices", "replicate_tensor_to_mesh_mapper", "ReplicateTensorToMesh", "ShardTensorToMesh",
+    "shard_tensor_to_mesh_mapper", "ShardTensor2dMesh", "create_mesh_mapper", "ConcatMeshToTensor",
+    "concat_mesh_to_tensor_composer", "ConcatMesh2dToTensor", "create_mesh_composer", "combine_device_tensors",
 }
 
 
@@ -2397,3 +2402,6 @@ def _(ttnn, d):
     kc = h.tt(32, 2, 256, 64)
     return ttnn.transformer.scaled_dot_product_attention_decode(h.tt(1, 32, 8, 64, dtype=ttnn.float32), kc, kc,
                                                                 cur_pos_tensor=h.pos())
+
+
+import mesh_cases  # noqa: E402,F401  (registers the mesh cases into CASES)

@@ -187,15 +187,24 @@ def _to_tuples(x):
     return tuple(_to_tuples(e) for e in x) if isinstance(x, list) else x
 
 
-def run_real_cases(case_ids: list[str], timeout: float = 900.0) -> dict:
-    """Outcomes of ``case_ids`` on the real wheel, run in a child process (mock n150) that is restarted after the
-    case that crashed it; that case's outcome is ``("crash", ...)``. Needs the mock-mode environment."""
+MESH_DESCRIPTORS = {(1, 2): "wormhole_N300.yaml", (2, 4): "wormhole_T3000.yaml"}
+
+
+def run_real_cases(case_ids: list[str], timeout: float = 900.0, mesh: tuple | None = None) -> dict:
+    """Outcomes of ``case_ids`` on the real wheel, run in a child process (mock n150, or the mock cluster of
+    ``mesh``) that is restarted after the case that crashed it; that case's outcome is ``("crash", ...)``. Needs
+    the mock-mode environment."""
     import json
     import os
     import subprocess
     import sys
     import tempfile
 
+    env, mesh_arg = dict(os.environ), []
+    if mesh is not None:
+        env["TT_METAL_MOCK_CLUSTER_DESC_PATH"] = os.path.join(
+            os.path.dirname(os.environ["TT_METAL_MOCK_CLUSTER_DESC_PATH"]), MESH_DESCRIPTORS[tuple(mesh)])
+        mesh_arg = [f"{mesh[0]}x{mesh[1]}"]
     results, remaining = {}, list(case_ids)
     while remaining:
         with tempfile.NamedTemporaryFile("w", suffix=".ids", delete=False) as f:
@@ -203,8 +212,8 @@ def run_real_cases(case_ids: list[str], timeout: float = 900.0) -> dict:
             ids_file = f.name
         out_file = ids_file[:-4] + ".out"
         try:
-            proc = subprocess.run([sys.executable, os.path.abspath(__file__), ids_file, out_file],
-                                  capture_output=True, text=True, timeout=timeout, cwd=os.getcwd())
+            proc = subprocess.run([sys.executable, os.path.abspath(__file__), ids_file, out_file, *mesh_arg],
+                                  capture_output=True, text=True, timeout=timeout, cwd=os.getcwd(), env=env)
             started = None
             for line in open(out_file).read().splitlines() if os.path.exists(out_file) else []:
                 rec = json.loads(line)
@@ -227,7 +236,23 @@ def run_real_cases(case_ids: list[str], timeout: float = 900.0) -> dict:
     return results
 
 
-def _child(ids_file: str, out_file: str) -> None:
+def open_case_device(ttnn, mesh: tuple | None):
+    """The device a case runs on: chip 0, or a mesh opened as a real multi-chip run opens it (fabric first)."""
+    if mesh is None:
+        return ttnn.open_device(device_id=0)
+    ttnn.set_fabric_config(ttnn.FabricConfig.FABRIC_1D)
+    return ttnn.open_mesh_device(ttnn.MeshShape(*mesh))
+
+
+def close_case_device(ttnn, device, mesh: tuple | None) -> None:
+    if mesh is None:
+        ttnn.close_device(device)
+        return
+    ttnn.close_mesh_device(device)
+    ttnn.set_fabric_config(ttnn.FabricConfig.DISABLED)
+
+
+def _child(ids_file: str, out_file: str, mesh: str | None = None) -> None:
     import json
     import os
     import sys
@@ -243,7 +268,8 @@ def _child(ids_file: str, out_file: str) -> None:
 
     by_id = {c.id: c for c in CASES}
     wanted = [i for i in open(ids_file).read().splitlines() if i]
-    device = ttnn.open_device(device_id=0)
+    shape = None if mesh is None else tuple(int(x) for x in mesh.split("x"))
+    device = open_case_device(ttnn, shape)
     with open(out_file, "a") as out:
         for case_id in wanted:
             out.write(json.dumps({"start": case_id}) + "\n")
@@ -251,10 +277,10 @@ def _child(ids_file: str, out_file: str) -> None:
             outcome = run(by_id[case_id], ttnn, device, is_real=True)
             out.write(json.dumps({"id": case_id, "outcome": outcome}) + "\n")
             out.flush()
-    ttnn.close_device(device)
+    close_case_device(ttnn, device, shape)
 
 
 if __name__ == "__main__":
     import sys as _sys
 
-    _child(_sys.argv[1], _sys.argv[2])
+    _child(*_sys.argv[1:4])

@@ -30,7 +30,9 @@ REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
 VARIANTS = ("tiny", "real_heads")
 PROMPT_LEN, DECODE_STEPS, MAX_SEQ_LEN = 20, 3, 128  # 20 tokens: the prefill pads to 32 (a padding case)
-MOCK_DESCRIPTORS = {(1, 1): "wormhole_N150.yaml", (1, 2): "wormhole_N300.yaml", (2, 1): "wormhole_N300.yaml"}
+MOCK_DESCRIPTORS = {(1, 1): "wormhole_N150.yaml", (1, 2): "wormhole_N300.yaml", (2, 1): "wormhole_N300.yaml",
+                    (2, 4): "wormhole_T3000.yaml", (4, 2): "wormhole_T3000.yaml", (1, 8): "wormhole_T3000.yaml",
+                    (8, 1): "wormhole_T3000.yaml"}
 
 
 def discover() -> list[Path]:

@@ -1,7 +1,7 @@
 """Every models/**/model.py builds and runs a prefill plus three decode steps on the real ttnn 0.81.1 (mock device).
 
 Single-chip files run on a mock n150 in this process; a file declaring a multi-chip ``MESH_SHAPE`` runs in a child
-process on the matching mock cluster (n300 for a 1x2 mesh). Each file runs with its tiny checkpoint and with a
+process on the matching mock cluster (n300 for a 1x2 mesh, T3000 for a 2x4 one). Each file runs with its tiny checkpoint and with a
 config keeping the real model's head counts and head_dim (model_runner.py). Mock read-backs are zeros, so only the
 logits shapes are checked.
 """

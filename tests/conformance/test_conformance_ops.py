@@ -1,4 +1,5 @@
-"""Differential op table: every case in cases.py on the real ttnn 0.81.1 (mock n150) and on the emulator.
+"""Differential op table: every single-chip case in cases.py on the real ttnn 0.81.1 (mock n150) and on the
+emulator (the mesh cases: test_conformance_mesh.py).
 
 Accept/reject must agree; for accepted calls the logical shape, padded shape, dtype, layout, storage and memory
 config (buffer type, memory layout, shard shape/grid/orientation) must agree. The terminal summary prints the
@@ -13,9 +14,10 @@ from cases import CASES, ERR, NOT_OPS, OK, OPS
 from conformance_harness import NOT_EMULATED, Record, format_description, run, run_real_cases
 
 pytestmark = pytest.mark.conformance
+CHIP_CASES = [c for c in CASES if c.mesh is None]
 
 
-def _detail(rec: Record) -> str:
+def detail(rec: Record) -> str:
     def side(o):
         return f"{o[0]}: {format_description(o[1]) if o[0] == OK else o[1]}"
 
@@ -27,24 +29,30 @@ def real_outcomes(request, real_ttnn):
     """Outcomes on the real wheel of every selected case, computed once in child processes (crash-isolated)."""
     selected = [item.callspec.params["case"].id for item in request.session.items
                 if getattr(item, "callspec", None) is not None and "case" in item.callspec.params]
-    return run_real_cases([i for i in selected if any(c.id == i and c.real for c in CASES)])
+    return run_real_cases([i for i in selected if any(c.id == i and c.real and c.mesh is None for c in CASES)])
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def check_record(rec: Record) -> None:
+    """The assertions every differential case makes (single-chip and mesh alike)."""
+    case = rec.case
+    if case.intentional:
+        # Documented difference: the emulator does `expect`; the real wheel (when it can be run) does not.
+        assert rec.emu[0] == case.expect, f"intentional difference no longer holds on the emulator:\n{detail(rec)}"
+        if case.real:
+            assert rec.real[0] != case.expect, ("the real wheel now behaves like the emulator: drop the "
+                                                f"intentional-difference note\n{detail(rec)}")
+        return
+    assert rec.label_ok, f"cases.py says expect={case.expect}, but the real wheel disagrees:\n{detail(rec)}"
+    assert rec.emu[0] != NOT_EMULATED, f"not emulated:\n{detail(rec)}"
+    assert rec.agrees, f"emulator and real ttnn disagree:\n{detail(rec)}"
+
+
+@pytest.mark.parametrize("case", CHIP_CASES, ids=[c.id for c in CHIP_CASES])
 def test_case(case, real_outcomes, emu, emu_device, conformance_report):
     real = real_outcomes.get(case.id) or run(case, None, None, is_real=True)  # a case with real=False: "skipped"
     rec = Record(case, real, run(case, emu, emu_device, is_real=False))
     conformance_report.add(rec)
-    if case.intentional:
-        # Documented difference: the emulator does `expect`; the real wheel (when it can be run) does not.
-        assert rec.emu[0] == case.expect, f"intentional difference no longer holds on the emulator:\n{_detail(rec)}"
-        if case.real:
-            assert rec.real[0] != case.expect, ("the real wheel now behaves like the emulator: drop the "
-                                                f"intentional-difference note\n{_detail(rec)}")
-        return
-    assert rec.label_ok, f"cases.py says expect={case.expect}, but the real wheel disagrees:\n{_detail(rec)}"
-    assert rec.emu[0] != NOT_EMULATED, f"not emulated:\n{_detail(rec)}"
-    assert rec.agrees, f"emulator and real ttnn disagree:\n{_detail(rec)}"
+    check_record(rec)
 
 
 def _emulator_exports():
