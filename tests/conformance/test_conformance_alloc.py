@@ -138,3 +138,113 @@ def test_allocator_sequence(real_ttnn, real_device, emu, emu_device, summary_lin
             summary_line(row)
     assert any(s[0].startswith("oom") for s in real), "the sequence never ran out of memory on the real wheel"
     assert not bad, "allocator disagreements at: " + ", ".join(bad) + "\n" + "\n".join(rows)
+
+
+# ---- the same rules per chip on a mesh (n300, 1x2): replicated and sharded tensors, until out of memory
+
+MESH_SEQUENCE = [
+    ("alloc", "rep_small", (1, 1, 64, 2048), "bfloat16", "TILE", "dram"),
+    ("alloc_sharded", "shard_a", (1, 1, 2048, 8192), "bfloat8_b", "TILE", "dram"),
+    ("alloc_sharded", "shard_b", (1, 1, 64, 4096), "bfloat16", "TILE", "l1"),
+    ("free", "shard_a"),
+] + [("alloc", f"big{n}", GIB_SHAPE, "bfloat16", "TILE", "dram") for n in range(13)] + [
+    ("free", "big2"),
+    ("alloc_sharded", "shard_c", (1, 1, 2048, 8192), "bfloat16", "TILE", "dram"),
+    ("alloc", "big_again", GIB_SHAPE, "bfloat16", "TILE", "dram"),
+] + [("free", f"big{n}") for n in range(13) if n != 2] + [("free", "shard_c")]
+
+
+def play_mesh(ttnn, mesh, on_emulator: bool):
+    """MESH_SEQUENCE on ``mesh``; per step: (outcome, DRAM bytes/bank, L1 bytes/bank) of every chip."""
+    chips = mesh.get_num_devices()
+
+    def per_bank():
+        if on_emulator:
+            from ttbringup.emu import memory
+
+            return [(c["dram"]["used"] / memory.DRAM_BANKS, c["l1"]["used"] / memory.L1_BANKS)
+                    for c in memory.usage(mesh)]
+        return [tuple(ttnn.get_memory_view(mesh, bt).total_bytes_allocated_per_bank
+                      for bt in (ttnn.BufferType.DRAM, ttnn.BufferType.L1))] * chips  # the view is per chip
+
+    def make(shape, dtype, layout, mc, sharded):
+        if not sharded:
+            return (_make_emu if on_emulator else _make_real)(ttnn, mesh, shape, dtype, layout, mc)
+        whole = shape[:-1] + (shape[-1] * chips,)
+        src = torch.empty(whole, device="meta") if on_emulator else torch.zeros(whole)
+        return ttnn.from_torch(src, dtype=dtype, layout=layout, device=mesh, memory_config=mc,
+                               mesh_mapper=ttnn.ShardTensorToMesh(mesh, dim=3))
+
+    live, base, steps = {}, per_bank(), []
+    for step in MESH_SEQUENCE:
+        action, key, outcome = step[0], step[1], "ok"
+        if action.startswith("alloc"):
+            shape, dtype, layout, where = step[2], getattr(ttnn, step[3]), getattr(ttnn.Layout, step[4]), step[5]
+            try:
+                live[key] = make(shape, dtype, layout, _placement(ttnn, where, shape), action == "alloc_sharded")
+            except Exception as err:  # noqa: BLE001
+                m = _OOM.search(str(err))
+                outcome = f"oom {m.group(2)} total={m.group(1)} banks={m.group(3)} per_bank={m.group(4)}" if m else \
+                    f"error {type(err).__name__}: {' '.join(str(err).split())[:160]}"
+        elif action == "free":
+            ttnn.deallocate(live.pop(key)) if key in live else None
+        used = per_bank()
+        steps.append((outcome, [(u[0] - b[0], u[1] - b[1]) for u, b in zip(used, base)]))
+    for t in live.values():
+        ttnn.deallocate(t)
+    return steps
+
+
+def _real_mesh_steps() -> list:
+    """MESH_SEQUENCE on the real wheel's mock n300, in a child process (the mock cluster is fixed per process)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TT_METAL_MOCK_CLUSTER_DESC_PATH=os.path.join(
+        os.path.dirname(os.environ["TT_METAL_MOCK_CLUSTER_DESC_PATH"]), "wormhole_N300.yaml"))
+    proc = subprocess.run([sys.executable, __file__, "--real-mesh"], env=env, capture_output=True, text=True,
+                          timeout=900, cwd=os.getcwd())
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("MESH_STEPS ")]
+    assert proc.returncode == 0 and lines, (proc.stdout + proc.stderr)[-3000:]
+    return json.loads(lines[-1][len("MESH_STEPS "):])
+
+
+def test_allocator_sequence_per_chip_on_a_mesh(real_ttnn, emu, summary_line):
+    real = _real_mesh_steps()
+    from conformance_harness import close_case_device, open_case_device
+
+    mesh = open_case_device(emu, (1, 2))
+    try:
+        em = play_mesh(emu, mesh, on_emulator=True)
+    finally:
+        close_case_device(emu, mesh, (1, 2))
+    bad = []
+    for step, (r_out, r_chips), (e_out, e_chips) in zip(MESH_SEQUENCE, real, em):
+        same = r_out == e_out and all(_close(r[0], e[0]) and _close(r[1], e[1]) for r, e in zip(r_chips, e_chips))
+        if not same:
+            bad.append(f"{step[0]} {step[1]}: real {r_out} {r_chips} / emulator {e_out} {e_chips}")
+    ooms = [next((i for i, s in enumerate(x) if s[0].startswith("oom")), None) for x in (real, em)]
+    summary_line(f"allocator on a 1x2 mesh: {len(MESH_SEQUENCE) - len(bad)}/{len(MESH_SEQUENCE)} steps agree per chip; "
+                 f"first OOM at step {ooms[0]} (real) / {ooms[1]} (emulator)")
+    assert ooms[0] is not None, "the mesh sequence never ran out of memory on the real wheel"
+    assert not bad, "\n".join(bad)
+
+
+if __name__ == "__main__" and "--real-mesh" in __import__("sys").argv:
+    import json
+    import os
+    import sys
+
+    os.environ.setdefault("TT_LOGGER_LEVEL", "off")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import ttnn as real
+
+    from conformance_harness import close_case_device, open_case_device
+
+    device = open_case_device(real, (1, 2))
+    try:
+        print("MESH_STEPS " + json.dumps(play_mesh(real, device, on_emulator=False)))
+    finally:
+        close_case_device(real, device, (1, 2))
