@@ -296,3 +296,24 @@ def test_tensor_parallel_linear_equals_each_chip_alone(t3k, parallel):
         assert torch.allclose(got[c].float(), want, rtol=2 ** -7, atol=1e-6), c  # within one bf16 rounding
         exact = (xc @ wc).bfloat16()
         assert (got[c] != exact).float().mean() < 0.01  # summation order moves only rare ties
+
+
+def test_reshape_transpose_rotary_on_all_chips_equal_each_chip_alone(t3k):
+    """The all-chips forms (one torch call for every chip) give exactly what each chip computes alone."""
+    x = torch.randn(1, 32, 8, 64)  # decode heads: 32 users, one head per chip after sharding dim 2
+    cos, sin = torch.randn(1, 1, 64, 64), torch.randn(1, 1, 64, 64)
+    xt = ttnn.from_torch(x, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=2), **TILE)
+    ct, st = (ttnn.from_torch(v, device=t3k, **TILE) for v in (cos, sin))
+    merged = ttnn.reshape(xt, (1, 1, 32, 64))
+    rotated = ttnn.experimental.rotary_embedding(merged, ct, st, 5)
+    swapped = ttnn.transpose(xt, 1, 2)
+    for c in range(8):
+        alone = ttnn.from_torch(x[:, :, c:c + 1], **TILE)
+        assert torch.equal(chips(merged)[c], ttnn.to_torch(alone).reshape(1, 1, 32, 64))
+        assert torch.equal(chips(swapped)[c], ttnn.to_torch(alone).transpose(1, 2))
+    half = 32
+    for c, got in enumerate(chips(rotated)):
+        xc = bf16(x[:, :, c:c + 1]).float().reshape(1, 1, 32, 64)
+        cs, sn = bf16(cos[..., 5:6, :]).float(), bf16(sin[..., 5:6, :]).float()
+        want = (xc * cs + torch.cat([-xc[..., half:], xc[..., :half]], dim=-1) * sn).bfloat16()
+        assert torch.equal(got, want), c

@@ -12,7 +12,7 @@ import torch
 
 from . import distributed
 from .errors import NotEmulated, TTError, check
-from .per_chip import per_chip
+from .per_chip import like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
 from .types import (
     BLOCK_FLOAT_DTYPES,
@@ -297,7 +297,20 @@ def _check_shard_fits(tensor: Tensor, memory_config: MemoryConfig, op: str) -> N
           f"Number of shards along height/width ({shards}) must not exceed number of cores ({spec.num_cores()})")
 
 
-@per_chip
+def _to_memory_config_on_all_chips(tensor, memory_config, dtype=None, output_tensor=None):
+    """A placement change that keeps the values (same dtype) moves every chip's storage as it is."""
+    if not isinstance(tensor, Tensor) or tensor._device is None or output_tensor is not None:
+        return NotImplemented
+    view = tensor._chip_view(0, tensor._device.chip(0))
+    result = to_memory_config(view, memory_config, dtype)
+    if result is view:
+        return tensor
+    if result._value is not view._value:
+        return NotImplemented
+    return like_chip_zero(result, tensor._device, tensor._shards)
+
+
+@per_chip(all_chips=_to_memory_config_on_all_chips)
 def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataType | None = None,
                      output_tensor=None) -> Tensor:
     """Move between DRAM/L1 and interleaved/sharded placements; values unchanged."""

@@ -20,7 +20,7 @@ from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, crop_to, new_tensor, pad_to, view_of
 from .types import DRAM_MEMORY_CONFIG, DataType, Layout, Shape, tile_padded_shape
 from .validate import normalize_dim, not_emulated, on_device, same_device, tensor_arg
-from .per_chip import per_chip
+from .per_chip import like_chip_zero, per_chip
 
 _slice = builtins.slice  # this module defines ttnn.slice
 
@@ -282,7 +282,34 @@ def _view(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
     return view_of(t, value, logical, padded_shape=None if padded == tuple(computed) else padded)
 
 
-@per_chip
+def _reshape_on_all_chips(input_tensor, shape, padded_shape=None, *, memory_config=None, **rest):
+    """A reshape of a distributed tensor (dense storage) on every chip at once: chip 0 decides view or copy."""
+    t = input_tensor
+    if not isinstance(t, Tensor) or t._device is None or isinstance(t._shards, BlockFloat):
+        return NotImplemented
+    view = t._chip_view(0, t._device.chip(0))
+    result = reshape(view, shape, padded_shape, memory_config=memory_config, **rest)
+    if result is view:
+        return t
+    if result.logical_volume() != t.logical_volume():  # the 3-argument window form: chip by chip
+        return NotImplemented
+    shards = t._shards.reshape(t._shards.shape[0], *result.shape)
+    if result._buffer is not view._buffer:
+        shards = shards.clone(memory_format=torch.contiguous_format)
+    return like_chip_zero(result, t._device, shards)
+
+
+def _transpose_on_all_chips(input_tensor, dim1: int, dim2: int, pad_value: float = 0.0, *, memory_config=None):
+    t = input_tensor
+    if not isinstance(t, Tensor) or t._device is None or isinstance(t._shards, BlockFloat):
+        return NotImplemented
+    result = transpose(t._chip_view(0, t._device.chip(0)), dim1, dim2, pad_value, memory_config=memory_config)
+    rank = len(t.shape)
+    d1, d2 = dim1 % rank + 1, dim2 % rank + 1  # the chip dim leads
+    return like_chip_zero(result, t._device, _owned(t._shards.transpose(d1, d2)))
+
+
+@per_chip(all_chips=_reshape_on_all_chips)
 def reshape(input_tensor, shape, padded_shape=None, *, memory_config=None, pad_value=None,
             reshape_tile_mode: TileReshapeMapMode = TileReshapeMapMode.CACHE, sub_core_grids=None,
             skip_padding_fill: bool = False) -> Tensor:
@@ -343,7 +370,7 @@ def _reinterpret(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
 # ----------------------------------------------------------------------------- transpose / permute
 
 
-@per_chip
+@per_chip(all_chips=_transpose_on_all_chips)
 def transpose(input_tensor, dim1: int, dim2: int, pad_value: float = 0.0, *, memory_config=None) -> Tensor:
     """``torch.transpose`` on the logical shape; tile padding recomputed for the result."""
     op = "ttnn.transpose"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 
 from .errors import TTError, fatal
-from .memory import Buffer
+from .memory import Buffer, buffer_request
 from .tensor import Tensor, chip_storage, num_stacked, stack_storages, with_shards
 
 
@@ -132,6 +132,23 @@ def _join_tensors(parts: list[Tensor], mesh, name: str) -> Tensor:
         t._value, t._shards = storages[0], None
     else:
         t._value, t._shards = None, stack_storages(storages)
+    return t
+
+
+def like_chip_zero(result: Tensor, mesh, shards) -> Tensor:
+    """An all-chips op's output: ``result`` is what the op returned on chip 0's views (checks made, spec known),
+    ``shards`` every chip's storage in that format, stacked. A result that is a view of its input (it shares the
+    mesh buffer) stays a view; otherwise chip 0's allocation is given back and one is made on every chip."""
+    t = Tensor.__new__(Tensor)
+    t._shape, t._padded, t._padded_shape = result._shape, result._padded, result._padded_shape
+    t._dtype, t._layout, t._tile, t._memory_config = result._dtype, result._layout, result._tile, result._memory_config
+    t._device, t._freed, t._chip, t._value, t._shards = mesh, False, None, None, shards
+    if result._buffer.device is mesh:
+        t._buffer = result._buffer
+    else:
+        result._buffer.free()
+        t._buffer = Buffer(mesh, t._memory_config.buffer_type,
+                           **buffer_request(t._padded_shape, t._dtype, t._layout, t._tile, t._memory_config))
     return t
 
 

@@ -17,14 +17,35 @@ import torch
 from ..core import height_sharded_config
 from ..errors import check
 from ..kv_storage import is_data_free
-from ..tensor import Tensor, new_tensor, pad_to
+from ..tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor, pad_to
 from ..types import TILE_SIZE, Layout, MemoryConfig, TensorMemoryLayout, tile_padded_shape
 from ..per_chip import per_chip
 
 OP = "ttnn.experimental.rotary_embedding"
 
 
-@per_chip
+def _on_all_chips(input_tensor, cos_cache, sin_cache, token_index=None, *, memory_config=None,
+                  compute_kernel_config=None):
+    """Every chip's rotation at once: the input distributed (dense storage), the cos/sin tables replicated."""
+    x = input_tensor
+    if (not isinstance(x, Tensor) or x._device is None or isinstance(x._shards, BlockFloat)
+            or not all(isinstance(c, Tensor) and c._shards is None for c in (cos_cache, sin_cache))):
+        return NotImplemented
+    chip0 = x._device.chip(0)
+    spec = rotary_embedding(x._chip_view(0, chip0), cos_cache._chip_view(0, chip0), sin_cache._chip_view(0, chip0),
+                            token_index, memory_config=memory_config)
+    dtype, config, tile, padded = spec.dtype, spec.memory_config(), spec.tile, tuple(spec.padded_shape)
+    spec.deallocate()  # before the output is allocated, so chip 0's peak is what the card's is
+    chips = x.num_chips()
+    if is_data_free(x, cos_cache, sin_cache):
+        values = torch.empty((chips,) + padded, device="meta")
+    else:
+        values = _rotate(pad_to(x._shards.float(), (chips,) + padded), cos_cache, sin_cache, token_index, padded)
+    return new_distributed_tensor(values, dtype=dtype, layout=Layout.TILE, device=x._device, memory_config=config,
+                                  tile=tile)
+
+
+@per_chip(all_chips=_on_all_chips)
 def rotary_embedding(input_tensor: Tensor, cos_cache: Tensor, sin_cache: Tensor, token_index: int | None = None, *,
                      memory_config: MemoryConfig | None = None, compute_kernel_config=None) -> Tensor:
     """Rotate ``input_tensor`` by the cos/sin caches ``[1, 1, L, X]`` (X = the input's padded width)."""
@@ -64,7 +85,7 @@ def rotary_embedding(input_tensor: Tensor, cos_cache: Tensor, sin_cache: Tensor,
     if is_data_free(input_tensor, cos_cache, sin_cache):
         values = torch.empty(padded, device="meta")
     else:
-        values = _rotate(input_tensor, cos_cache, sin_cache, token_index, padded)
+        values = _rotate(pad_to(input_tensor._values(OP), padded), cos_cache, sin_cache, token_index, padded)
     return new_tensor(values, dtype=input_tensor.dtype, layout=Layout.TILE, device=input_tensor.device(),
                       memory_config=out_config, tile=input_tensor.tile)
 
@@ -76,8 +97,8 @@ def _tile_shape(t: Tensor) -> tuple:
     return tile_padded_shape(tuple(t.shape), t.tile)
 
 
-def _rotate(x_t: Tensor, cos_t: Tensor, sin_t: Tensor, token_index: int | None, padded: tuple) -> torch.Tensor:
-    x = pad_to(x_t._values(OP), padded)  # padding reads as zero: the wrapper zero-fills it
+def _rotate(x: torch.Tensor, cos_t: Tensor, sin_t: Tensor, token_index: int | None, padded: tuple) -> torch.Tensor:
+    """``x``: the input over its padded shape (padding zero, as the wrapper fills it), any leading dims."""
     if token_index is None:
         rows = slice(0, padded[-2])
     else:
