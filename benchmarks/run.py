@@ -97,18 +97,23 @@ def pcc(a, b) -> float:
     return float(torch.corrcoef(torch.stack([a.flatten().double(), b.flatten().double()]))[0, 1])
 
 
-def child_speed(hf_id: str, prompt_len: int, decode_steps: int, max_seq_len: int) -> dict:
-    """HF float32 and emulated forward times for one model (runs inside a subprocess)."""
+def random_model_and_tokens(hf_id: str, prompt_len: int, decode_steps: int):
+    """The real-shape float32 HF model with random weights, a random prompt and decode tokens (seeded)."""
     import torch
 
-    from ttbringup import backend
-
-    ttnn = backend.load("emu", announce=False)
     torch.manual_seed(1)
     hf = random_hf_model(hf_id, torch.float32)
     vocab = hf.config.vocab_size
     prompt = torch.randint(0, vocab, (1, prompt_len))
-    steps = torch.randint(0, vocab, (decode_steps,)).tolist()
+    return hf, prompt, torch.randint(0, vocab, (decode_steps,)).tolist()
+
+
+def child_speed(hf_id: str, prompt_len: int, decode_steps: int, max_seq_len: int) -> dict:
+    """HF float32 and emulated forward times for one model (runs inside a subprocess)."""
+    from ttbringup import backend
+
+    ttnn = backend.load("emu", announce=False)
+    hf, prompt, steps = random_model_and_tokens(hf_id, prompt_len, decode_steps)
     hf_prefill, hf_decode, hf_logits = run_steps(hf, prompt, steps)
     device = ttnn.open_device(device_id=0)
     try:
@@ -126,17 +131,11 @@ def child_speed(hf_id: str, prompt_len: int, decode_steps: int, max_seq_len: int
 
 def child_mesh_decode(hf_id: str, system: str, prompt_len: int, decode_steps: int) -> dict:
     """Emulated decode per token on one n150 and on ``system``'s mesh, same model and inputs (in a subprocess)."""
-    import torch
-
     from ttbringup import backend
     from ttbringup.evaluation.device import opened_device
 
     ttnn = backend.load("emu", announce=False)
-    torch.manual_seed(1)
-    hf = random_hf_model(hf_id, torch.float32)
-    vocab = hf.config.vocab_size
-    prompt = torch.randint(0, vocab, (1, prompt_len))
-    steps = torch.randint(0, vocab, (decode_steps,)).tolist()
+    hf, prompt, steps = random_model_and_tokens(hf_id, prompt_len, decode_steps)
     out = {}
     for name in ("n150", system):
         module = load_bringup(hf_id, name)

@@ -68,7 +68,7 @@ def _groups(op: str, t: Tensor, cluster_axis, num_links, topology, *, reduces: b
     return groups
 
 
-def _validate(op: str, input_tensor, memory_config, output_tensor) -> Tensor:
+def _validate(op: str, input_tensor, output_tensor) -> Tensor:
     t = tensor_arg(input_tensor, op, "input_tensor")
     on_device(t, op, "Input tensor must be on device")
     if output_tensor is not None:
@@ -99,7 +99,7 @@ def all_gather(input_tensor, dim: int, *, cluster_axis: int | None = None, memor
                use_l1_small_for_semaphores: bool = False) -> Tensor:
     """Concatenate the parts of each chip group along ``dim``; every chip of the group gets the whole."""
     op = "ttnn.all_gather"
-    t = _validate(op, input_tensor, memory_config, output_tensor)
+    t = _validate(op, input_tensor, output_tensor)
     rank = len(t.shape)
     check(-rank <= dim < rank, op, f"Invalid gather dim {dim} for {rank}D input tensor")
     d = normalize_dim(dim, rank, op)
@@ -119,7 +119,7 @@ def reduce_scatter(input_tensor, dim: int, *, cluster_axis: int | None = None, s
                    compute_kernel_config=None, use_l1_small_for_semaphores: bool = False) -> Tensor:
     """Sum each chip group, then chip j of the group keeps part j of the sum along ``dim``."""
     op = "ttnn.reduce_scatter"
-    t = _validate(op, input_tensor, memory_config, output_tensor)
+    t = _validate(op, input_tensor, output_tensor)
     rank = len(t.shape)
     d = normalize_dim(dim, rank, op)
     groups = _groups(op, t, cluster_axis, num_links, topology, reduces=True)
@@ -139,7 +139,7 @@ def all_reduce(input_tensor, *, cluster_axis: int | None = None, subdevice_id=No
                num_links: int | None = None, topology=None) -> Tensor:
     """Every chip of a group gets the group's elementwise sum (float32 in chip order, rounded once)."""
     op = "ttnn.all_reduce"
-    t = _validate(op, input_tensor, memory_config, None)
+    t = _validate(op, input_tensor, None)
     groups = _groups(op, t, cluster_axis, num_links, topology, reduces=True)
     values = chip_values(t, op)
     per_chip = [None] * len(values)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from . import distributed
-from .errors import NotEmulated, TTError, check
+from .errors import NotEmulated, check
 from .per_chip import like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
 from .types import (

@@ -19,10 +19,10 @@ import torch.nn.functional as F
 
 from . import numerics
 from .errors import check, fatal, not_emulated_getattr
-from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
+from .tensor import BlockFloat, Tensor, new_tensor
 from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant
 from .validate import not_emulated, on_device, same_device
-from .per_chip import per_chip
+from .per_chip import computed_like_chip_zero, per_chip
 
 # Activations by the names matmul's ``activation=`` accepts; each maps float32 -> float32.
 ACTIVATIONS = {
@@ -142,12 +142,10 @@ def _on_all_chips(op: str, fn, operands: tuple, run_on_chip):
         return NotImplemented
     chip0 = mesh.chip(0)
     spec = run_on_chip(*(x._chip_view(0, chip0) if isinstance(x, Tensor) else x for x in operands))
-    dtype, layout, config, tile, rank = spec.dtype, spec.layout, spec.memory_config(), spec.tile, len(spec.shape)
-    spec.deallocate()  # before the output is allocated, so chip 0's peak is what the card's is
-    native = (dtype == DataType.BFLOAT16 and len(tensors) == len(operands)  # as _binary / _unary choose
+    native = (spec.dtype == DataType.BFLOAT16 and len(tensors) == len(operands)  # as _binary / _unary choose
               and all(t.dtype == DataType.BFLOAT16 for t in tensors) and bf16_kernel_is_exact(fn, len(operands)))
-    values = fn(*(_stacked(x, rank, native, op) for x in operands))
-    return new_distributed_tensor(values, dtype=dtype, layout=layout, device=mesh, memory_config=config, tile=tile)
+    values = fn(*(_stacked(x, len(spec.shape), native, op) for x in operands))
+    return computed_like_chip_zero(spec, mesh, values)
 
 
 def _binary_on_all_chips(op: str, fn):

@@ -20,7 +20,7 @@ import functools
 
 from .errors import TTError, fatal
 from .memory import Buffer, buffer_request
-from .tensor import Tensor, chip_storage, num_stacked, stack_storages, with_shards
+from .tensor import BlockFloat, Tensor, chip_storage, new_distributed_tensor, num_stacked, stack_storages, with_shards
 
 
 def per_chip(op=None, *, writes_first: bool = False, all_chips=None):
@@ -93,8 +93,6 @@ def _chip_by_chip(op, name: str, first: Tensor, args, kwargs, writes_first: bool
 
 
 def _copy(storage):
-    from .tensor import BlockFloat
-
     if isinstance(storage, BlockFloat):
         return BlockFloat(storage.mant.clone(), storage.exp.clone(), storage.bits, storage.logical_shape)
     return storage.clone()
@@ -119,10 +117,7 @@ def _join_tensors(parts: list[Tensor], mesh, name: str) -> Tensor:
                 or p._layout != first._layout or p._memory_config != first._memory_config):
             raise TTError(f"{name}: the chips' outputs differ in shape, dtype, layout or memory config "
                           f"({first!r} vs {p!r}); a mesh tensor has one spec on every chip")
-    t = Tensor.__new__(Tensor)
-    t._shape, t._padded, t._padded_shape = first._shape, first._padded, first._padded_shape
-    t._dtype, t._layout, t._tile, t._memory_config = first._dtype, first._layout, first._tile, first._memory_config
-    t._device, t._freed, t._chip = mesh, False, None
+    t = _spec_of(first, mesh)
     buffer = first._buffer
     if buffer is not None and buffer.device is not mesh and mesh is not None:
         buffer = Buffer.joined([p._buffer for p in parts], mesh)
@@ -135,14 +130,31 @@ def _join_tensors(parts: list[Tensor], mesh, name: str) -> Tensor:
     return t
 
 
+def _spec_of(chip_tensor: Tensor, mesh) -> Tensor:
+    """A new tensor on ``mesh`` with ``chip_tensor``'s shape, dtype, layout and memory config (no storage, no buffer)."""
+    t = Tensor.__new__(Tensor)
+    t._shape, t._padded, t._padded_shape = chip_tensor._shape, chip_tensor._padded, chip_tensor._padded_shape
+    t._dtype, t._layout, t._tile = chip_tensor._dtype, chip_tensor._layout, chip_tensor._tile
+    t._memory_config, t._device, t._freed, t._chip = chip_tensor._memory_config, mesh, False, None
+    t._value = t._shards = t._buffer = None
+    return t
+
+
+def computed_like_chip_zero(result: Tensor, mesh, values):
+    """An all-chips op's output from every chip's logical ``values`` (stacked), in the dtype, layout and memory
+    config of ``result``, the op's output on chip 0's views. Chip 0's allocation is given back first, so chip 0's
+    peak is the card's."""
+    dtype, layout, config, tile = result.dtype, result.layout, result.memory_config(), result.tile
+    result.deallocate()
+    return new_distributed_tensor(values, dtype=dtype, layout=layout, device=mesh, memory_config=config, tile=tile)
+
+
 def like_chip_zero(result: Tensor, mesh, shards) -> Tensor:
     """An all-chips op's output: ``result`` is what the op returned on chip 0's views (checks made, spec known),
     ``shards`` every chip's storage in that format, stacked. A result that is a view of its input (it shares the
     mesh buffer) stays a view; otherwise chip 0's allocation is given back and one is made on every chip."""
-    t = Tensor.__new__(Tensor)
-    t._shape, t._padded, t._padded_shape = result._shape, result._padded, result._padded_shape
-    t._dtype, t._layout, t._tile, t._memory_config = result._dtype, result._layout, result._tile, result._memory_config
-    t._device, t._freed, t._chip, t._value, t._shards = mesh, False, None, None, shards
+    t = _spec_of(result, mesh)
+    t._value, t._shards = None, shards
     if result._buffer.device is mesh:
         t._buffer = result._buffer
     else:
@@ -160,4 +172,4 @@ def chip_values(t: Tensor, op: str) -> list:
             for c in range(num_stacked(t._shards))]
 
 
-__all__ = ["chip_storage", "chip_values", "per_chip"]
+__all__ = ["chip_storage", "chip_values", "computed_like_chip_zero", "like_chip_zero", "per_chip"]

@@ -17,9 +17,9 @@ import torch
 from ..core import height_sharded_config
 from ..errors import check
 from ..kv_storage import is_data_free
-from ..tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor, pad_to
+from ..tensor import BlockFloat, Tensor, new_tensor, pad_to
 from ..types import TILE_SIZE, Layout, MemoryConfig, TensorMemoryLayout, tile_padded_shape
-from ..per_chip import per_chip
+from ..per_chip import computed_like_chip_zero, per_chip
 
 OP = "ttnn.experimental.rotary_embedding"
 
@@ -34,15 +34,12 @@ def _on_all_chips(input_tensor, cos_cache, sin_cache, token_index=None, *, memor
     chip0 = x._device.chip(0)
     spec = rotary_embedding(x._chip_view(0, chip0), cos_cache._chip_view(0, chip0), sin_cache._chip_view(0, chip0),
                             token_index, memory_config=memory_config)
-    dtype, config, tile, padded = spec.dtype, spec.memory_config(), spec.tile, tuple(spec.padded_shape)
-    spec.deallocate()  # before the output is allocated, so chip 0's peak is what the card's is
-    chips = x.num_chips()
+    padded, chips = tuple(spec.padded_shape), x.num_chips()
     if is_data_free(x, cos_cache, sin_cache):
         values = torch.empty((chips,) + padded, device="meta")
     else:
         values = _rotate(pad_to(x._shards.float(), (chips,) + padded), cos_cache, sin_cache, token_index, padded)
-    return new_distributed_tensor(values, dtype=dtype, layout=Layout.TILE, device=x._device, memory_config=config,
-                                  tile=tile)
+    return computed_like_chip_zero(spec, x._device, values)
 
 
 @per_chip(all_chips=_on_all_chips)
