@@ -6,6 +6,7 @@ import pytest
 
 from cases import CASES
 from conformance_harness import Record, close_case_device, open_case_device, run, run_real_cases
+from test_conformance_alloc import MESH_SEQUENCE, _close, _real_mesh_steps, play_mesh
 from test_conformance_ops import check_record
 
 pytestmark = pytest.mark.conformance
@@ -34,3 +35,22 @@ def test_mesh_case(case, real_mesh_outcomes, emu, conformance_report):
         close_case_device(emu, mesh, case.mesh)
     conformance_report.add(rec)
     check_record(rec)
+
+
+def test_allocator_sequence_per_chip_on_a_mesh(real_ttnn, emu, summary_line):
+    real = _real_mesh_steps()
+    mesh = open_case_device(emu, (1, 2))
+    try:
+        em = play_mesh(emu, mesh, on_emulator=True)
+    finally:
+        close_case_device(emu, mesh, (1, 2))
+    bad = []
+    for step, (r_out, r_chips), (e_out, e_chips) in zip(MESH_SEQUENCE, real, em):
+        same = r_out == e_out and all(_close(r[0], e[0]) and _close(r[1], e[1]) for r, e in zip(r_chips, e_chips))
+        if not same:
+            bad.append(f"{step[0]} {step[1]}: real {r_out} {r_chips} / emulator {e_out} {e_chips}")
+    ooms = [next((i for i, s in enumerate(x) if s[0].startswith("oom")), None) for x in (real, em)]
+    summary_line(f"allocator on a 1x2 mesh: {len(MESH_SEQUENCE) - len(bad)}/{len(MESH_SEQUENCE)} steps agree per chip; "
+                 f"first OOM at step {ooms[0]} (real) / {ooms[1]} (emulator)")
+    assert ooms[0] is not None, "the mesh sequence never ran out of memory on the real wheel"
+    assert not bad, "\n".join(bad)
