@@ -36,9 +36,7 @@ _FABRIC_2D = (FabricConfig.FABRIC_2D, FabricConfig.FABRIC_2D_TORUS_X, FabricConf
 
 def _groups(op: str, t: Tensor, cluster_axis, num_links, topology, *, reduces: bool) -> list[list[int]]:
     """The chip groups the collective runs over, after the checks 0.81.1 makes."""
-    mesh = t.device()
-    shape = tuple(mesh.shape)
-    rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0])
+    rows, cols = t.device().rows_cols()
     if cluster_axis is not None:
         check(-2 <= cluster_axis < 2, op, f"ShapeBase[] index out of range. {cluster_axis} not in [-2, 2)")
         cluster_axis %= 2

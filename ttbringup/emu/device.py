@@ -61,9 +61,14 @@ class MeshDevice:
     def get_device_ids(self) -> list[int]:
         return list(self._device_ids)
 
+    def rows_cols(self) -> tuple[int, int]:
+        """Emulator only: the mesh as (rows, cols); a 1-D mesh of n chips is one row of n."""
+        shape = tuple(self._shape)
+        return (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0])
+
     def get_device_id(self, coord: MeshCoordinate) -> int:
-        rows, cols = self._shape[0], self._shape[1] if len(self._shape) > 1 else 1
-        r, c = coord[0], coord[1] if len(coord) > 1 else 0
+        rows, cols = self.rows_cols()
+        r, c = (coord[0], coord[1]) if len(coord) > 1 else (0, coord[0])
         check(0 <= r < rows and 0 <= c < cols, "ttnn.MeshDevice.get_device_id", f"{coord} is outside the mesh {self._shape}")
         return self._device_ids[r * cols + c]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import torch
 
 from .errors import TTError, check, fatal
+from .per_chip import join_chip_tensors
 from .tensor import Tensor, chip_storage, num_stacked
 from .types import MeshShape
 
@@ -85,7 +86,7 @@ class TensorToMesh:
 
     def split(self, x: torch.Tensor, op: str) -> list[torch.Tensor]:
         """``x`` -> one tensor per chip, row-major over the mesh."""
-        dims = _mesh_dims(self.mesh_device)
+        dims = self.mesh_device.rows_cols()
         if self.flat:
             return _chunks(x, self.placements[0], dims[0] * dims[1], op)
         check(len(self.placements) == 2, op, f"a mapper for a 2-D mesh needs 2 placements, got {len(self.placements)}")
@@ -109,7 +110,7 @@ class MeshToTensor:
     def compose(self, parts: list[torch.Tensor]) -> torch.Tensor:
         if self.flat:
             return torch.cat(parts, dim=self.dims[0])
-        rows, cols = _mesh_dims(self.mesh_device)
+        rows, cols = self.mesh_device.rows_cols()
         check(len(self.dims) == 2, "ttnn.to_torch", f"a composer for a 2-D mesh needs 2 dims, got {len(self.dims)}")
         return torch.cat([torch.cat(parts[r * cols:(r + 1) * cols], dim=self.dims[1]) for r in range(rows)],
                          dim=self.dims[0])
@@ -120,11 +121,6 @@ CppMeshToTensor = MeshToTensor
 
 class ReplicateTensorToMeshWrapper(TensorToMesh):
     """What the deprecated ``ReplicateTensorToMesh`` returns in 0.81.1; ``from_torch`` takes it like any mapper."""
-
-
-def _mesh_dims(mesh) -> tuple[int, int]:
-    shape = tuple(mesh.shape)
-    return (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0])
 
 
 def _chunks(x: torch.Tensor, placement, parts: int, op: str) -> list[torch.Tensor]:
@@ -159,8 +155,8 @@ def shard_tensor_to_mesh_mapper(mesh_device, dim: int) -> TensorToMesh:
 
 
 def ShardTensor2dMesh(mesh_device, mesh_shape, dims) -> TensorToMesh:
-    check(tuple(mesh_shape) == _mesh_dims(mesh_device), "ttnn.ShardTensor2dMesh",
-          f"mesh_shape {tuple(mesh_shape)} does not match the mesh device's shape {_mesh_dims(mesh_device)}")
+    check(tuple(mesh_shape) == mesh_device.rows_cols(), "ttnn.ShardTensor2dMesh",
+          f"mesh_shape {tuple(mesh_shape)} does not match the mesh device's shape {mesh_device.rows_cols()}")
     return create_mesh_mapper(mesh_device, MeshMapperConfig(row_dim=dims[0], col_dim=dims[1]))
 
 
@@ -177,8 +173,8 @@ def concat_mesh_to_tensor_composer(mesh_device, dim: int) -> MeshToTensor:
 
 
 def ConcatMesh2dToTensor(mesh_device, mesh_shape, dims) -> MeshToTensor:
-    check(tuple(mesh_shape) == _mesh_dims(mesh_device), "ttnn.ConcatMesh2dToTensor",
-          f"mesh_shape {tuple(mesh_shape)} does not match the mesh device's shape {_mesh_dims(mesh_device)}")
+    check(tuple(mesh_shape) == mesh_device.rows_cols(), "ttnn.ConcatMesh2dToTensor",
+          f"mesh_shape {tuple(mesh_shape)} does not match the mesh device's shape {mesh_device.rows_cols()}")
     return MeshToTensor(mesh_device, [dims[0], dims[1]])
 
 
@@ -210,15 +206,7 @@ def combine_device_tensors(*, tensors: list[Tensor]) -> Tensor:
           "All tensors shards must be allocated on the same mesh buffer")
     check(sorted(t._chip for t in tensors) == list(range(first._device.get_num_devices())), op,
           "expected one shard per device of the mesh")
-    from .tensor import stack_storages
-
-    ordered = sorted(tensors, key=lambda t: t._chip)
-    combined = first._chip_view(0, first._device)
-    storages = [t._value for t in ordered]
-    if all(s is storages[0] for s in storages):
-        return combined
-    combined._value, combined._shards = None, stack_storages(storages)
-    return combined
+    return join_chip_tensors(sorted(tensors, key=lambda t: t._chip), first._device, op)
 
 
 def distribute(x: torch.Tensor, mapper, op: str) -> list[torch.Tensor] | None:

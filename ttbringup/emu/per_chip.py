@@ -104,13 +104,15 @@ def _join(outputs: list, mesh, views: dict, name: str):
     if isinstance(first, Tensor):
         if id(first) in views:
             return views[id(first)]
-        return _join_tensors(outputs, mesh, name)
+        return join_chip_tensors(outputs, mesh, name)
     if isinstance(first, (list, tuple)):
         return type(first)(_join([o[i] for o in outputs], mesh, views, name) for i in range(len(first)))
     return first
 
 
-def _join_tensors(parts: list[Tensor], mesh, name: str) -> Tensor:
+def join_chip_tensors(parts: list[Tensor], mesh, name: str) -> Tensor:
+    """One tensor per chip (chip order, one spec) -> the mesh tensor: replicated when every chip holds the same
+    storage object, else distributed; on the mesh buffer they share, or one joined from their chip buffers."""
     first = parts[0]
     for p in parts[1:]:
         if (p._shape != first._shape or p._padded_shape != first._padded_shape or p._dtype != first._dtype
@@ -172,4 +174,5 @@ def chip_values(t: Tensor, op: str) -> list:
             for c in range(num_stacked(t._shards))]
 
 
-__all__ = ["chip_storage", "chip_values", "computed_like_chip_zero", "like_chip_zero", "per_chip"]
+__all__ = ["chip_storage", "chip_values", "computed_like_chip_zero", "join_chip_tensors", "like_chip_zero",
+           "per_chip"]
