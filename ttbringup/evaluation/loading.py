@@ -12,22 +12,28 @@ import importlib.util
 import json
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .cli import CliError, repo_root
+from .cli import CliError, note_user_code, read_user_text, repo_root
 
 SYSTEMS = ("n150", "n300", "t3000")
 CONFIGS_DIR = Path(repo_root()) / "ttbringup" / "fixtures" / "configs"
 
 
 def check_model_file(path: str) -> Path:
-    """The model file as a Path, or CliError when it does not exist."""
-    p = Path(path)
-    if not p.is_file():
-        raise CliError(f"model file not found: {path}")
-    return p
+    """The model file as a Path; CliError when it is missing, a directory, unreadable, not UTF-8 text,
+    or not valid Python (``<path> line <n>: SyntaxError: <message>``). Compiles it, does not run it."""
+    source = read_user_text(path, "model file")
+    try:
+        with warnings.catch_warnings():  # SyntaxWarnings show once, when the file is imported
+            warnings.simplefilter("ignore")
+            compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as err:
+        raise CliError(f"{path} line {err.lineno}: {type(err).__name__}: {err.msg}") from None
+    return Path(path)
 
 
 def default_model_id(model_py: str) -> str | None:
@@ -48,7 +54,11 @@ def seed_model_file(hf_id: str, system: str, models_dir: str | None = None) -> P
 
 
 def load_model_module(path: str) -> ModuleType:
-    """Import a bringup file by path (ttnn must already be registered) and check ``build_model``."""
+    """Import a bringup file by path (ttnn must already be registered) and check ``build_model``.
+
+    What its code raises (now or later, e.g. in ``build_model``) propagates; ``cli.describe_expected``
+    reports it as ``<path> line <n>: <Type>: <message>`` with the innermost line in this file.
+    """
     p = check_model_file(path).resolve()
     name = "ttbringup_bringup_" + hashlib.sha1(str(p).encode()).hexdigest()[:12]
     if name in sys.modules:
@@ -56,6 +66,7 @@ def load_model_module(path: str) -> ModuleType:
     else:
         spec = importlib.util.spec_from_file_location(name, p)
         module = importlib.util.module_from_spec(spec)
+        note_user_code(p, path)
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
@@ -83,6 +94,7 @@ class Reference:
     model: object  # a transformers PreTrainedModel, float32, eval mode, on CPU
     tokenizer: object | None  # a transformers tokenizer, or None when none is available offline
     source: str  # "local dir <path>", "HF cache <id>" or "random weights (<config>)"
+    precision: str = "float32"  # "float32", or "float32 compute on <dtype> weights as stored"
 
 
 def _looks_like_path(model: str) -> bool:
@@ -107,15 +119,36 @@ def real_config_path(hf_id: str) -> Path:
     return CONFIGS_DIR / (hf_id.replace("/", "__") + ".json")
 
 
-def _random_weights_config(model: str):
-    """(config, description) for --random-weights: a local dir's config, else the bundled one."""
+def reference_config(model: str, *, random_weights: bool = False, cache_dir: str | None = None):
+    """(config, description) of the reference: a local dir's or cached id's config, else the bundled real config
+    (``--random-weights`` of a seed id). Call ``check_available`` first."""
     from transformers import AutoConfig
 
-    if os.path.isdir(model):
-        return AutoConfig.from_pretrained(model, local_files_only=True), f"config of {model}"
+    if os.path.isdir(model) or not random_weights:
+        config = AutoConfig.from_pretrained(model, local_files_only=True, cache_dir=cache_dir)
+        return config, f"config of {model}"
     path = real_config_path(model)
     data = json.loads(path.read_text())
     return AutoConfig.for_model(data.pop("model_type"), **data), f"bundled config {path.name}"
+
+
+def stored_dtype(config):
+    """The torch dtype the checkpoint stores its weights in (``config.dtype``; float32 when it says none)."""
+    import torch
+
+    dtype = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None)
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype, None)
+    return dtype if isinstance(dtype, torch.dtype) and dtype.is_floating_point else torch.float32
+
+
+def meta_model(config):
+    """The HF model of ``config`` on torch's ``meta`` device (no data: sizes and data-free builds)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(config, dtype=stored_dtype(config))
 
 
 def check_available(model: str, random_weights: bool = False, cache_dir: str | None = None) -> None:
@@ -147,30 +180,41 @@ def load_tokenizer(model: str, cache_dir: str | None = None):
         return None
 
 
-def load_reference(model: str, *, random_weights: bool = False, seed: int = 0,
-                   cache_dir: str | None = None) -> Reference:
-    """The HF reference on CPU in float32, from a local dir, the HF cache or random weights.
+def load_reference(model: str, *, random_weights: bool = False, seed: int = 0, cache_dir: str | None = None,
+                   float32_whole: bool = True) -> Reference:
+    """The HF reference on CPU, computing in float32, from a local dir, the HF cache or random weights.
 
-    With ``random_weights`` the config comes from the local dir, else from the bundled real
-    config of the HF id, and weights are drawn with ``torch.manual_seed(seed)``.
+    Weights have the values of the checkpoint's stored dtype (``stored_dtype``); random weights are drawn in that
+    dtype with ``torch.manual_seed(seed)`` from the local dir's config or the bundled real config of the HF id.
+    ``float32_whole``: hold the weights widened to float32 (fast); else hold them as stored and widen one module
+    at a time while it computes (``float32_compute``: the same numbers, a fraction of the memory).
     """
     import torch
     from transformers import AutoModelForCausalLM
 
+    from .float32_compute import compute_in_float32
+
     check_available(model, random_weights, cache_dir)
+    config, what = reference_config(model, random_weights=random_weights, cache_dir=cache_dir)
+    stored = stored_dtype(config)
     if random_weights:
-        config, what = _random_weights_config(model)
         torch.manual_seed(seed)
-        hf = AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
+        hf = AutoModelForCausalLM.from_config(config, dtype=stored)
         source = f"random weights ({what}, seed {seed})"
     else:
         try:
             hf = AutoModelForCausalLM.from_pretrained(model, local_files_only=True, cache_dir=cache_dir,
-                                                      torch_dtype=torch.float32)
+                                                      dtype=torch.float32 if float32_whole else stored)
         except OSError as err:
             if os.path.isdir(model):
                 raise CliError(f"cannot load a checkpoint from {model}: {' '.join(str(err).split())}") from err
             raise _not_offline(model) from err
         source = f"local dir {model}" if os.path.isdir(model) else f"HF cache {model}"
-    hf = hf.float().eval()
-    return Reference(model=hf, tokenizer=load_tokenizer(model, cache_dir), source=source)
+    if float32_whole:
+        hf = hf.float()
+        precision = "float32"
+    else:
+        compute_in_float32(hf)
+        precision = f"float32 compute on {str(stored).replace('torch.', '')} weights as stored"
+    return Reference(model=hf.eval(), tokenizer=load_tokenizer(model, cache_dir), source=source,
+                     precision=precision)

@@ -3,11 +3,14 @@
 ``run_eval(EvalRequest) -> EvalOutcome``:
 
 1. ``load``: pick the ttnn backend and import the bringup file (skipped when ``model_py`` is None:
-   the HF model is then scored against itself, the sanity baseline); load the HF reference (CPU,
-   float32, offline); turn the prompt into token ids; check prompt + new tokens fit ``max_seq_len``;
-2. generate the greedy HF reference;
+   the HF model is then scored against itself, the sanity baseline); plan host memory (``host_memory``: on the
+   emulator a data-free build of the bringup says what it will hold) and stop with one line if nothing fits;
+   load the HF reference (CPU, float32 compute, offline); turn the prompt into token ids; check prompt + new
+   tokens fit ``max_seq_len``;
+2. the reference: greedy HF tokens, then the HF logits along them (one teacher-forced pass);
 3. ``built_bringup``: open the device (a mesh when the file declares ``MESH_SHAPE``), build the
-   bringup, check its ``max_cache_len``; teacher-force; the device closes whatever happens.
+   bringup (freeing each HF layer once uploaded when the memory plan says so), check its ``max_cache_len``;
+   teacher-force against the logits of step 2; the device closes whatever happens.
 
 ``load`` and ``built_bringup`` serve the other tools (layer compare, demo) too.
 
@@ -17,6 +20,7 @@ Bad input raises :class:`~ttbringup.evaluation.cli.CliError`.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -57,6 +61,7 @@ class EvalOutcome:
     result: "TeacherForcingResult"
     backend: str  # "emu", "ttnn", or "hf" when the HF model scored itself
     reference_source: str
+    reference_precision: str
     mesh_shape: tuple[int, int] | None
     weights_dtype: str | None
     seconds: dict = field(default_factory=dict)
@@ -133,16 +138,65 @@ class Loaded:
     ref: object  # loading.Reference
     prompt_ids: list[int]
     tokenizer: object | None
+    host: object  # host_memory.HostPlan
 
 
-def load(req: EvalRequest) -> Loaded:
-    """Validate ``req``, pick the backend, import the bringup, load the HF reference, encode the prompt,
-    and check that prompt + ``max_new_tokens`` fit ``max_seq_len``."""
+def _data_free_bringup_bytes(req: EvalRequest, ttnn, module, mesh, meta) -> int | None:
+    """The emulated device bytes (all chips) of ``build_model`` on the data-free ``meta`` model, or None (said on
+    stderr) when the model file cannot build without data. Unsupported models and device OOM are raised: the real
+    build would fail the same way, and this way it fails before the reference loads."""
+    from ttbringup.emu.memory import usage
+
+    from .device import opened_device
+
+    try:
+        with opened_device(ttnn, mesh, req.device_id) as device:
+            module.build_model(meta, device, req.max_seq_len)
+            return sum(chip["dram"]["peak"] + chip["l1"]["peak"] for chip in usage(device))
+    except Exception as err:  # noqa: BLE001 - the file's own code on meta tensors; any failure means "no estimate"
+        if any(cls.__name__ in ("UnsupportedModelError", "OutOfMemoryError") for cls in type(err).__mro__):
+            raise
+        print(f"[ttbringup] host memory: {req.model_py} does not build without data ({type(err).__name__}); "
+              "counting its host copy as large as the checkpoint", file=sys.stderr)
+        return None
+
+
+def _model_bytes(req: EvalRequest, config, ttnn, module, mesh, backend_name: str):
+    """host_memory.ModelBytes of this eval; on the emulator the bringup's bytes come from a data-free build."""
+    from .host_memory import ModelBytes
+    from .loading import meta_model, stored_dtype
+
+    meta = meta_model(config)
+    params = {id(p): p for p in meta.parameters()}
+    layers = getattr(getattr(meta, "model", None), "layers", ())
+    in_layers = {id(p) for layer in layers for p in layer.parameters()}
+    largest = max(sum(p.numel() for p in m.parameters(recurse=False)) for m in meta.modules())
+    bringup = 0
+    if backend_name == "emu":
+        bringup = _data_free_bringup_bytes(req, ttnn, module, mesh, meta)
+        if bringup is None:
+            bringup = sum(p.numel() for p in params.values()) * stored_dtype(config).itemsize
+    tokens = req.max_new_tokens + (len(req.prompt_ids) if req.prompt_ids else 4096)
+    return ModelBytes(params=sum(p.numel() for p in params.values()),
+                      stored_element=stored_dtype(config).itemsize,
+                      non_layer_params=sum(p.numel() for k, p in params.items() if k not in in_layers),
+                      largest_module_params=largest, bringup=bringup,
+                      activations=3 * 4 * tokens * config.vocab_size)
+
+
+def load(req: EvalRequest, *, allow_release: bool = False) -> Loaded:
+    """Validate ``req``, pick the backend, import the bringup, plan host memory, load the HF reference, encode the
+    prompt, and check that prompt + ``max_new_tokens`` fit ``max_seq_len``.
+
+    ``allow_release``: the caller reads the HF model only before the build (``run_eval``), so the plan may free it
+    layer by layer during the build.
+    """
     from .loading import check_available
 
     validate(req)
     check_available(req.model, req.random_weights, req.cache_dir)
-    from .loading import load_model_module, load_reference, mesh_shape_of
+    from . import host_memory
+    from .loading import load_model_module, load_reference, mesh_shape_of, reference_config
 
     module = ttnn = mesh = None
     backend_name = "hf"
@@ -153,27 +207,37 @@ def load(req: EvalRequest) -> Loaded:
         backend_name = "emu" if backend.is_emulator(ttnn) else "ttnn"
         module = load_model_module(req.model_py)
         mesh = mesh_shape_of(module)
-    ref = load_reference(req.model, random_weights=req.random_weights, seed=req.seed, cache_dir=req.cache_dir)
+    config, _ = reference_config(req.model, random_weights=req.random_weights, cache_dir=req.cache_dir)
+    sizes = _model_bytes(req, config, ttnn, module, mesh, backend_name)
+    host = host_memory.plan(sizes, backend=backend_name, allow_release=allow_release)
+    ref = load_reference(req.model, random_weights=req.random_weights, seed=req.seed, cache_dir=req.cache_dir,
+                         float32_whole=host.reference_float32)
     prompt_ids, tokenizer = _prompt_ids(req, ref)
     _check_fits(len(prompt_ids), req.max_new_tokens, req.max_seq_len, "--max_seq_len")
     return Loaded(req=req, ttnn=ttnn, backend=backend_name, module=module, mesh_shape=mesh, ref=ref,
-                  prompt_ids=prompt_ids, tokenizer=tokenizer)
+                  prompt_ids=prompt_ids, tokenizer=tokenizer, host=host)
 
 
 @contextlib.contextmanager
 def built_bringup(loaded: Loaded):
     """Open the device, build the bringup and check its ``max_cache_len``; yield it; close the device.
 
-    Yields the HF reference model itself when ``loaded`` has no bringup module.
+    Yields the HF reference model itself when ``loaded`` has no bringup module. When ``loaded.host`` says so, the
+    HF model is freed during the build (see ``release``): read everything needed from it before.
     """
     from .device import opened_device
+    from .release import releasing_layers
 
     if loaded.module is None:
         yield loaded.ref.model
         return
     req = loaded.req
     with opened_device(loaded.ttnn, loaded.mesh_shape, req.device_id) as device:
-        tt_model = loaded.module.build_model(loaded.ref.model, device, req.max_seq_len)
+        if loaded.host.release_layers:
+            with releasing_layers(loaded.ref.model) as hf_model:
+                tt_model = loaded.module.build_model(hf_model, device, req.max_seq_len)
+        else:
+            tt_model = loaded.module.build_model(loaded.ref.model, device, req.max_seq_len)
         cache_len = getattr(tt_model, "max_cache_len", None)
         if cache_len is not None:
             _check_fits(len(loaded.prompt_ids), req.max_new_tokens, int(cache_len),
@@ -184,25 +248,27 @@ def built_bringup(loaded: Loaded):
 def run_eval(req: EvalRequest) -> EvalOutcome:
     """Run the eval described by ``req`` (see the module docstring)."""
     t0 = time.perf_counter()
-    loaded = load(req)
+    loaded = load(req, allow_release=True)
     seconds = {"load": time.perf_counter() - t0}
 
     from .reference import greedy_reference
-    from .teacher_forcing import teacher_force
+    from .teacher_forcing import hf_teacher_forced_logits, teacher_force
 
     t = time.perf_counter()
     ref_ids = greedy_reference(loaded.ref.model, loaded.prompt_ids, req.max_new_tokens, req.min_new_tokens,
                                progress=req.progress)
+    ref_logits = hf_teacher_forced_logits(loaded.ref.model, loaded.prompt_ids, ref_ids)
     seconds["reference"] = time.perf_counter() - t
     t = time.perf_counter()
     with built_bringup(loaded) as tt_model:
         seconds["build"] = time.perf_counter() - t
         weights_dtype = _weights_dtype(loaded.module, tt_model) if loaded.module is not None else None
         t = time.perf_counter()
-        result = teacher_force(loaded.ref.model, tt_model, loaded.prompt_ids, ref_ids,
+        result = teacher_force(None, tt_model, loaded.prompt_ids, ref_ids, reference_logits=ref_logits,
                                prefill_by_decode=True if req.prefill_decode else None, progress=req.progress)
         seconds["teacher_forcing"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
     return EvalOutcome(request=req, result=result, backend=loaded.backend, reference_source=loaded.ref.source,
+                       reference_precision=loaded.ref.precision,
                        mesh_shape=loaded.mesh_shape, weights_dtype=weights_dtype, seconds=seconds,
                        tokenizer=loaded.tokenizer)

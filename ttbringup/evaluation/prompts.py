@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from .cli import CliError, repo_root
+from .cli import CliError, read_user_text, repo_root
 
 DEFAULT_PROMPT = "The quick brown fox jumps over the lazy dog. Once upon a time,"
 LONG_PROMPT_FILE = Path(repo_root()) / "prompts" / "bringup_eval_long.txt"
@@ -65,11 +65,11 @@ def parse_token_ids(text: str, source: str = "token ids") -> list[int]:
 
 
 def read_text(path: str | Path, what: str = "prompt file") -> str:
-    """The file's text with trailing whitespace stripped (the fixtures' prompt convention)."""
-    try:
-        return Path(path).read_text(encoding="utf-8").rstrip()
-    except OSError as err:
-        raise CliError(f"cannot read {what} {path}: {err.strerror or err}") from err
+    """The file's text with trailing whitespace stripped (the fixtures' prompt convention).
+
+    CliError when the file is missing, a directory, unreadable, binary or not UTF-8.
+    """
+    return read_user_text(path, what).rstrip()
 
 
 def check_ids_in_vocab(ids: list[int], vocab_size: int, source: str) -> None:

@@ -7,6 +7,7 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
+from .cli import CliError
 from .pipeline import EvalOutcome
 
 
@@ -39,7 +40,7 @@ def human_lines(outcome: EvalOutcome) -> list[str]:
     lines = [
         f"Bringup: {what} | backend: {outcome.backend}"
         + (f" | mesh {outcome.mesh_shape[0]}x{outcome.mesh_shape[1]}" if outcome.mesh_shape else ""),
-        f"Reference: {req.model} ({outcome.reference_source}), float32 CPU, greedy",
+        f"Reference: {req.model} ({outcome.reference_source}), {outcome.reference_precision}, CPU, greedy",
         f"Prompt tokens: {r.prompt_len} | scored tokens: {r.total} | prefill: "
         + ("token by token" if r.prefill_by_decode else "one pass")
         + " | top-5: the reference token is in our top 5",
@@ -57,6 +58,7 @@ def to_json(outcome: EvalOutcome) -> dict:
         "request": asdict(outcome.request),
         "backend": outcome.backend,
         "reference_source": outcome.reference_source,
+        "reference_precision": outcome.reference_precision,
         "mesh_shape": list(outcome.mesh_shape) if outcome.mesh_shape else None,
         "weights_dtype": outcome.weights_dtype,
         "seconds": outcome.seconds,
@@ -78,10 +80,14 @@ def _nan_to_none(value):
 
 
 def write_json(path: str | Path, data) -> None:
-    """Write ``data`` as indented JSON, creating parent directories."""
+    """Write ``data`` as indented JSON, creating parent directories; CliError when that fails."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_nan_to_none(data), indent=2) + "\n")
+    text = json.dumps(_nan_to_none(data), indent=2) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as err:
+        raise CliError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def markdown_table(headers: list[str], rows: list[list]) -> str:

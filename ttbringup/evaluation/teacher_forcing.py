@@ -92,11 +92,13 @@ def hf_teacher_forced_logits(hf_model, prompt_ids: list[int], ref_ids: list[int]
 
 
 @torch.inference_mode()
-def teacher_force(hf_model, tt_model, prompt_ids, ref_ids, *, prefill_by_decode: bool | None = None,
-                  progress: bool = True, desc: str = "teacher forcing") -> TeacherForcingResult:
+def teacher_force(hf_model, tt_model, prompt_ids, ref_ids, *, reference_logits: torch.Tensor | None = None,
+                  prefill_by_decode: bool | None = None, progress: bool = True,
+                  desc: str = "teacher forcing") -> TeacherForcingResult:
     """Score ``tt_model`` along ``ref_ids`` after ``prompt_ids`` (see the module docstring).
 
-    ``hf_model`` may be None: the PCC is then NaN. Progress bars go to stderr.
+    The PCC compares with ``reference_logits`` (``hf_teacher_forced_logits``, computed beforehand) when given, else
+    with ``hf_model``'s; with neither it is NaN. Progress bars go to stderr.
     """
     prompt_ids, ref_ids = [int(t) for t in prompt_ids], [int(t) for t in ref_ids]
     if not prompt_ids or not ref_ids:
@@ -120,8 +122,10 @@ def teacher_force(hf_model, tt_model, prompt_ids, ref_ids, *, prefill_by_decode:
     predicted = ours.argmax(dim=-1).tolist()
     top1 = [p == r for p, r in zip(predicted, ref_ids)]
     top5 = [in_top_k(ours[i], r, TOP_K) for i, r in enumerate(ref_ids)]
-    if hf_model is not None:
+    reference = reference_logits
+    if reference is None and hf_model is not None:
         reference = hf_teacher_forced_logits(hf_model, prompt_ids, ref_ids)
+    if reference is not None:
         if reference.shape != ours.shape:
             raise ValueError(f"logits shape {tuple(ours.shape)} differs from the reference's {tuple(reference.shape)}")
         overall = pcc(reference, ours)

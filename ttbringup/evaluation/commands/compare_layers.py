@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from ..cli import CliError, cli_errors, go_offline
+from ..cli import CliError, check_writable, cli_errors, go_offline
 from .common import add_model_args, summary
 from .eval import request_from_args
 
@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         if not 0 < args.threshold <= 1:
             raise CliError(f"--threshold must be in (0, 1] (got {args.threshold})")
         req = request_from_args(args)
+        plot = args.plot or plot_name(req.model)
+        check_writable(plot, "--plot")
         go_offline()
         from ..compare import compare_layers, plot_layers, table_lines, verdict
         from ..pipeline import built_bringup, load
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in table_lines(result):
             print(line)
         print(verdict(result))
-        plot = plot_layers(result, args.plot or plot_name(req.model), f"{req.model}: hidden-state PCC vs HF")
+        plot = plot_layers(result, plot, f"{req.model}: hidden-state PCC vs HF")
         print(f"Plot: {plot}")
         if args.json:
             write_json(args.json, result.to_dict())

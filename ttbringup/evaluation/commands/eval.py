@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import CliError, check_positive, cli_errors, go_offline
+from ..cli import CliError, check_positive, check_writable, cli_errors, go_offline
 from .common import add_model_args, resolve_model, summary
 
 
@@ -46,6 +46,8 @@ def request_from_args(args):
                       cache_dir=args.cache_dir, backend=args.backend, random_weights=args.random_weights)
     validate(req)
     req.model = resolve_model(args.model_py, args.model)
+    if getattr(args, "json", None):
+        check_writable(args.json, "--json")
     if args.prompt_ids_file is not None:
         req.prompt_ids = parse_token_ids(read_text(args.prompt_ids_file, "prompt ids file"), args.prompt_ids_file)
     elif args.prompt_file is not None:

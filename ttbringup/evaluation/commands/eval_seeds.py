@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import CliError, check_positive, cli_errors, go_offline
+from ..cli import CliError, check_positive, check_writable, cli_errors, go_offline
 from .common import summary
 
 
@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with cli_errors():
         check_positive("--max_new_tokens", args.max_new_tokens)
+        check_writable(args.out, "--out")
+        check_writable(Path(args.out).with_suffix(".json"), "--out")
         go_offline()
         from ttbringup.fixtures import SEED_MODELS
 

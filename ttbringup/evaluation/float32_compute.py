@@ -1,0 +1,50 @@
+"""Float32 compute on weights held in a narrower dtype: the HF reference of a model too big for float32.
+
+``compute_in_float32(model)`` makes every module that owns non-float32 floating parameters or buffers swap in
+float32 copies of them for the duration of its own ``forward`` and put the stored tensors back afterwards. The
+stored values are unchanged (bfloat16 / float16 widen to float32 exactly), so the model computes exactly what the
+whole-float32 model computes, while host memory holds the stored dtype plus one module's float32 copy.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _narrow_tensors(module: torch.nn.Module) -> list[torch.Tensor]:
+    """The module's own (not its children's) floating parameters and buffers that are not float32."""
+    own = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
+    return [t for t in own if t.is_floating_point() and t.dtype != torch.float32]
+
+
+def compute_in_float32(model: torch.nn.Module) -> int:
+    """Install the swap hooks on ``model``; returns how many modules got them (0: it was float32 already)."""
+    hooked = 0
+    for module in model.modules():
+        tensors = _narrow_tensors(module)
+        if not tensors:
+            continue
+        stored: list[torch.Tensor] = []
+
+        def widen(mod, args, tensors=tensors, stored=stored):
+            stored[:] = [t.data for t in tensors]
+            for t in tensors:
+                t.data = t.data.float()
+
+        def restore(mod, args, output, tensors=tensors, stored=stored):
+            for t, data in zip(tensors, stored):
+                t.data = data
+            stored.clear()
+
+        module.register_forward_pre_hook(widen)
+        module.register_forward_hook(restore, always_call=True)
+        hooked += 1
+    return hooked
+
+
+def stored_dtype(model: torch.nn.Module) -> torch.dtype:
+    """The dtype most of the model's parameters are held in."""
+    counts: dict[torch.dtype, int] = {}
+    for p in model.parameters():
+        counts[p.dtype] = counts.get(p.dtype, 0) + p.numel()
+    return max(counts, key=counts.get)
