@@ -241,7 +241,13 @@ def test_repeated_rows_keep_float32_math_for_other_output_dtypes(device, k_major
         assert torch.equal(host(out), ttnn.to_torch(dev_tensor(ref, device, dtype=out_dtype)).float())
 
 
-def test_k_major_weight_with_many_rows_matches_row_major(device, small_chunks, monkeypatch):
+@pytest.fixture
+def no_bf16_instructions(monkeypatch):
+    """The matmul as on a CPU without bf16 instructions: many rows widen the weight to float32."""
+    monkeypatch.setattr(importlib.import_module("ttbringup.emu.host_cpu"), "fast_bf16", lambda: False)
+
+
+def test_k_major_weight_with_many_rows_matches_row_major(device, small_chunks, no_bf16_instructions, monkeypatch):
     """Prefill (many distinct rows) widens K-major storage chunk by chunk: same result as row-major."""
     torch.manual_seed(6)
     a = dev_tensor(torch.randn(64, 256), device)
@@ -250,3 +256,30 @@ def test_k_major_weight_with_many_rows_matches_row_major(device, small_chunks, m
     monkeypatch.setattr(importlib.import_module("ttbringup.emu.core"), "_K_MAJOR_MIN_ELEMENTS", 1)
     k_major = ttnn.matmul(a, dev_tensor(w, device))
     assert torch.equal(host(row_major), host(k_major))
+
+
+def _one_bf16_ulp(x: torch.Tensor) -> torch.Tensor:
+    """The spacing of bf16 values at |x| (8 significant bits)."""
+    return torch.exp2(torch.floor(torch.log2(x.abs().clamp_min(2.0**-126))) - 7)
+
+
+@pytest.mark.parametrize("wdtype", [ttnn.bfloat16, ttnn.bfloat8_b, ttnn.bfloat4_b])
+@pytest.mark.parametrize("rows", [32, 128])
+def test_bf16_kernel_agrees_with_the_float32_path_up_to_summation_order(device, monkeypatch, wdtype, rows):
+    """Real-shape projection (Llama-3.2-1B's q_proj, K = N = 2048): the bf16 kernel and the widened float32 path
+    both round one float32 sum to bf16, so they differ at most by one bf16 step where the summation order tips a
+    rounding (plus float32 summation noise, which matters only where the sum cancels to near zero), and both are
+    within that of the float64 product."""
+    torch.manual_seed(7)
+    a = dev_tensor(torch.randn(1, 1, rows, 2048), device)
+    b = dev_tensor(torch.randn(1, 1, 2048, 2048) * 0.02, device, dtype=wdtype)
+    host_cpu = importlib.import_module("ttbringup.emu.host_cpu")
+    monkeypatch.setattr(host_cpu, "fast_bf16", lambda: True)
+    kernel = host(ttnn.linear(a, b))
+    monkeypatch.setattr(host_cpu, "fast_bf16", lambda: False)
+    widened = host(ttnn.linear(a, b))
+    exact = (host(a).double() @ host(b).double()).float()
+    step = _one_bf16_ulp(exact) + 2.0**-20 * (host(a).abs() @ host(b).abs())
+    assert ((kernel - widened).abs() <= step).all()
+    assert ((kernel - exact).abs() <= step).all() and ((widened - exact).abs() <= step).all()
+    assert (kernel != widened).float().mean() < 0.02  # rare ties of summation order, not a different computation

@@ -13,18 +13,21 @@ reused float32 buffer, a bfloat8_b/bfloat4_b weight is dequantised chunk by chun
 (mantissa, exponent) storage, so the working set stays in cache and no float32 copy of the weight
 is ever held.
 
-Two shortcuts keep decode fast without changing results. Rows of the activation that repeat its
-last row (the idle users of a 32-row decode batch) are multiplied once and copied. And when only a
-few distinct rows remain, a bf16 activation, a bf16 weight stored K-major (as ``from_torch``
-stores large weights) and a bf16 output without bias or activation use torch's bf16 kernel, which
-sums in float32 and rounds once, like the float32 path (only the summation order differs).
+Two shortcuts keep the emulator fast without changing results. Rows of the activation that repeat
+its last row (the idle users of a 32-row decode batch) are multiplied once and copied. And a bf16
+activation times a bf16 weight stored K-major (as ``from_torch`` stores large weights) or a
+bfloat8_b / bfloat4_b weight (dequantised chunk by chunk to bf16, which holds their <= 7-bit
+mantissas exactly) into a bf16 output without bias or activation uses torch's bf16 kernel: bf16
+products are exact in float32, sums are float32 and rounded once, like the float32 path (only the
+summation order differs). On a CPU with bf16 instructions (``host_cpu.fast_bf16``) it is faster at
+every row count; elsewhere only up to ``_FEW_ROWS`` distinct rows.
 """
 
 from __future__ import annotations
 
 import torch
 
-from . import numerics
+from . import host_cpu, numerics
 from .eltwise import ACTIVATIONS
 from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
@@ -36,8 +39,13 @@ from .per_chip import chip_values, per_chip
 # cores are idle, but every chunk is a multi-threaded matmul call, and on busy shared cores the
 # per-call synchronisation dominates; 8 MiB measured best across both conditions.
 _CHUNK_ELEMENTS = 1 << 21
-# Up to this many distinct rows the bf16 kernel (cost linear in rows) beats widening to float32.
+# Without bf16 instructions, up to this many distinct rows the bf16 kernel (cost linear in rows) still beats
+# widening to float32.
 _FEW_ROWS = 8
+
+
+def _bf16_kernel_for(rows: int) -> bool:
+    return rows <= _FEW_ROWS or host_cpu.fast_bf16()
 
 
 # ----------------------------------------------------------------------------- shapes
@@ -131,7 +139,8 @@ def _chunk_columns(k: int) -> int:
 
 
 def _times_block_float(x: torch.Tensor, w: BlockFloat, k: int, n: int, transpose_b: bool, out: torch.Tensor) -> None:
-    """``out = x @ W`` for a block-float W, dequantising column chunks of its storage.
+    """``out = x @ W`` for a block-float W, dequantising column chunks of its storage to ``x``'s dtype (float32, or
+    bfloat16: exact for block-float mantissas).
 
     Storage is [..., Kp, Np] (or [..., Np, Kp] when ``transpose_b``) over the padded shape with
     all leading dims 1; exponents cover 16 columns each, so chunks start at multiples of 32.
@@ -147,7 +156,7 @@ def _times_block_float(x: torch.Tensor, w: BlockFloat, k: int, n: int, transpose
         else:
             p1 = min(c0 + step, cols_p)
             chunk = numerics.bfp_dequantize(mant[:k, c0:p1], exp[:k, c0 // 16: p1 // 16], w.bits)[:, : c1 - c0]
-        out[:, c0:c1] = torch.matmul(x, chunk)
+        out[:, c0:c1] = torch.matmul(x, chunk.to(x.dtype))
 
 
 def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
@@ -187,10 +196,15 @@ def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, b
         index = torch.full((x.shape[0],), distinct.shape[0] - 1, dtype=torch.long)
         index[~same] = torch.arange(distinct.shape[0] - 1)
         return _times_weight(distinct, storage, k, n, transpose_b, bf16_out).index_select(0, index)
+    bf16_kernel = bf16_out and _bf16_kernel_for(x.shape[0])
     if not isinstance(storage, BlockFloat):
         w = storage.reshape(n, k).T if transpose_b else storage.reshape(k, n)
-        if bf16_out and w.dtype == torch.bfloat16 and w.stride(0) == 1 and x.shape[0] <= _FEW_ROWS:
+        if bf16_kernel and w.dtype == torch.bfloat16 and w.stride(0) == 1:
             return torch.mm(x.to(torch.bfloat16), w)  # float32 sums, rounded once to bf16
+    elif bf16_kernel:
+        out = torch.empty((x.shape[0], n), dtype=torch.bfloat16)
+        _times_block_float(x.to(torch.bfloat16), storage, k, n, transpose_b, out)
+        return out
     out = torch.empty((x.shape[0], n), dtype=torch.float32)
     if isinstance(storage, BlockFloat):
         _times_block_float(x, storage, k, n, transpose_b, out)
@@ -214,7 +228,7 @@ def _times_stacked(x: torch.Tensor, stacked, k: int, n: int, bf16_out: bool) -> 
             index = torch.full((x.shape[1],), int(keep.sum()), dtype=torch.long)
             index[keep] = torch.arange(int(keep.sum()))
             x = torch.cat([x[:, keep], x[:, -1:]], dim=1)
-    if x.shape[1] > _FEW_ROWS:
+    if not _bf16_kernel_for(x.shape[1]):
         return None
     out = torch.bmm(x.to(torch.bfloat16), w)
     return out if index is None else out.index_select(1, index)

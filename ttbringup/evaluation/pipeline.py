@@ -3,10 +3,10 @@
 ``run_eval(EvalRequest) -> EvalOutcome``:
 
 1. ``load``: pick the ttnn backend and import the bringup file (skipped when ``model_py`` is None:
-   the HF model is then scored against itself, the sanity baseline); plan host memory (``host_memory``: on the
-   emulator a data-free build of the bringup says what it will hold) and stop with one line if nothing fits;
-   load the HF reference (CPU, float32 compute, offline); turn the prompt into token ids; check prompt + new
-   tokens fit ``max_seq_len``;
+   the HF model is then scored against itself, the sanity baseline); turn the prompt into token ids; check
+   prompt + new tokens fit ``max_seq_len``; plan host memory (``host_memory``: on the emulator a data-free build
+   of the bringup says what it will hold, and whether the prompt fits its cache) and stop with one line if
+   nothing fits; load the HF reference (CPU, float32 compute, offline);
 2. the reference: greedy HF tokens, then the HF logits along them (one teacher-forced pass);
 3. ``built_bringup``: open the device (a mesh when the file declares ``MESH_SHAPE``), build the
    bringup (freeing each HF layer once uploaded when the memory plan says so), check its ``max_cache_len``;
@@ -73,14 +73,13 @@ class EvalOutcome:
         return self.tokenizer.decode(list(ids))
 
 
-def _prompt_ids(req: EvalRequest, ref) -> tuple[list[int], object | None]:
+def _prompt_ids(req: EvalRequest, tokenizer, vocab: int) -> tuple[list[int], object | None]:
     from .prompts import DEFAULT_PROMPT, check_ids_in_vocab, exact_length_ids, tokenizer_or_bytes
 
-    vocab = ref.model.config.vocab_size
     if req.prompt_ids is not None:
         check_ids_in_vocab(req.prompt_ids, vocab, "prompt ids")
-        return list(req.prompt_ids), ref.tokenizer
-    tokenizer = tokenizer_or_bytes(ref.tokenizer, vocab, allow_bytes=req.random_weights)
+        return list(req.prompt_ids), tokenizer
+    tokenizer = tokenizer_or_bytes(tokenizer, vocab, allow_bytes=req.random_weights)
     text = DEFAULT_PROMPT if req.prompt is None else req.prompt
     if req.prompt_length is not None:
         ids = exact_length_ids(tokenizer, text, req.prompt_length)
@@ -141,27 +140,32 @@ class Loaded:
     host: object  # host_memory.HostPlan
 
 
-def _data_free_bringup_bytes(req: EvalRequest, ttnn, module, mesh, meta) -> int | None:
+def _data_free_build(req: EvalRequest, ttnn, module, mesh, meta, prompt_len: int) -> int | None:
     """The emulated device bytes (all chips) of ``build_model`` on the data-free ``meta`` model, or None (said on
-    stderr) when the model file cannot build without data. Unsupported models and device OOM are raised: the real
-    build would fail the same way, and this way it fails before the reference loads."""
+    stderr) when the model file cannot build without data. Unsupported models, device OOM and a prompt longer than
+    the model's cache are raised: the real build would fail the same way, and this way it fails before the
+    reference loads."""
     from ttbringup.emu.memory import usage
 
     from .device import opened_device
 
     try:
         with opened_device(ttnn, mesh, req.device_id) as device:
-            module.build_model(meta, device, req.max_seq_len)
-            return sum(chip["dram"]["peak"] + chip["l1"]["peak"] for chip in usage(device))
+            tt_model = module.build_model(meta, device, req.max_seq_len)
+            cache_len = getattr(tt_model, "max_cache_len", None)
+            bytes_used = sum(chip["dram"]["peak"] + chip["l1"]["peak"] for chip in usage(device))
     except Exception as err:  # noqa: BLE001 - the file's own code on meta tensors; any failure means "no estimate"
         if any(cls.__name__ in ("UnsupportedModelError", "OutOfMemoryError") for cls in type(err).__mro__):
             raise
         print(f"[ttbringup] host memory: {req.model_py} does not build without data ({type(err).__name__}); "
               "counting its host copy as large as the checkpoint", file=sys.stderr)
         return None
+    if cache_len is not None:
+        _check_fits(prompt_len, req.max_new_tokens, int(cache_len), "the model's cache (max_cache_len)")
+    return bytes_used
 
 
-def _model_bytes(req: EvalRequest, config, ttnn, module, mesh, backend_name: str):
+def _model_bytes(req: EvalRequest, config, ttnn, module, mesh, backend_name: str, prompt_len: int):
     """host_memory.ModelBytes of this eval; on the emulator the bringup's bytes come from a data-free build."""
     from .host_memory import ModelBytes
     from .loading import meta_model, stored_dtype
@@ -173,10 +177,10 @@ def _model_bytes(req: EvalRequest, config, ttnn, module, mesh, backend_name: str
     largest = max(sum(p.numel() for p in m.parameters(recurse=False)) for m in meta.modules())
     bringup = 0
     if backend_name == "emu":
-        bringup = _data_free_bringup_bytes(req, ttnn, module, mesh, meta)
+        bringup = _data_free_build(req, ttnn, module, mesh, meta, prompt_len)
         if bringup is None:
             bringup = sum(p.numel() for p in params.values()) * stored_dtype(config).itemsize
-    tokens = req.max_new_tokens + (len(req.prompt_ids) if req.prompt_ids else 4096)
+    tokens = req.max_new_tokens + prompt_len
     return ModelBytes(params=sum(p.numel() for p in params.values()),
                       stored_element=stored_dtype(config).itemsize,
                       non_layer_params=sum(p.numel() for k, p in params.items() if k not in in_layers),
@@ -196,7 +200,7 @@ def load(req: EvalRequest, *, allow_release: bool = False) -> Loaded:
     validate(req)
     check_available(req.model, req.random_weights, req.cache_dir)
     from . import host_memory
-    from .loading import load_model_module, load_reference, mesh_shape_of, reference_config
+    from .loading import load_model_module, load_reference, load_tokenizer, mesh_shape_of, reference_config
 
     module = ttnn = mesh = None
     backend_name = "hf"
@@ -208,12 +212,12 @@ def load(req: EvalRequest, *, allow_release: bool = False) -> Loaded:
         module = load_model_module(req.model_py)
         mesh = mesh_shape_of(module)
     config, _ = reference_config(req.model, random_weights=req.random_weights, cache_dir=req.cache_dir)
-    sizes = _model_bytes(req, config, ttnn, module, mesh, backend_name)
+    prompt_ids, tokenizer = _prompt_ids(req, load_tokenizer(req.model, req.cache_dir), config.vocab_size)
+    _check_fits(len(prompt_ids), req.max_new_tokens, req.max_seq_len, "--max_seq_len")
+    sizes = _model_bytes(req, config, ttnn, module, mesh, backend_name, len(prompt_ids))
     host = host_memory.plan(sizes, backend=backend_name, allow_release=allow_release)
     ref = load_reference(req.model, random_weights=req.random_weights, seed=req.seed, cache_dir=req.cache_dir,
                          float32_whole=host.reference_float32)
-    prompt_ids, tokenizer = _prompt_ids(req, ref)
-    _check_fits(len(prompt_ids), req.max_new_tokens, req.max_seq_len, "--max_seq_len")
     return Loaded(req=req, ttnn=ttnn, backend=backend_name, module=module, mesh_shape=mesh, ref=ref,
                   prompt_ids=prompt_ids, tokenizer=tokenizer, host=host)
 
