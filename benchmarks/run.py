@@ -200,6 +200,7 @@ def child_eval_7b(prompt_file: str, max_new_tokens: int) -> dict:
     t0 = time.perf_counter()
     outcome = run_eval(EvalRequest(model_py=str(model_file("humain-ai/ALLaM-7B-Instruct-preview")),
                                    model="humain-ai/ALLaM-7B-Instruct-preview", prompt=read_text(prompt_file),
+                                   prompt_length=141,  # no tokenizer offline: the text's bytes, cut to 141 ids
                                    max_new_tokens=max_new_tokens, max_seq_len=256, backend="emu",
                                    random_weights=True, progress=False))
     r = outcome.result
@@ -246,6 +247,9 @@ def main() -> int:
     parser.add_argument("--kwargs", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        from ttbringup.emu.host_cpu import fit_threads
+
+        fit_threads()  # as run_eval does: the contended row's child sees its busy neighbour here
         children = {"speed": child_speed, "memory": child_memory, "mesh_decode": child_mesh_decode,
                     "eval_7b": child_eval_7b}
         result = children[args.child](**json.loads(args.kwargs))
