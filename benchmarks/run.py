@@ -362,6 +362,7 @@ class Bench:
         self.json_path = json_path
         self.rows: list[dict] = []
         self.raw: dict = {}
+        self.last_failure = ""
         self.started = time.perf_counter()
 
     def measure(self, what: str, func: str, **kwargs) -> dict | None:
@@ -371,7 +372,7 @@ class Bench:
             result = in_subprocess(func, **kwargs)
         except ChildFailed as err:
             self.raw[what] = {"failed": str(err)}
-            self._last_failure = str(err)
+            self.last_failure = str(err)
             return None
         self.raw[what] = result
         return result
@@ -381,7 +382,7 @@ class Bench:
                    "verdict": "meets" if met else "misses"})
 
     def failed(self, label, goal, reason: str | None = None) -> None:
-        reason = reason or getattr(self, "_last_failure", "") or "its reference row failed"
+        reason = reason or self.last_failure
         self._add({"figure": label, "emulator": f"failed: {reason}", "reference": "", "ratio": None, "goal": goal,
                    "verdict": "failed"})
 

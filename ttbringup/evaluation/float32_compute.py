@@ -58,11 +58,3 @@ def compute_in_float32(model: torch.nn.Module) -> int:
         module.register_forward_hook(restore, always_call=True)
         hooked += 1
     return hooked
-
-
-def stored_dtype(model: torch.nn.Module) -> torch.dtype:
-    """The dtype most of the model's parameters are held in."""
-    counts: dict[torch.dtype, int] = {}
-    for p in model.parameters():
-        counts[p.dtype] = counts.get(p.dtype, 0) + p.numel()
-    return max(counts, key=counts.get)

@@ -80,8 +80,6 @@ class ModelBytes:
 @dataclass
 class HostPlan:
     name: str  # one of PLANS
-    needed: int  # peak host bytes the plan needs
-    available: int
 
     @property
     def reference_float32(self) -> bool:
@@ -125,7 +123,7 @@ def plan(m: ModelBytes, *, backend: str, allow_release: bool = False, available:
         del needed["stored+release"]
     for name in PLANS:
         if name in needed and needed[name] <= available:
-            return HostPlan(name, needed[name], available)
+            return HostPlan(name)
     least = min(needed.values())
     options = [f"free {_gb(least - available)} of host memory", f"use a machine with {_gb(least)} or more"]
     if backend == "emu" and m.bringup:

@@ -91,8 +91,7 @@ def mesh_shape_of(module: ModuleType) -> tuple[int, int] | None:
 class Reference:
     """The HF reference model and how it was obtained."""
 
-    model: object  # a transformers PreTrainedModel, float32, eval mode, on CPU
-    tokenizer: object | None  # a transformers tokenizer, or None when none is available offline
+    model: object  # a transformers PreTrainedModel, float32 compute, eval mode, on CPU
     source: str  # "local dir <path>", "HF cache <id>" or "random weights (<config>)"
     precision: str = "float32"  # "float32", or "float32 compute on <dtype> weights as stored"
 
@@ -124,12 +123,21 @@ def reference_config(model: str, *, random_weights: bool = False, cache_dir: str
     (``--random-weights`` of a seed id). Call ``check_available`` first."""
     from transformers import AutoConfig
 
-    if os.path.isdir(model) or not random_weights:
+    if _own_config(model, random_weights):
         config = AutoConfig.from_pretrained(model, local_files_only=True, cache_dir=cache_dir)
-        return config, f"config of {model}"
-    path = real_config_path(model)
-    data = json.loads(path.read_text())
-    return AutoConfig.for_model(data.pop("model_type"), **data), f"bundled config {path.name}"
+    else:
+        data = json.loads(real_config_path(model).read_text())
+        config = AutoConfig.for_model(data.pop("model_type"), **data)
+    return config, _config_source(model, random_weights)
+
+
+def _own_config(model: str, random_weights: bool) -> bool:
+    """The config comes with the model (local dir or HF cache), not from the bundled real configs."""
+    return os.path.isdir(model) or not random_weights
+
+
+def _config_source(model: str, random_weights: bool) -> str:
+    return f"config of {model}" if _own_config(model, random_weights) else f"bundled config {real_config_path(model).name}"
 
 
 def stored_dtype(config):
@@ -181,13 +189,14 @@ def load_tokenizer(model: str, cache_dir: str | None = None):
 
 
 def load_reference(model: str, *, random_weights: bool = False, seed: int = 0, cache_dir: str | None = None,
-                   float32_whole: bool = True) -> Reference:
+                   float32_whole: bool = True, config=None) -> Reference:
     """The HF reference on CPU, computing in float32, from a local dir, the HF cache or random weights.
 
     Weights have the values of the checkpoint's stored dtype (``stored_dtype``); random weights are drawn in that
     dtype with ``torch.manual_seed(seed)`` from the local dir's config or the bundled real config of the HF id.
     ``float32_whole``: hold the weights widened to float32 (fast); else hold them as stored and widen one module
     at a time while it computes (``float32_compute``: the same numbers, a fraction of the memory).
+    ``config``: the ``reference_config`` the caller already read (read here when None).
     """
     import torch
     from transformers import AutoModelForCausalLM
@@ -195,12 +204,13 @@ def load_reference(model: str, *, random_weights: bool = False, seed: int = 0, c
     from .float32_compute import compute_in_float32
 
     check_available(model, random_weights, cache_dir)
-    config, what = reference_config(model, random_weights=random_weights, cache_dir=cache_dir)
+    if config is None:
+        config, _ = reference_config(model, random_weights=random_weights, cache_dir=cache_dir)
     stored = stored_dtype(config)
     if random_weights:
         torch.manual_seed(seed)
         hf = AutoModelForCausalLM.from_config(config, dtype=stored)
-        source = f"random weights ({what}, seed {seed})"
+        source = f"random weights ({_config_source(model, True)}, seed {seed})"
     else:
         try:
             hf = AutoModelForCausalLM.from_pretrained(model, local_files_only=True, cache_dir=cache_dir,
@@ -216,5 +226,4 @@ def load_reference(model: str, *, random_weights: bool = False, seed: int = 0, c
     else:
         compute_in_float32(hf)
         precision = f"float32 compute on {str(stored).replace('torch.', '')} weights as stored"
-    return Reference(model=hf.eval(), tokenizer=load_tokenizer(model, cache_dir), source=source,
-                     precision=precision)
+    return Reference(model=hf.eval(), source=source, precision=precision)

@@ -172,6 +172,8 @@ def _model_bytes(req: EvalRequest, config, ttnn, module, mesh, backend_name: str
 
     meta = meta_model(config)
     params = {id(p): p for p in meta.parameters()}
+    total = sum(p.numel() for p in params.values())
+    element = stored_dtype(config).itemsize
     layers = getattr(getattr(meta, "model", None), "layers", ())
     in_layers = {id(p) for layer in layers for p in layer.parameters()}
     largest = max(sum(p.numel() for p in m.parameters(recurse=False)) for m in meta.modules())
@@ -179,10 +181,9 @@ def _model_bytes(req: EvalRequest, config, ttnn, module, mesh, backend_name: str
     if backend_name == "emu":
         bringup = _data_free_build(req, ttnn, module, mesh, meta, prompt_len)
         if bringup is None:
-            bringup = sum(p.numel() for p in params.values()) * stored_dtype(config).itemsize
+            bringup = total * element
     tokens = req.max_new_tokens + prompt_len
-    return ModelBytes(params=sum(p.numel() for p in params.values()),
-                      stored_element=stored_dtype(config).itemsize,
+    return ModelBytes(params=total, stored_element=element,
                       non_layer_params=sum(p.numel() for k, p in params.items() if k not in in_layers),
                       largest_module_params=largest, bringup=bringup,
                       activations=3 * 4 * tokens * config.vocab_size)
@@ -217,7 +218,7 @@ def load(req: EvalRequest, *, allow_release: bool = False) -> Loaded:
     sizes = _model_bytes(req, config, ttnn, module, mesh, backend_name, len(prompt_ids))
     host = host_memory.plan(sizes, backend=backend_name, allow_release=allow_release)
     ref = load_reference(req.model, random_weights=req.random_weights, seed=req.seed, cache_dir=req.cache_dir,
-                         float32_whole=host.reference_float32)
+                         float32_whole=host.reference_float32, config=config)
     return Loaded(req=req, ttnn=ttnn, backend=backend_name, module=module, mesh_shape=mesh, ref=ref,
                   prompt_ids=prompt_ids, tokenizer=tokenizer, host=host)
 
