@@ -16,7 +16,9 @@ Figures (each a ratio of two numbers measured in this run, on this machine):
 6. emulated decode per token of real-shape Llama-3.2-1B on a T3000 (2x4 mesh, tensor-parallel) over the same on
    one n150, both emulated in one process on the same inputs (goal <= 1.5: eight chips must not cost eight times
    the host work);
-7. the whole eval of ALLaM-7B on n150 at its real shape (random weights, the 141-token long prompt, 20 scored
+7. host time per emulated op in decode: real-shape Llama-3.2-1B's layer count and op sequence with every width
+   shrunk (hidden 64) so that compute is negligible: decode step time / ops per step (goal <= 50 us);
+8. the whole eval of ALLaM-7B on n150 at its real shape (random weights, the 141-token long prompt, 20 scored
    tokens), as ``eval.py`` runs it: wall time and peak RSS (goals <= 15 minutes, <= 20 GB; skipped by --quick).
 Each model runs in its own subprocess so peak RSS belongs to one model alone. Every row is printed and written
 to the JSON file as soon as it is measured; a row whose child fails (out of memory, error) is reported as failed
@@ -38,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 GOALS = {"tf_ratio": 0.5, "decode_s": 0.2, "prefill_ratio": 0.5, "contended_vs_idle": 1.5, "rss_ratio": 1.1,
-         "mesh_ratio": 1.5, "eval_7b_s": 15 * 60, "eval_7b_rss": 20e9}
+         "mesh_ratio": 1.5, "op_overhead_us": 50, "eval_7b_s": 15 * 60, "eval_7b_rss": 20e9}
 
 
 def model_file(hf_id: str, system: str = "n150") -> Path:
@@ -155,6 +157,63 @@ def child_mesh_decode(hf_id: str, system: str, prompt_len: int, decode_steps: in
             "logits_pcc": pcc(out["n150"][2], out[system][2])}
 
 
+def counting_ops(ttnn) -> dict:
+    """Wrap every emulated op of ``ttnn`` (and its experimental / transformer namespaces) to count its calls; an op
+    called from inside another op is not counted again. Returns the live {op name: calls} dict."""
+    import types
+
+    counts, depth = {}, [0]
+
+    def counted(name, fn):
+        def run(*args, **kwargs):
+            if not depth[0]:
+                counts[name] = counts.get(name, 0) + 1
+            depth[0] += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+        return run
+
+    for ns in (ttnn, ttnn.experimental, ttnn.transformer):
+        for name in dir(ns):
+            fn = getattr(ns, name, None)
+            if isinstance(fn, types.FunctionType) and hasattr(fn, "__wrapped__"):  # the @per_chip device ops
+                setattr(ns, name, counted(name, fn))
+    return counts
+
+
+def child_op_overhead(hf_id: str, prompt_len: int, decode_steps: int) -> dict:
+    """Decode step time over emulated ops per step, at the real layer count with tiny widths (in a subprocess)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from ttbringup import backend
+    from ttbringup.fixtures import real_config
+
+    ttnn = backend.load("emu", announce=False)
+    config = real_config(hf_id)
+    config.update({"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 2, "num_key_value_heads": 1,
+                   "head_dim": 32, "vocab_size": 512})
+    torch.manual_seed(0)
+    hf = AutoModelForCausalLM.from_config(config).eval()
+    prompt = torch.randint(0, 512, (1, prompt_len))
+    device = ttnn.open_device(device_id=0)
+    try:
+        tt = load_bringup(hf_id).build_model(hf, device, 2048)
+        counts = counting_ops(ttnn)
+        with torch.no_grad():
+            out = tt(prompt, use_cache=True)
+            counts.clear()
+            t0 = time.perf_counter()
+            for tok in torch.randint(0, 512, (decode_steps,)).tolist():
+                out = tt(torch.tensor([[tok]]), past_key_values=out.past_key_values, use_cache=True)
+            step = (time.perf_counter() - t0) / decode_steps
+    finally:
+        ttnn.close_device(device)
+    return {"step_s": step, "ops_per_step": sum(counts.values()) / decode_steps, "layers": config.num_hidden_layers}
+
+
 def child_memory(hf_id: str, num_layers: int | None, prompt_len: int, max_seq_len: int) -> dict:
     """Peak RSS the emulated model adds, over its device bytes (runs inside a subprocess)."""
     import ctypes
@@ -251,7 +310,7 @@ def main() -> int:
 
         fit_threads()  # as run_eval does: the contended row's child sees its busy neighbour here
         children = {"speed": child_speed, "memory": child_memory, "mesh_decode": child_mesh_decode,
-                    "eval_7b": child_eval_7b}
+                    "op_overhead": child_op_overhead, "eval_7b": child_eval_7b}
         result = children[args.child](**json.loads(args.kwargs))
         print(json.dumps(result))
         return 0
@@ -325,6 +384,17 @@ def main() -> int:
         mesh_tok, one_tok = statistics.median(m["mesh_decode_s"][1:]), statistics.median(m["n150_decode_s"][1:])
         bench.row(label, f"{mesh_tok:.3f} s", f"{one_tok:.3f} s (n150)", mesh_tok / one_tok,
                   f"ratio <= {GOALS['mesh_ratio']}", mesh_tok / one_tok <= GOALS["mesh_ratio"])
+
+    o = bench.measure("per-op host time", "op_overhead", hf_id="meta-llama/Llama-3.2-1B", prompt_len=prompt,
+                      decode_steps=steps)
+    label = "host time per emulated op in decode, meta-llama/Llama-3.2-1B layers and ops, widths shrunk to 64"
+    goal = f"<= {GOALS['op_overhead_us']} us"
+    if o is None:
+        bench.failed(label, goal)
+    else:
+        per_op = o["step_s"] / o["ops_per_step"] * 1e6
+        bench.row(label, f"{per_op:.0f} us ({o['ops_per_step']:.0f} ops per token)", "-",
+                  per_op / GOALS["op_overhead_us"], goal, per_op <= GOALS["op_overhead_us"])
 
     if not args.quick:
         from ttbringup.evaluation.prompts import LONG_PROMPT_FILE

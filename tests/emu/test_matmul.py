@@ -223,6 +223,25 @@ def test_decode_batch_few_distinct_rows_on_k_major_weight(device, k_major_small,
     assert torch.equal(got[0, 0, 1:], got[0, 0, 1:2].expand(31, -1))
 
 
+@pytest.mark.parametrize("pattern", ["trailing", "scattered"])
+def test_rows_equal_to_the_last_are_exact_wherever_they_sit(device, k_major_small, pattern):
+    """Only a trailing run of rows equal to the last is multiplied once and fanned out; copies of the last row
+    elsewhere (between distinct rows) are multiplied as ordinary rows: both give the float64 product, rounded."""
+    torch.manual_seed(6)
+    rows = torch.randn(32, 128)
+    if pattern == "trailing":
+        rows[20:] = rows[31].clone()
+    else:
+        rows[[2, 5, 9, 17]] = rows[31].clone()
+    a = dev_tensor(rows, device)
+    w = torch.randn(128, 96)
+    out = host(ttnn.linear(a, dev_tensor(w, device)))
+    ref = (host(a).double() @ w.bfloat16().double()).float().bfloat16().float()
+    torch.testing.assert_close(out, ref, rtol=2 ** -7, atol=1e-3)
+    copies = [i for i in range(32) if torch.equal(rows[i], rows[31])]
+    assert all(torch.equal(out[i], out[31]) for i in copies)
+
+
 @pytest.mark.parametrize("out_dtype", [ttnn.float32, ttnn.bfloat8_b])
 def test_repeated_rows_keep_float32_math_for_other_output_dtypes(device, k_major_small, out_dtype):
     """Non-bf16 outputs never take the bf16 kernel: equal to the all-distinct computation."""

@@ -81,8 +81,11 @@ def _check_pair(a: Tensor, b: Tensor, op: str) -> tuple:
     both_float = a.dtype in FLOAT_DTYPES and b.dtype in FLOAT_DTYPES
     check(both_float or a.dtype == b.dtype, op,
           f"input dtypes must both be floating point or equal, got {a.dtype} and {b.dtype}")
+    a_shape, b_shape = tuple(a.shape), tuple(b.shape)
+    if a_shape == b_shape:  # the common case, without torch's Python-level broadcast_shapes (~20 us)
+        return a_shape
     try:
-        return tuple(torch.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
+        return tuple(torch.broadcast_shapes(a_shape, b_shape))
     except RuntimeError:
         raise fatal(op, f"Shapes {list(a.shape)} and {list(b.shape)} are not broadcastable") from None
 

@@ -176,12 +176,27 @@ def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
         out[:, c0:c1] = torch.matmul(x, part)
 
 
-def _repeats_of_last_row(x: torch.Tensor) -> torch.Tensor | None:
-    """Boolean mask of the rows equal to the last one, or None when fewer than three rows repeat it."""
-    if x.shape[0] < 3:
-        return None
-    same = (x - x[-1]).abs_().amax(dim=1) == 0  # 3x faster than (x == x[-1]).all(1); NaN rows never match
-    return same if int(same.sum()) >= 3 else None
+def _trailing_repeats(x: torch.Tensor) -> int:
+    """How many rows at the end of ``x`` ([..., rows, K]) repeat its last row (in every leading slice), counting the
+    last row itself; 0 when fewer than three do. Decode batches put the idle users' identical rows last."""
+    rows = x.shape[-2]
+    if rows < 3:
+        return 0
+    same = (x - x[..., -1:, :]).abs_().amax(dim=-1) == 0  # 3x faster than ==/all; NaN rows never match
+    if same.dim() > 1:
+        same = same.all(dim=0)
+    flags = same.tolist()
+    run = 0
+    while run < rows and flags[rows - 1 - run]:
+        run += 1
+    return run if run >= 3 else 0
+
+
+def _fan_out_last(product: torch.Tensor, rows: int) -> torch.Tensor:
+    """``product`` ([..., distinct, N]) with its last row repeated until it has ``rows`` rows."""
+    extra = rows - product.shape[-2]
+    tail = product[..., -1:, :].expand(*product.shape[:-2], extra, product.shape[-1])
+    return torch.cat([product, tail], dim=-2)
 
 
 def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
@@ -190,12 +205,10 @@ def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, b
 
     The result is float32, or already-rounded bfloat16 when ``bf16_out`` allows the bf16 kernel.
     """
-    same = _repeats_of_last_row(x)
-    if same is not None:  # multiply the distinct rows once, then fan the last one out
-        distinct = torch.cat([x[~same], x[-1:]])
-        index = torch.full((x.shape[0],), distinct.shape[0] - 1, dtype=torch.long)
-        index[~same] = torch.arange(distinct.shape[0] - 1)
-        return _times_weight(distinct, storage, k, n, transpose_b, bf16_out).index_select(0, index)
+    repeats = _trailing_repeats(x)
+    if repeats:  # multiply the distinct rows once, then fan the last one out
+        distinct = x[: x.shape[0] - repeats + 1]
+        return _fan_out_last(_times_weight(distinct, storage, k, n, transpose_b, bf16_out), x.shape[0])
     bf16_kernel = bf16_out and _bf16_kernel_for(x.shape[0])
     if not isinstance(storage, BlockFloat):
         w = storage.reshape(n, k).T if transpose_b else storage.reshape(k, n)
@@ -220,18 +233,14 @@ def _times_stacked(x: torch.Tensor, stacked, k: int, n: int, bf16_out: bool) -> 
             or stacked.stride(-2) != 1):
         return None
     w = stacked.reshape(-1, k, n)
-    index = None
-    if x.shape[1] >= 3:
-        same = (x - x[:, -1:]).abs_().amax(dim=2) == 0
-        if bool((same == same[0]).all()) and int(same[0].sum()) >= 3:
-            keep = ~same[0]
-            index = torch.full((x.shape[1],), int(keep.sum()), dtype=torch.long)
-            index[keep] = torch.arange(int(keep.sum()))
-            x = torch.cat([x[:, keep], x[:, -1:]], dim=1)
+    rows = x.shape[1]
+    repeats = _trailing_repeats(x)
+    if repeats:
+        x = x[:, : rows - repeats + 1]
     if not _bf16_kernel_for(x.shape[1]):
         return None
     out = torch.bmm(x.to(torch.bfloat16), w)
-    return out if index is None else out.index_select(1, index)
+    return _fan_out_last(out, rows) if repeats else out
 
 
 def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, bf16_out: bool) -> torch.Tensor:

@@ -8,6 +8,9 @@ bank; a sharded buffer takes one shard at one address in every bank. First fit, 
 
 from __future__ import annotations
 
+import bisect
+import functools
+
 from dataclasses import dataclass
 
 from .errors import OutOfMemoryError
@@ -109,15 +112,15 @@ class BankAllocator:
     def free(self, address: int) -> None:
         size = self._used.pop(address)
         self.used_per_bank -= size
-        self._free.append(Region(address, size))
-        self._free.sort(key=lambda r: r.address)
-        merged = []
-        for r in self._free:
-            if merged and merged[-1].address + merged[-1].size == r.address:
-                merged[-1].size += r.size
-            else:
-                merged.append(r)
-        self._free = merged
+        starts = [r.address for r in self._free]
+        i = bisect.bisect(starts, address)  # the free list stays sorted by address; merge with both neighbours
+        if i > 0 and self._free[i - 1].address + self._free[i - 1].size == address:
+            i -= 1
+            self._free[i].size += size
+        else:
+            self._free.insert(i, Region(address, size))
+        if i + 1 < len(self._free) and self._free[i].address + self._free[i].size == self._free[i + 1].address:
+            self._free[i].size += self._free.pop(i + 1).size
 
     def used_bytes(self) -> int:
         return self.used_per_bank * self.num_banks
@@ -164,11 +167,16 @@ def bytes_per_bank(padded_shape, dtype, layout, tile, memory_config: MemoryConfi
 
 def buffer_request(padded_shape, dtype, layout, tile, memory_config: MemoryConfig) -> dict:
     """Arguments for :class:`Buffer`: bytes per bank, total bytes and banks (for messages)."""
+    return dict(_buffer_request(tuple(padded_shape), dtype, layout, tile, memory_config))
+
+
+@functools.lru_cache(maxsize=4096)  # an op's outputs repeat a few shapes: this runs for every output
+def _buffer_request(padded_shape: tuple, dtype, layout, tile, memory_config: MemoryConfig) -> tuple:
     pages, page_size = page_layout(padded_shape, dtype, layout, tile)
     spec = memory_config.shard_spec
     banks = spec.num_cores() if memory_config.is_sharded() and spec is not None else None
-    return {"size_per_bank": bytes_per_bank(padded_shape, dtype, layout, tile, memory_config),
-            "total_bytes": pages * page_size, "banks": banks}
+    return (("size_per_bank", bytes_per_bank(padded_shape, dtype, layout, tile, memory_config)),
+            ("total_bytes", pages * page_size), ("banks", banks))
 
 
 class Buffer:

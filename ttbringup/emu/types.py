@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 TILE_SIZE = 32
 
 
-class DataType(enum.Enum):
+class _Enum(enum.Enum):
+    """An enum hashed by identity (members are singletons and compare by identity): Enum's own ``__hash__`` is
+    a Python-level call, and every op output hashes a few of these (buffer sizes are memoised by them)."""
+
+    __hash__ = object.__hash__
+
+
+class DataType(_Enum):
     BFLOAT16 = 0
     FLOAT32 = 1
     UINT32 = 2
@@ -34,7 +41,7 @@ FLOAT_DTYPES = (DataType.BFLOAT16, DataType.FLOAT32) + BLOCK_FLOAT_DTYPES
 INT_DTYPES = (DataType.UINT32, DataType.INT32, DataType.UINT16, DataType.UINT8, DataType.INT8)
 
 
-class Layout(enum.Enum):
+class Layout(_Enum):
     ROW_MAJOR = 0
     TILE = 1
     INVALID = 2
@@ -43,7 +50,7 @@ class Layout(enum.Enum):
         return f"Layout.{self.name}"
 
 
-class TensorMemoryLayout(enum.Enum):
+class TensorMemoryLayout(_Enum):
     INTERLEAVED = 0
     HEIGHT_SHARDED = 2
     WIDTH_SHARDED = 3
@@ -54,7 +61,7 @@ class TensorMemoryLayout(enum.Enum):
         return f"TensorMemoryLayout.{self.name}"
 
 
-class BufferType(enum.Enum):
+class BufferType(_Enum):
     DRAM = 0
     L1 = 1
     SYSTEM_MEMORY = 2
@@ -65,18 +72,18 @@ class BufferType(enum.Enum):
         return f"BufferType.{self.name}"
 
 
-class ShardStrategy(enum.Enum):
+class ShardStrategy(_Enum):
     HEIGHT = 0
     WIDTH = 1
     BLOCK = 2
 
 
-class ShardOrientation(enum.Enum):
+class ShardOrientation(_Enum):
     ROW_MAJOR = 0
     COL_MAJOR = 1
 
 
-class MathFidelity(enum.Enum):
+class MathFidelity(_Enum):
     LoFi = 0
     HiFi2 = 2
     HiFi3 = 3
@@ -84,14 +91,14 @@ class MathFidelity(enum.Enum):
     Invalid = 255
 
 
-class Topology(enum.Enum):
+class Topology(_Enum):
     Ring = 0
     Linear = 1
     Mesh = 2
     Torus = 3
 
 
-class FabricConfig(enum.Enum):
+class FabricConfig(_Enum):
     DISABLED = 0
     FABRIC_1D = 1
     FABRIC_1D_RING = 2
@@ -103,7 +110,7 @@ class FabricConfig(enum.Enum):
     CUSTOM = 8
 
 
-class GeluVariant(enum.Enum):
+class GeluVariant(_Enum):
     Accurate = 0
     Tanh = 1
     FastLut = 2
