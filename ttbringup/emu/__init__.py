@@ -23,6 +23,8 @@ add, sub, mul, silu, relu, gelu                ``eltwise``
 embedding                                      ``embedding``
 concat, slice, reshape, transpose, permute     ``data_movement``
 fill_cache, update_cache                       ``kv_cache``
+begin_trace_capture, end_trace_capture,        ``trace``
+execute_trace, release_trace, MeshTraceId
 ttnn.experimental.*                            ``experimental/``
 ttnn.transformer.*                             ``transformer/``
 =============================================  ===========================
@@ -36,6 +38,7 @@ from . import experimental, transformer
 from .ccl import all_gather, all_reduce, reduce_scatter
 from .core import (
     as_tensor,
+    copy_host_to_device_tensor,
     create_sharded_memory_config,
     deallocate,
     from_device,
@@ -92,6 +95,7 @@ from .kv_cache import fill_cache, update_cache
 from .matmul import linear, matmul
 from .normalization import layer_norm, rms_norm, softmax
 from .tensor import Tensor
+from .trace import MeshTraceId, begin_trace_capture, end_trace_capture, execute_trace, release_trace
 from .types import (
     DRAM_MEMORY_CONFIG,
     L1_MEMORY_CONFIG,

@@ -26,6 +26,7 @@ from . import device as device_module
 from .errors import check, fatal, not_emulated_getattr
 from .per_chip import chip_values
 from .tensor import Tensor, new_distributed_tensor, new_tensor
+from .trace import recorded_op
 from .types import FabricConfig, Topology
 from .validate import normalize_dim, not_emulated, on_device, tensor_arg
 
@@ -91,6 +92,7 @@ def _group_sum(values: list[torch.Tensor], group: list[int]) -> torch.Tensor:
     return total
 
 
+@recorded_op("ttnn.all_gather")  # a device op like any other: program cache, trace
 def all_gather(input_tensor, dim: int, *, cluster_axis: int | None = None, memory_config=None, output_tensor=None,
                subdevice_id=None, sub_core_grids=None, num_links: int | None = None, topology=None,
                chunks_per_sync=None, num_workers_per_link=None, num_buffers_per_channel=None,
@@ -111,6 +113,7 @@ def all_gather(input_tensor, dim: int, *, cluster_axis: int | None = None, memor
     return _output(t, per_chip, memory_config)
 
 
+@recorded_op("ttnn.reduce_scatter")  # a device op like any other: program cache, trace
 def reduce_scatter(input_tensor, dim: int, *, cluster_axis: int | None = None, subdevice_id=None, memory_config=None,
                    intermediate_memory_config=None, output_tensor=None, num_links: int | None = None, topology=None,
                    chunks_per_sync=None, num_workers_per_link=None, num_buffers_per_channel=None,
@@ -133,6 +136,7 @@ def reduce_scatter(input_tensor, dim: int, *, cluster_axis: int | None = None, s
     return _output(t, per_chip, memory_config)
 
 
+@recorded_op("ttnn.all_reduce")  # a device op like any other: program cache, trace
 def all_reduce(input_tensor, *, cluster_axis: int | None = None, subdevice_id=None, memory_config=None,
                num_links: int | None = None, topology=None) -> Tensor:
     """Every chip of a group gets the group's elementwise sum (float32 in chip order, rounded once)."""
@@ -149,3 +153,4 @@ def all_reduce(input_tensor, *, cluster_axis: int | None = None, subdevice_id=No
 
 
 __getattr__ = not_emulated_getattr("ttnn")
+

@@ -12,8 +12,9 @@ import torch
 
 from . import distributed
 from .errors import NotEmulated, check
-from .per_chip import like_chip_zero, per_chip
+from .per_chip import copy_storage, like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
+from .trace import refuse_during_capture
 from .types import (
     BLOCK_FLOAT_DTYPES,
     DEFAULT_TILE,
@@ -141,6 +142,7 @@ def to_torch(tensor: Tensor, dtype: torch.dtype | None = None, *, torch_rank: in
     ``mesh_composer``, replicated ones included, as in 0.81.1; one from ``ttnn.get_device_tensors`` is one chip's.
     """
     tensor._check_alive("ttnn.to_torch")
+    refuse_during_capture(tensor._device, "Reads")
     want = TTNN_TO_TORCH[tensor.dtype]
 
     def host(value):
@@ -166,6 +168,13 @@ def to_device(tensor: Tensor, device, memory_config: MemoryConfig | None = None,
     tensor was made with a sharding mesh_mapper (its shard count must be the mesh's)."""
     if tensor.device() is not None:
         return tensor if memory_config is None else to_memory_config(tensor, memory_config)
+    refuse_during_capture(device, "Writes")
+    return place_on_device(tensor, device, memory_config)
+
+
+def place_on_device(tensor: Tensor, device, memory_config: MemoryConfig | None = None) -> Tensor:
+    """``to_device`` without the host write: allocate ``tensor``'s spec on ``device`` (its values are what the
+    emulator keeps; ``ttnn.empty`` uses this, a card would leave the buffer uninitialised)."""
     tensor._check_alive("ttnn.to_device")
     memory_config = memory_config or DRAM_MEMORY_CONFIG
     _check_memory_config(memory_config, "ttnn.to_device")
@@ -180,9 +189,40 @@ def to_device(tensor: Tensor, device, memory_config: MemoryConfig | None = None,
     return placed
 
 
+def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id=None) -> None:
+    """Write a host tensor's values into an allocated device tensor of the same shape, dtype and layout; the device
+    buffer stays where it is (how a trace's persistent inputs get new contents between replays)."""
+    op = "ttnn.copy_host_to_device_tensor"
+    for name, t in (("host_tensor", host_tensor), ("device_tensor", device_tensor)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): incompatible function arguments: {name} must be a ttnn.Tensor")
+    check(host_tensor.device() is None, op, "host_tensor must be a host tensor")
+    check(device_tensor.device() is not None, op, "device_tensor must be on device")
+    device = device_tensor.device()
+    cq = 0 if cq_id is None else int(cq_id)
+    check(0 <= cq < device._traces.command_queues, op, f"cq_id {cq} is out of range: the device was opened with "
+                                                        f"{device._traces.command_queues} command queue(s)")
+    refuse_during_capture(device, "Writes")
+    host_tensor._check_alive(op)
+    device_tensor._check_alive(op)
+    check(host_tensor.shape == device_tensor.shape and host_tensor.dtype == device_tensor.dtype
+          and host_tensor.layout == device_tensor.layout, op,
+          "Host and Device tensors must be the same shape, have the same datatype, and have the same data layout "
+          f"(host {list(host_tensor.shape)} {host_tensor.dtype} {host_tensor.layout}, device "
+          f"{list(device_tensor.shape)} {device_tensor.dtype} {device_tensor.layout})")
+    chips = device.get_num_devices()
+    if host_tensor._shards is not None:
+        check(host_tensor.num_chips() == chips, op, f"a host tensor of {host_tensor.num_chips()} device shards "
+                                                    f"cannot go to a mesh of {chips} devices")
+        device_tensor._value, device_tensor._shards = None, copy_storage(host_tensor._shards)
+    else:
+        device_tensor._value, device_tensor._shards = copy_storage(host_tensor._value), None
+
+
 def from_device(tensor: Tensor, blocking: bool = True, cq_id=None) -> Tensor:
     """Back to the host; a tensor from several chips stays one shard per chip (``to_torch`` needs a composer)."""
     tensor._check_alive("ttnn.from_device")
+    refuse_during_capture(tensor._device, "Reads")
     host = Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile,
                         padded_shape=tensor._padded)
     chips = tensor.num_chips()

@@ -37,6 +37,9 @@ def ones(shape, dtype: DataType | None = None, layout: Layout | None = None, dev
 def empty(shape, dtype: DataType = DataType.BFLOAT16, layout: Layout = Layout.ROW_MAJOR, device=None,
           memory_config: MemoryConfig = DRAM_MEMORY_CONFIG) -> Tensor:
     """An allocated device tensor whose contents are unspecified (zeros here); real 0.81.1 requires a device."""
+    from .core import place_on_device
+
     if device is None:
         raise TypeError("ttnn.empty(): incompatible function arguments: device must be a MeshDevice, got None")
-    return full(shape, 0.0, dtype, layout, device, memory_config)
+    host = full(shape, 0.0, dtype, layout)
+    return place_on_device(host, device, memory_config=memory_config or DRAM_MEMORY_CONFIG)  # allocation, no write

@@ -14,7 +14,8 @@ from __future__ import annotations
 import enum
 
 from .errors import check
-from .memory import ChipMemory
+from .memory import DRAM_BANK_SIZE, DRAM_BANKS, ChipMemory
+from .trace import DeviceTraces, region_bytes_per_bank
 from .types import CoreCoord, CoreGrid, FabricConfig, MeshCoordinate, MeshShape
 
 MAX_CHIPS = 8  # the largest system the kit targets (T3000)
@@ -30,10 +31,13 @@ class Arch(enum.Enum):
 class MeshDevice:
     """The device object ttnn hands out; ``ttnn.Device`` is this class too."""
 
-    def __init__(self, mesh_shape: MeshShape, device_ids: list[int]):
+    def __init__(self, mesh_shape: MeshShape, device_ids: list[int], trace_region_size: int = 0,
+                 num_command_queues: int = 1):
         self._shape = mesh_shape
         self._device_ids = list(device_ids)
-        self._chips = [ChipMemory(i) for i in device_ids]
+        reserved = region_bytes_per_bank(trace_region_size, DRAM_BANKS)
+        self._chips = [ChipMemory(i, reserved) for i in device_ids]
+        self._traces = DeviceTraces(trace_region_size, num_command_queues)
         self._chip_devices = [ChipDevice(self, i) for i in range(len(self._chips))]
         self.is_open = True
 
@@ -121,8 +125,9 @@ def _claim(ids: list[int]) -> None:
 
 def open_device(*, device_id: int = 0, l1_small_size: int = 0, trace_region_size: int = 0,
                 dispatch_core_config=None, worker_l1_size: int = 0) -> MeshDevice:
+    _check_trace_region(trace_region_size, "ttnn.open_device")
     _claim([device_id])
-    return MeshDevice(MeshShape(1, 1), [device_id])
+    return MeshDevice(MeshShape(1, 1), [device_id], trace_region_size)
 
 
 def open_mesh_device(mesh_shape: MeshShape = None, l1_small_size: int = 0, trace_region_size: int = 0,
@@ -132,8 +137,19 @@ def open_mesh_device(mesh_shape: MeshShape = None, l1_small_size: int = 0, trace
     n = mesh_shape.mesh_size()
     ids = list(physical_device_ids) or list(range(n))
     check(len(ids) == n, "ttnn.open_mesh_device", f"{len(ids)} physical_device_ids for a mesh of {n} devices")
+    _check_trace_region(trace_region_size, "ttnn.open_mesh_device")
+    check(num_command_queues in (1, 2), "ttnn.open_mesh_device",
+          f"num_command_queues must be 1 or 2 (a device has at most two command queues), got {num_command_queues}")
     _claim(ids)
-    return MeshDevice(mesh_shape, ids)
+    return MeshDevice(mesh_shape, ids, trace_region_size, num_command_queues)
+
+
+def _check_trace_region(size: int, op: str) -> None:
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise TypeError(f"{op}(): incompatible function arguments: trace_region_size must be a non-negative int, "
+                        f"got {size!r}")
+    check(region_bytes_per_bank(size, DRAM_BANKS) < DRAM_BANK_SIZE, op,
+          f"trace_region_size {size} B does not leave any DRAM for buffers")
 
 
 def close_device(device: MeshDevice) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import warnings
 
 from dataclasses import dataclass
 
@@ -138,9 +139,10 @@ class BankAllocator:
 class ChipMemory:
     """The DRAM and L1 allocators of one emulated Wormhole chip."""
 
-    def __init__(self, chip_id: int):
+    def __init__(self, chip_id: int, dram_reserved_per_bank: int = 0):
         self.chip_id = chip_id
-        self.dram = BankAllocator(chip_id, BufferType.DRAM, DRAM_BANKS, DRAM_BANK_SIZE, DRAM_ALIGNMENT)
+        self.dram = BankAllocator(chip_id, BufferType.DRAM, DRAM_BANKS, DRAM_BANK_SIZE - dram_reserved_per_bank,
+                                  DRAM_ALIGNMENT)
         self.l1 = BankAllocator(chip_id, BufferType.L1, L1_BANKS, L1_BANK_SIZE, PAGE_ALIGNMENT)
 
     def allocator(self, buffer_type: BufferType) -> BankAllocator:
@@ -179,6 +181,27 @@ def _buffer_request(padded_shape: tuple, dtype, layout, tile, memory_config: Mem
             ("total_bytes", pages * page_size), ("banks", banks))
 
 
+_allocation_suppressed = False
+_warned_unsafe = False
+UNSAFE_ALLOCATION = ("Allocating device buffers is unsafe due to the existence of an active trace. These buffers "
+                     "may be corrupted once a trace is executed.")
+
+
+def _warn_unsafe_allocation() -> None:
+    """Warn, once per process as 0.81.1 does, about allocating while a trace exists and no capture is open."""
+    global _warned_unsafe
+    if not _warned_unsafe:
+        _warned_unsafe = True
+        warnings.warn(UNSAFE_ALLOCATION, RuntimeWarning, stacklevel=4)
+
+
+def suppress_allocation(on: bool) -> None:
+    """While on, new buffers take no device memory (``execute_trace`` copies replayed results into the buffers
+    the capture allocated)."""
+    global _allocation_suppressed
+    _allocation_suppressed = on
+
+
 class Buffer:
     """A device allocation shared by a tensor and its views; ``deallocate`` kills them all."""
 
@@ -192,6 +215,10 @@ class Buffer:
         self.addresses = []
         self.alive = True
         device._check_open()
+        if _allocation_suppressed:  # a trace replay: its outputs land in the buffers fixed at capture
+            return
+        if device._traces.allocations_unsafe:
+            _warn_unsafe_allocation()
         try:
             for chip in device._chips:
                 self.addresses.append(chip.allocator(buffer_type).allocate(size_per_bank, total_bytes, banks))
@@ -205,7 +232,7 @@ class Buffer:
         their allocations over and no longer free them."""
         b = cls.__new__(cls)
         b.device, b.buffer_type, b.size_per_bank = device, parts[0].buffer_type, parts[0].size_per_bank
-        b.addresses, b.alive = [p.addresses[0] for p in parts], True
+        b.addresses, b.alive = [a for p in parts for a in p.addresses[:1]], True
         for p in parts:
             p.addresses, p.alive = [], False
         return b

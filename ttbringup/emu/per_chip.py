@@ -21,6 +21,7 @@ import functools
 from .errors import TTError, fatal
 from .memory import Buffer, buffer_request
 from .tensor import BlockFloat, Tensor, chip_storage, new_distributed_tensor, num_stacked, stack_storages, with_shards
+from .trace import device_op
 
 
 def per_chip(op=None, *, writes_first: bool = False, all_chips=None):
@@ -40,7 +41,7 @@ def per_chip(op=None, *, writes_first: bool = False, all_chips=None):
                 return out
         return _chip_by_chip(op, name, first, args, kwargs, writes_first)
 
-    return run
+    return device_op(name, run)
 
 
 def _first_distributed(args, kwargs, name: str):
@@ -72,7 +73,7 @@ def _chip_by_chip(op, name: str, first: Tensor, args, kwargs, writes_first: bool
         target = args[0] if args else next(iter(kwargs.values()))
         if isinstance(target, Tensor) and target._shards is None and target.device() is mesh and chips > 1:
             target._check_alive(name)
-            with_shards(target, stack_storages([_copy(target._value) for _ in range(chips)]))
+            with_shards(target, stack_storages([copy_storage(target._value) for _ in range(chips)]))
     outputs, views = [], {}
     for c in range(chips):
         chip = mesh.chip(c) if mesh is not None else None
@@ -92,7 +93,8 @@ def _chip_by_chip(op, name: str, first: Tensor, args, kwargs, writes_first: bool
     return _join(outputs, mesh, views, name)
 
 
-def _copy(storage):
+def copy_storage(storage):
+    """An own copy of a storage (torch tensor or block floats)."""
     if isinstance(storage, BlockFloat):
         return BlockFloat(storage.mant.clone(), storage.exp.clone(), storage.bits, storage.logical_shape)
     return storage.clone()
