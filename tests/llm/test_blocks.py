@@ -14,6 +14,7 @@ from ttbringup.fixtures import SEED_MODELS, random_tiny_model
 from ttbringup.llm import (CACHE_BATCH, Attention, DecoderLayer, LayerKVCache, RMSNorm, Relu2MLP, RopeCache,
                            SwiGLUMLP, UnsupportedModelError, kv_shard_grid, rope_tables)
 from ttbringup.llm.build import check_config
+from ttbringup.llm.decode_inputs import DecodeInputs
 
 WEIGHT_DTYPE = {  # as in each seed's model.py
     "meta-llama/Llama-3.2-1B": ttnn.bfloat16,
@@ -106,11 +107,14 @@ def run_prefill_then_decode(block_prefill, block_decode, x, device, config, step
     rope = RopeCache(config, CACHE_LEN, device)
     cos, sin = rope.prefix(64)
     out = [host(block_prefill(to_device(x[:, :PROMPT], device, 64), cos, sin), PROMPT)]
+    inputs = DecodeInputs(device, config.num_attention_heads, config.num_key_value_heads)
     for i in range(steps):
         pos = PROMPT + i
-        cur_pos = ttnn.from_torch(torch.full((CACHE_BATCH,), pos, dtype=torch.int32), dtype=ttnn.int32, device=device)
+        inputs.write([0] * CACHE_BATCH, [pos] * CACHE_BATCH)
         row = to_device(x[:, pos:pos + 1], device, CACHE_BATCH)
-        out.append(host(block_decode(row, pos, cur_pos, rope.cos, rope.sin), 1))
+        rot = rope.decode_rows(inputs)
+        out.append(host(block_decode(row, inputs.cur_pos, rot), 1))
+        rot.deallocate()
     return torch.cat(out)
 
 

@@ -12,6 +12,7 @@ import functools
 
 import pytest
 import torch
+import ttnn  # the emulator: conftest.py registered it
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from seed_helpers import REPO, load_by_path, model_py
@@ -66,6 +67,30 @@ def test_logits_match_hf_on_tiny_random_model(hf_id, prefill_by_decode, device):
     got = torch.cat(logits)
     worst = min(range(len(got)), key=lambda p: pcc(got[p], ref[p]))
     assert pcc(got[worst], ref[worst]) >= 0.99, f"worst position {worst}: PCC {pcc(got[worst], ref[worst]):.4f}"
+
+
+@SEEDS
+@torch.no_grad()
+def test_traced_decode_gives_the_eager_logits_bit_for_bit(hf_id):
+    """trace_decode: step 1 eager (warm-up), step 2 captured then replayed, steps 3+ replayed on new inputs."""
+    hf = random_tiny_model(hf_id, seed=0)
+    ids = torch.randint(3, hf.config.vocab_size, (1, 24), generator=torch.Generator().manual_seed(2))
+    runs = {}
+    for traced in (False, True):
+        dev = ttnn.open_device(device_id=0, trace_region_size=8 << 20)
+        try:
+            tt = model_py(hf_id).build_model(hf, dev, max_seq_len=64)
+            tt.trace_decode = traced
+            out = tt(ids[:, :16])
+            logits = [out.logits[0]]
+            for i in range(16, 24):
+                out = tt(ids[:, i:i + 1], past_key_values=out.past_key_values)
+                logits.append(out.logits[0])
+            runs[traced] = torch.cat(logits)
+            assert (tt._trace is not None) == traced
+        finally:
+            ttnn.close_device(dev)
+    assert torch.equal(runs[True], runs[False])
 
 
 @SEEDS

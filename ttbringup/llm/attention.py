@@ -6,10 +6,11 @@ Prefill (``x`` ``[1, 1, S_pad, hidden]``, positions ``0..S_pad-1``, cache row 0 
     -> [q/k norm] -> rotary_embedding(cos[:S_pad], sin[:S_pad]) -> fill_cache(batch_idx=0)
     -> causal scaled_dot_product_attention -> nlp_concat_heads -> o_proj
 
-Decode (``x`` ``[1, 1, 32, hidden]``, 32 users, all at position ``pos``; ``cur_pos`` int32 ``[32]``)::
+Decode (``x`` ``[1, 1, 32, hidden]``, 32 users; ``cur_pos`` int32 ``[32]``; the step's rotary rows, looked up on the
+device per user: no host-side position, so the step can be traced)::
 
     q/k/v linear -> concat -> nlp_create_qkv_heads_decode -> (to DRAM) [q/k norm]
-    -> reshape [1,32,nh,hd] -> [1,1,32*nh,hd] -> rotary_embedding(token_index=pos) -> reshape back
+    -> reshape [1,32,nh,hd] -> [1,1,32*nh,hd] -> rotary_embedding(each row's cos/sin rows) -> reshape back
     -> paged_update_cache(update_idxs_tensor=cur_pos) -> scaled_dot_product_attention_decode(cur_pos_tensor)
     -> transpose(1, 2) -> nlp_concat_heads -> slice to nh*hd (if the op kept padded heads) -> o_proj
 
@@ -101,15 +102,16 @@ class Attention:
         ttnn.fill_cache(cache, sharded, batch_idx=0)
         ttnn.deallocate(sharded)
 
-    def decode(self, x, pos: int, cur_pos, cos, sin):
-        """``x`` ``[1,1,32,hidden]`` (32 users at position ``pos``); ``cur_pos``: int32 ``[32]`` device tensor."""
+    def decode(self, x, cur_pos, rot):
+        """``x`` ``[1,1,32,hidden]`` (32 users); ``cur_pos``: int32 ``[32]`` device tensor; ``rot``: the step's
+        :class:`~ttbringup.llm.rope.DecodeRotation`."""
         qkv = self._qkv(x)
         q, k, v = ttnn.experimental.nlp_create_qkv_heads_decode(
             qkv, num_heads=self.n_heads, num_kv_heads=self.n_kv_heads, memory_config=DRAM)
         ttnn.deallocate(qkv)
         kv_memory_config = ttnn.get_memory_config(k)  # paged_update_cache wants the per-user sharding back
-        q, q_base = self._rotate_decode(q, self.q_norm, pos, cos, sin)
-        k, k_base = self._rotate_decode(k, self.k_norm, pos, cos, sin)
+        q, q_base = self._rotate_decode(q, self.q_norm, *rot.q)
+        k, k_base = self._rotate_decode(k, self.k_norm, *rot.k)
         k_sharded = ttnn.to_memory_config(k, kv_memory_config)
         ttnn.experimental.paged_update_cache(self.cache.k, k_sharded, update_idxs_tensor=cur_pos)
         ttnn.experimental.paged_update_cache(self.cache.v, v, update_idxs_tensor=cur_pos)
@@ -121,8 +123,9 @@ class Attention:
         ttnn.deallocate(attn)
         return self._output(heads_first)
 
-    def _rotate_decode(self, t, norm, pos, cos, sin):
-        """Heads ``[1, 32, h, hd]`` (sharded) -> normed, rotated at ``pos``, DRAM interleaved, same shape.
+    def _rotate_decode(self, t, norm, cos, sin):
+        """Heads ``[1, 32, h, hd]`` (sharded) -> normed, each row rotated by its ``cos``/``sin`` row
+        (``[1, 1, 32 * h, hd]``), DRAM interleaved, same shape.
 
         Returns ``(heads, base)``: ``heads`` may be a view of ``base``; the caller frees both when done.
         """
@@ -131,7 +134,7 @@ class Attention:
         if norm is not None:
             t = self._replace(t, norm(t))
         merged = ttnn.reshape(t, (1, 1, users * heads, self.head_dim))
-        rotated = ttnn.experimental.rotary_embedding(merged, cos, sin, pos)
+        rotated = ttnn.experimental.rotary_embedding(merged, cos, sin)
         ttnn.deallocate(merged)  # a reshape may be a view of t: free both
         ttnn.deallocate(t)
         return ttnn.reshape(rotated, (1, users, heads, self.head_dim)), rotated

@@ -19,6 +19,7 @@ from .kv_cache import LayerKVCache, round_up
 from .mlp import Relu2MLP, SwiGLUMLP
 from .norm import RMSNorm
 from .parallel import TensorParallel
+from .decode_inputs import DecodeInputs
 from .rope import RopeCache, check_rope
 from .weights import embedding_weight, host_device, layer_progress
 
@@ -61,7 +62,8 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
     cache_len = min(int(max_seq_len), int(cache_cap))
     staging = host_device(hf_model)
     tp = TensorParallel(device)
-    kv_heads = tp.heads(config.num_attention_heads, config.num_key_value_heads).kv_per_chip
+    heads = tp.heads(config.num_attention_heads, config.num_key_value_heads)
+    kv_heads = heads.kv_per_chip
     rope = RopeCache(config, round_up(cache_len), device, staging)
     grid = kv_shard_grid(device, kv_heads) if shard_kv else None
     if shard_kv and grid is None:
@@ -89,6 +91,7 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
         lm_head=tp.column(head, lm_head_dtype or weight_dtype, tp.padded(head.shape[0])),
         tp=tp,
         rope=rope,
+        inputs=DecodeInputs(device, heads.q_per_chip, heads.kv_per_chip, staging),
         max_cache_len=cache_len,
         generation_config=getattr(hf_model, "generation_config", None),
         host_device=staging,

@@ -12,8 +12,11 @@ Host contract (batch 1)::
 * Prefill from position 0 is one pass (prompt right-padded with token 0 to a multiple of 32, ``fill_cache``,
   logits of the padding rows dropped on the host), or token by token with decode steps when
   ``model.prefill_by_decode = True``. Several new tokens on top of a non-empty cache also go token by token.
-* Decode runs a 32-row batch where only row 0 is real; every row sits at the same position (``cur_pos`` int32
-  ``[32]``).
+* Decode runs a 32-row batch where only row 0 is real (the 31 idle users sit at position -1). Its inputs live in
+  persistent device tensors written before each step (``DecodeInputs``), so the step itself moves nothing between
+  host and device: with ``model.trace_decode = True`` (the device needs a ``trace_region_size``) the first decode
+  step runs eagerly (the programs compile), the second is captured as a metal trace, and every step from then on
+  replays it (``ttnn.execute_trace``); ``output_hidden_states=True`` always runs eagerly (it reads every layer).
 * ``model.max_cache_len`` tokens fit in the cache; a forward that would pass it raises ``ValueError``.
 * ``output_hidden_states=True`` returns HF's tuple: embeddings, the outputs of layers 0..n-2, and the final-
   normed output of the last layer, each ``[1, S, hidden]`` float32.
@@ -59,7 +62,7 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
     ``embed``: ``[1,1,vocab,hidden]`` table; ``layers``: ``DecoderLayer`` list; ``norm``: ``RMSNorm``;
     ``lm_head``: ``[1,1,hidden,vocab]`` weight (on a mesh: its vocabulary split over the chips, zero-padded);
     ``tp``: the ``TensorParallel`` the blocks were built with (reads results back to the host); ``rope``:
-    ``RopeCache``; ``max_cache_len``: tokens the cache holds; ``host_device``: torch device the inputs are
+    ``RopeCache``; ``inputs``: the persistent ``DecodeInputs``; ``max_cache_len``: tokens the cache holds; ``host_device``: torch device the inputs are
     staged on (``meta`` for a data-free build).
     """
 
@@ -68,7 +71,7 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
     _supports_cache_class = True
     _supports_static_cache = False
 
-    def __init__(self, config, device, *, embed, layers, norm, lm_head, rope, max_cache_len: int, tp=None,
+    def __init__(self, config, device, *, embed, layers, norm, lm_head, rope, inputs, max_cache_len: int, tp=None,
                  generation_config: GenerationConfig | None = None, host_device="cpu"):
         super().__init__()
         self.config = config
@@ -80,8 +83,12 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         self.lm_head = lm_head
         self.tp = tp or TensorParallel(device)
         self.rope = rope
+        self.inputs = inputs
         self.max_cache_len = int(max_cache_len)
         self.prefill_by_decode = False
+        self.trace_decode = False
+        self._decode_warm = False  # a decode step has run eagerly: its programs are in the device's cache
+        self._trace = None  # (trace id, the logits tensor the trace writes)
         self.host_device = torch.device(host_device)
         self._sequence_id = 0
 
@@ -161,30 +168,62 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         return self._head(x, n, hidden, keep_hidden)
 
     def _decode(self, token: int, pos: int, keep_hidden: bool):
-        """One step at position ``pos`` (row 0 of a 32-row batch); returns host logits [1, vocab] and hidden.
+        """One step at position ``pos`` (row 0 of a 32-row batch); returns host logits [1, vocab] and hidden."""
+        self.inputs.write([token] + [0] * (CACHE_BATCH - 1), [pos] + [-1] * (CACHE_BATCH - 1))
+        if keep_hidden or not self.trace_decode or not self._decode_warm:
+            hidden = [] if keep_hidden else None
+            logits = self._decode_step(hidden)
+            self._decode_warm = True
+            host = self._logits_to_host(logits, 1)
+            ttnn.deallocate(logits)
+            return host, hidden or []
+        if self._trace is None:
+            trace_id = ttnn.begin_trace_capture(self.tt_device, cq_id=0)
+            logits = self._decode_step(None)
+            ttnn.end_trace_capture(self.tt_device, trace_id, cq_id=0)
+            self._trace = (trace_id, logits)
+        trace_id, logits = self._trace
+        ttnn.execute_trace(self.tt_device, trace_id, cq_id=0, blocking=True)
+        return self._logits_to_host(logits, 1), []
 
-        The 31 idle users get position -1, which ``paged_update_cache`` and SDPA decode skip (no cache
-        writes, no attention work; their attention rows are zeros).
-        """
-        x = self._embed([token] + [0] * (CACHE_BATCH - 1))
-        positions = torch.full((CACHE_BATCH,), -1, dtype=torch.int32)
-        positions[0] = pos
-        cur_pos = ttnn.from_torch(positions, dtype=ttnn.int32, device=self.tt_device)
-        hidden = [self._host(x, 1)] if keep_hidden else []
+    def _decode_step(self, hidden: list | None):
+        """The decode step on the device, from ``self.inputs`` to the logits (no host transfer unless ``hidden``
+        collects the layers' outputs)."""
+        x = self._embed_ids(self.inputs.ids, CACHE_BATCH)
+        rot = self.rope.decode_rows(self.inputs)
+        if hidden is not None:
+            hidden.append(self._host(x, 1))
         for layer in self.layers:
-            x = layer.decode(x, pos, cur_pos, self.rope.cos, self.rope.sin)
-            if keep_hidden:
+            x = layer.decode(x, self.inputs.cur_pos, rot)
+            if hidden is not None:
                 hidden.append(self._host(x, 1))
-        ttnn.deallocate(cur_pos)
-        return self._head(x, 1, hidden, keep_hidden)
+        rot.deallocate()
+        normed = self.norm(x)
+        ttnn.deallocate(x)
+        if hidden is not None:
+            hidden[-1] = self._host(normed, 1)  # HF reports the last layer after the final norm
+        logits = ttnn.linear(normed, self.lm_head)
+        ttnn.deallocate(normed)
+        return logits
+
+    def release_trace(self) -> None:
+        """Free the captured decode trace (the next traced step captures a new one)."""
+        if self._trace is not None:
+            ttnn.release_trace(self.tt_device, self._trace[0])
+            ttnn.deallocate(self._trace[1])
+            self._trace = None
 
     def _embed(self, tokens: list[int]):
         """Token ids (a multiple of 32) -> ``[1, 1, rows, hidden]`` TILE bf16."""
         ids = torch.tensor(tokens, dtype=torch.int32, device=self.host_device).reshape(1, 1, 1, -1)
         ids = ttnn.from_torch(ids, dtype=ttnn.uint32, device=self.tt_device)
-        x = ttnn.embedding(ids, self.embed, layout=ttnn.TILE_LAYOUT)
+        x = self._embed_ids(ids, len(tokens))
         ttnn.deallocate(ids)
-        return ttnn.reshape(x, (1, 1, len(tokens), x.shape[-1]))
+        return x
+
+    def _embed_ids(self, ids, rows: int):
+        x = ttnn.embedding(ids, self.embed, layout=ttnn.TILE_LAYOUT)
+        return ttnn.reshape(x, (1, 1, rows, x.shape[-1]))
 
     def _head(self, x, n: int, hidden: list, keep_hidden: bool):
         normed = self.norm(x)
@@ -193,9 +232,12 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
             hidden[-1] = self._host(normed, n)  # HF reports the last layer after the final norm
         logits = ttnn.linear(normed, self.lm_head)
         ttnn.deallocate(normed)
-        host = self._host(logits, n, sharded=True)[:, :self.config.vocab_size]  # drop the vocabulary padding
+        host = self._logits_to_host(logits, n)
         ttnn.deallocate(logits)
         return host, hidden
+
+    def _logits_to_host(self, logits, n: int) -> torch.Tensor:
+        return self._host(logits, n, sharded=True)[:, :self.config.vocab_size]  # drop the vocabulary padding
 
     def _host(self, t, n: int, sharded: bool = False) -> torch.Tensor:
         """First ``n`` rows of a ``[..., rows, width]`` device tensor as float32 ``[n, width]``."""

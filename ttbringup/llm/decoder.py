@@ -22,8 +22,8 @@ class DecoderLayer:
     def prefill(self, x, cos, sin):
         return self._forward(x, lambda h: self.attention.prefill(h, cos, sin))
 
-    def decode(self, x, pos: int, cur_pos, cos, sin):
-        return self._forward(x, lambda h: self.attention.decode(h, pos, cur_pos, cos, sin))
+    def decode(self, x, cur_pos, rot):
+        return self._forward(x, lambda h: self.attention.decode(h, cur_pos, rot))
 
     def _forward(self, x, attend):
         normed = self.input_norm(x)

@@ -4,7 +4,8 @@
 ``cos = cos(cat(f, f)) * s`` and ``sin = sin(cat(f, f)) * s`` for positions ``0..seq_len-1``, where
 ``f = position * inv_freq`` and ``s`` is the init function's attention scaling (1 for default/llama3; YaRN's
 ``0.1 * ln(factor) + 1`` style factor, so it lands on q and k exactly as in HF). ``RopeCache`` holds them on the
-device as ``[1, 1, seq_len, head_dim]`` TILE bfloat16.
+device as ``[1, 1, seq_len, head_dim]`` TILE bfloat16 (prefill rotates by prefixes of them) and ROW_MAJOR
+(a decode step looks up each user's rows by a device index, so it needs no host-side position).
 
 Supported ``rope_type``: default, llama3, yarn (the static ones; dynamic/longrope recompute per length).
 """
@@ -60,11 +61,34 @@ class RopeCache:
     def __init__(self, config, seq_len: int, device, host_device="cpu"):
         cos, sin = rope_tables(config, seq_len)
         self.seq_len = seq_len
-        self.cos = upload(cos.reshape(1, 1, seq_len, -1).to(host_device), device, ttnn.bfloat16)
-        self.sin = upload(sin.reshape(1, 1, seq_len, -1).to(host_device), device, ttnn.bfloat16)
+        cos, sin = (t.reshape(1, 1, seq_len, -1).to(host_device) for t in (cos, sin))
+        self.cos = upload(cos, device, ttnn.bfloat16)
+        self.sin = upload(sin, device, ttnn.bfloat16)
+        self.cos_rows = upload(cos, device, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT)
+        self.sin_rows = upload(sin, device, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT)
 
     def prefix(self, length: int):
         """``(cos, sin)`` of the first ``length`` positions (``length`` a multiple of 32), for a prefill."""
         if length == self.seq_len:
             return self.cos, self.sin
         return self.cos[:, :, :length, :], self.sin[:, :, :length, :]
+
+    def decode_rows(self, inputs) -> "DecodeRotation":
+        """The rows a decode step rotates q and k by, looked up on the device from ``inputs.q_rows`` /
+        ``inputs.k_rows`` (a :class:`~ttbringup.llm.decode_inputs.DecodeInputs`): ``[1, 1, 32 * heads, hd]``."""
+        return DecodeRotation(self._lookup(inputs.q_rows), self._lookup(inputs.k_rows))
+
+    def _lookup(self, rows):
+        return tuple(ttnn.reshape(ttnn.embedding(rows, table, layout=ttnn.TILE_LAYOUT), (1, 1, rows.shape[-1], -1))
+                     for table in (self.cos_rows, self.sin_rows))
+
+
+class DecodeRotation:
+    """One decode step's rotary rows: ``q`` and ``k``, each a ``(cos, sin)`` pair of device tensors."""
+
+    def __init__(self, q: tuple, k: tuple):
+        self.q, self.k = q, k
+
+    def deallocate(self) -> None:
+        for t in (*self.q, *self.k):
+            ttnn.deallocate(t)
