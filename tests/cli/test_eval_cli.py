@@ -24,6 +24,9 @@ def runs(run, tiny):
               "--decode-len", 6, "--trace", 1, YT_SYSTEM="n150")
     run.start("hardware_first", "eval.py", REPO / "tests" / "data" / "hardware_first_bringup" / "model.py",
               "--model", REPO / "ttbringup" / "fixtures" / "tiny" / "meta-llama__Llama-3.2-1B", "--max_new_tokens", 20)
+    run.start("traced", "eval.py", REPO / "models" / "meta-llama" / "Llama-3.2-1B" / "n150" / "functional" / "model.py",
+              "--model", REPO / "ttbringup" / "fixtures" / "tiny" / "meta-llama__Llama-3.2-1B", "--max_new_tokens", 8,
+              "--trace", "--json", tiny.tmp / "traced.json")
     run.start("hf", "scripts/run_eval.py", "--mode", "hf", "--hf-model", tiny.ckpt, "--random-weights", "--seed", 3,
               "--prefill-len", 16, "--decode-len", 5, "--prefill-decode")
     return run
@@ -67,6 +70,15 @@ def test_a_hardware_first_tensor_parallel_bringup_runs_unmodified(runs):
     assert pcc >= 0.999
 
 
+def test_eval_trace_replays_the_decode_of_a_seed_bringup(runs, tiny):
+    r = runs.result("traced")
+    assert r.returncode == 0, r.stderr
+    assert "decode: traced (metal trace replay)" in r.stdout
+    data = json.loads((tiny.tmp / "traced.json").read_text())
+    assert data["decode_traced"] is True and data["request"]["trace"] is True and data["total"] == 8
+    assert data["top1"] >= 0.95
+
+
 def test_run_eval_tt_prints_one_metrics_line(runs):
     r = runs.result("tt")
     assert r.returncode == 0, r.stderr
@@ -76,6 +88,7 @@ def test_run_eval_tt_prints_one_metrics_line(runs):
             "model", "system"} <= set(m)
     assert (m["mode"], m["top1"], m["top5"], m["total"]) == ("tt", 1.0, 1.0, 6)
     assert (m["prefill_len"], m["decode_len"], m["batch"], m["trace"]) == (24, 6, 1, 1)
+    assert m["trace_used"] is False and "without a traceable decode" in r.stderr  # the fake bringup has none
     assert (m["backend"], m["system"], m["model"]) == ("emu", "n150", TINY_ID)
     assert "Top-1 accuracy" in r.stderr and "trace" in r.stderr
 

@@ -45,6 +45,7 @@ class EvalRequest:
     min_new_tokens: int | None = None
     max_seq_len: int = 2048
     prefill_decode: bool = False  # True: prefill token by token; False: the model's own setting
+    trace: bool = False  # replay the decode steps as a metal trace (the model needs ``trace_decode``)
     device_id: int = 0
     seed: int = 0
     cache_dir: str | None = None
@@ -65,6 +66,7 @@ class EvalOutcome:
     mesh_shape: tuple[int, int] | None
     weights_dtype: str | None
     seconds: dict = field(default_factory=dict)
+    decode_traced: bool = False  # the decode steps replayed a metal trace
     tokenizer: object | None = None  # for showing tokens; not serialized
 
     def decode(self, ids) -> str | None:
@@ -230,19 +232,26 @@ def built_bringup(loaded: Loaded):
     Yields the HF reference model itself when ``loaded`` has no bringup module. When ``loaded.host`` says so, the
     HF model is freed during the build (see ``release``): read everything needed from it before.
     """
-    from .device import opened_device
+    from .device import TRACE_REGION_SIZE, opened_device
     from .release import releasing_layers
 
     if loaded.module is None:
         yield loaded.ref.model
         return
     req = loaded.req
-    with opened_device(loaded.ttnn, loaded.mesh_shape, req.device_id) as device:
+    region = TRACE_REGION_SIZE if req.trace else 0
+    with opened_device(loaded.ttnn, loaded.mesh_shape, req.device_id, trace_region_size=region) as device:
         if loaded.host.release_layers:
             with releasing_layers(loaded.ref.model) as hf_model:
                 tt_model = loaded.module.build_model(hf_model, device, req.max_seq_len)
         else:
             tt_model = loaded.module.build_model(loaded.ref.model, device, req.max_seq_len)
+        if req.trace:
+            if hasattr(tt_model, "trace_decode"):
+                tt_model.trace_decode = True
+            else:
+                print(f"note: trace requested, but {req.model_py} builds a model without a traceable decode (no "
+                      "trace_decode attribute): the decode runs eagerly", file=sys.stderr)
         cache_len = getattr(tt_model, "max_cache_len", None)
         if cache_len is not None:
             _check_fits(len(loaded.prompt_ids), req.max_new_tokens, int(cache_len),
@@ -275,8 +284,10 @@ def run_eval(req: EvalRequest) -> EvalOutcome:
         result = teacher_force(None, tt_model, loaded.prompt_ids, ref_ids, reference_logits=ref_logits,
                                prefill_by_decode=True if req.prefill_decode else None, progress=req.progress)
         seconds["teacher_forcing"] = time.perf_counter() - t
+        decode_traced = bool(getattr(tt_model, "decode_traced", False))
     seconds["total"] = time.perf_counter() - t0
     return EvalOutcome(request=req, result=result, backend=loaded.backend, reference_source=loaded.ref.source,
                        reference_precision=loaded.ref.precision,
                        mesh_shape=loaded.mesh_shape, weights_dtype=weights_dtype, seconds=seconds,
+                       decode_traced=decode_traced,
                        tokenizer=loaded.tokenizer)

@@ -43,6 +43,7 @@ def human_lines(outcome: EvalOutcome) -> list[str]:
         f"Reference: {req.model} ({outcome.reference_source}), {outcome.reference_precision}, CPU, greedy",
         f"Prompt tokens: {r.prompt_len} | scored tokens: {r.total} | prefill: "
         + ("token by token" if r.prefill_by_decode else "one pass")
+        + (" | decode: traced (metal trace replay)" if outcome.decode_traced else "")
         + " | top-5: the reference token is in our top 5",
         percent_line("Top-1 accuracy", r.top1),
         percent_line("Top-5 accuracy", r.top5),
@@ -61,6 +62,7 @@ def to_json(outcome: EvalOutcome) -> dict:
         "reference_precision": outcome.reference_precision,
         "mesh_shape": list(outcome.mesh_shape) if outcome.mesh_shape else None,
         "weights_dtype": outcome.weights_dtype,
+        "decode_traced": outcome.decode_traced,
         "seconds": outcome.seconds,
         **outcome.result.to_dict(),
         "first_mismatch_text": mismatch_text(outcome),

@@ -206,6 +206,11 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         ttnn.deallocate(normed)
         return logits
 
+    @property
+    def decode_traced(self) -> bool:
+        """True once the decode steps replay a captured trace."""
+        return self._trace is not None
+
     def release_trace(self) -> None:
         """Free the captured decode trace (the next traced step captures a new one)."""
         if self._trace is not None:

@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the reference may stop at EOS after this many tokens (default: never stop early)")
     p.add_argument("--prefill_decode", "--prefill-decode", dest="prefill_decode", action="store_true",
                    help="prefill the prompt token by token instead of in one pass")
+    p.add_argument("--trace", action="store_true",
+                   help="replay the decode steps as a metal trace (captured after one eager step)")
     p.add_argument("--json", metavar="PATH", default=None, help="write the full result as JSON")
     return p
 
@@ -42,7 +44,7 @@ def request_from_args(args):
     check_positive("--max_new_tokens", args.max_new_tokens)
     req = EvalRequest(model_py=args.model_py, model="", max_new_tokens=args.max_new_tokens,
                       min_new_tokens=args.min_new_tokens, max_seq_len=args.max_seq_len,
-                      prefill_decode=args.prefill_decode, device_id=args.device_id, seed=args.seed,
+                      prefill_decode=args.prefill_decode, trace=args.trace, device_id=args.device_id, seed=args.seed,
                       cache_dir=args.cache_dir, backend=args.backend, random_weights=args.random_weights)
     validate(req)
     req.model = resolve_model(args.model_py, args.model)

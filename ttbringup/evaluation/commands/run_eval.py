@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefill-len", type=int, default=20, help="prompt tokens (default 20)")
     p.add_argument("--decode-len", type=int, default=20, help="scored tokens (default 20)")
     p.add_argument("--batch", type=int, default=1, help="users; only 1 is supported")
-    p.add_argument("--trace", type=int, choices=(0, 1), default=0, help="requested trace mode (recorded only)")
+    p.add_argument("--trace", type=int, choices=(0, 1), default=0,
+                   help="1: replay the decode steps as a metal trace (captured after one eager step)")
     p.add_argument("--prefill-decode", action="store_true", help="prefill token by token (forced above 512 tokens)")
     p.add_argument("--cache-dir", default=None, help="HF cache directory")
     p.add_argument("--max-seq-len", type=int, default=None,
@@ -71,8 +72,8 @@ def _request(args):
     req = EvalRequest(model_py=model_py, model=args.hf_model, prompt_length=args.prefill_len,
                       max_new_tokens=args.decode_len, max_seq_len=max_seq_len,
                       prefill_decode=args.prefill_decode or args.prefill_len > PREFILL_BY_DECODE_ABOVE,
-                      device_id=args.device_id, seed=args.seed, cache_dir=args.cache_dir, backend=args.backend,
-                      random_weights=args.random_weights)
+                      trace=bool(args.trace) and args.mode == "tt", device_id=args.device_id, seed=args.seed,
+                      cache_dir=args.cache_dir, backend=args.backend, random_weights=args.random_weights)
     validate(req)
     req.prompt = read_text(args.prompt_file or LONG_PROMPT_FILE)
     return req
@@ -84,7 +85,7 @@ def metrics(args, outcome) -> dict:
     pcc = r.logits_pcc
     return {
         "mode": args.mode, "model": args.hf_model, "system": args.system, "backend": outcome.backend,
-        "trace": args.trace, "trace_used": False, "batch": args.batch,
+        "trace": args.trace, "trace_used": outcome.decode_traced, "batch": args.batch,
         "prefill_len": r.prompt_len, "decode_len": args.decode_len, "total": r.total,
         "top1": round(r.top1, 6), "top5": round(r.top5, 6),
         "logits_pcc": None if pcc != pcc else round(pcc, 6), "first_mismatch": r.first_mismatch,
