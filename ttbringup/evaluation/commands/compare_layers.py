@@ -36,7 +36,7 @@ def plot_name(model: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    args.max_new_tokens, args.min_new_tokens, args.prefill_decode = 1, None, False
+    args.max_new_tokens, args.min_new_tokens, args.prefill_decode, args.trace = 1, None, False, False
     with cli_errors():
         if not 0 < args.threshold <= 1:
             raise CliError(f"--threshold must be in (0, 1] (got {args.threshold})")

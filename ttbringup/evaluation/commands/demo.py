@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max_new_tokens", type=int, default=32, help="tokens to generate (default 32)")
     p.add_argument("--prefill_decode", "--prefill-decode", dest="prefill_decode", action="store_true",
                    help="prefill the prompt token by token")
+    p.add_argument("--trace", action="store_true",
+                   help="replay the decode steps as a metal trace (captured after one eager step)")
     p.add_argument("--json", metavar="PATH", default=None, help="write text and timings as JSON")
     return p
 
@@ -53,14 +55,16 @@ def main(argv: list[str] | None = None) -> int:
             if args.prefill_decode:
                 tt_model.prefill_by_decode = True
             gen = timed_generate(tt_model, loaded.prompt_ids, req.max_new_tokens, pad)
+            traced = bool(getattr(tt_model, "decode_traced", False))
         text = loaded.tokenizer.decode(gen.new_ids) if loaded.tokenizer is not None else str(gen.new_ids)
         print(f"Bringup: {req.model_py} | model: {req.model} | backend: {loaded.backend}")
         print(f"Prompt tokens: {len(loaded.prompt_ids)} | generated: {len(gen.new_ids)} (greedy)")
         print("--- generated text ---")
         print(text)
         print("----------------------")
-        print(speed_line(gen, loaded.backend))
+        print(speed_line(gen, loaded.backend) + (" | decode traced" if traced else ""))
         if args.json:
-            write_json(args.json, {"text": text, "backend": loaded.backend, **gen.to_dict()})
+            write_json(args.json, {"text": text, "backend": loaded.backend, "decode_traced": traced,
+                                   **gen.to_dict()})
             print(f"wrote {args.json}", file=sys.stderr)
     return 0
