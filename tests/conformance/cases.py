@@ -61,7 +61,7 @@ def case(op: str, name: str, expect: str, *, intentional: str | None = None, rea
 # nothing callable that is neither here nor in NOT_OPS.
 OPS = (
     "from_torch", "to_torch", "as_tensor", "to_device", "from_device", "to_layout", "to_dtype", "typecast",
-    "to_memory_config", "get_memory_config", "deallocate", "create_sharded_memory_config",
+    "to_memory_config", "get_memory_config", "deallocate", "create_sharded_memory_config", "copy_host_to_device_tensor",
     "zeros", "ones", "full", "empty",
     "linear", "matmul", "rms_norm", "layer_norm", "softmax",
     "add", "sub", "subtract", "mul", "multiply", "silu", "relu", "gelu",
@@ -74,12 +74,14 @@ OPS = (
     "all_gather", "all_reduce", "reduce_scatter", "get_device_tensors",  # mesh ops: mesh_cases.py
 )
 # Callables the emulator exports that are not tensor ops (device management, mesh mappers and composers, type
-# constructors); the mappers and composers are exercised through from_torch / to_torch in mesh_cases.py.
+# constructors, metal trace); the mappers and composers are exercised through from_torch / to_torch in mesh_cases.py,
+# the trace calls in test_conformance_trace.py (the mock cannot run an op inside a capture, so no per-call cases).
 NOT_OPS = {
     "open_device", "close_device", "open_mesh_device", "close_mesh_device", "set_fabric_config", "get_fabric_config",
     "GetNumAvailableDevices", "replicate_tensor_to_mesh_mapper", "ReplicateTensorToMesh", "ShardTensorToMesh",
     "shard_tensor_to_mesh_mapper", "ShardTensor2dMesh", "create_mesh_mapper", "ConcatMeshToTensor",
     "concat_mesh_to_tensor_composer", "ConcatMesh2dToTensor", "create_mesh_composer", "combine_device_tensors",
+    "begin_trace_capture", "end_trace_capture", "execute_trace", "release_trace",
 }
 
 
@@ -321,6 +323,59 @@ def _(ttnn, d):
 @case("from_device", "torch_tensor", ERR)
 def _(ttnn, d):
     return ttnn.from_device(torch.zeros(2))
+
+
+@case("copy_host_to_device_tensor", "tile_bf16", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    dst = h.tt(1, 1, 32, 32)
+    ttnn.copy_host_to_device_tensor(h.host(1, 1, 32, 32), dst)
+    return dst
+
+
+@case("copy_host_to_device_tensor", "row_major_uint32", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    dst = h.tok(1, 32)
+    ttnn.copy_host_to_device_tensor(ttnn.from_torch(torch.ones(1, 32, dtype=torch.int32), dtype=ttnn.uint32), dst)
+    return dst
+
+
+@case("copy_host_to_device_tensor", "shape_differs", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.copy_host_to_device_tensor(h.host(1, 1, 32, 64), h.tt(1, 1, 32, 32))
+
+
+@case("copy_host_to_device_tensor", "dtype_differs", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.copy_host_to_device_tensor(h.host(1, 1, 32, 32, dtype=ttnn.float32), h.tt(1, 1, 32, 32))
+
+
+@case("copy_host_to_device_tensor", "layout_differs", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.copy_host_to_device_tensor(h.host(1, 1, 32, 32, layout=ttnn.ROW_MAJOR_LAYOUT), h.tt(1, 1, 32, 32))
+
+
+@case("copy_host_to_device_tensor", "source_on_device", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.copy_host_to_device_tensor(h.tt(1, 1, 32, 32), h.tt(1, 1, 32, 32))
+
+
+@case("copy_host_to_device_tensor", "second_queue_not_opened", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.copy_host_to_device_tensor(h.host(1, 1, 32, 32), h.tt(1, 1, 32, 32), cq_id=1)
+
+
+@case("copy_host_to_device_tensor", "destination_on_host", ERR,
+      intentional="real 0.81.1 segfaults the process when the destination is a host tensor; the emulator raises")
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.copy_host_to_device_tensor(h.host(1, 1, 32, 32), h.host(1, 1, 32, 32))
 
 
 @case("get_memory_config", "sharded", OK)
