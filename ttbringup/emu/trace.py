@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import functools
 
-from . import memory, tensor
+from . import device_time, memory, tensor
 from .errors import TTError, check, fatal
 from .types import round_up
 
@@ -75,10 +75,10 @@ class MeshTraceId:
 
 
 class _Call:
-    __slots__ = ("op", "args", "kwargs", "output")
+    __slots__ = ("name", "op", "args", "kwargs", "output")
 
-    def __init__(self, op, args, kwargs, output):
-        self.op, self.args, self.kwargs, self.output = op, args, kwargs, output
+    def __init__(self, name, op, args, kwargs, output):
+        self.name, self.op, self.args, self.kwargs, self.output = name, op, args, kwargs, output
 
 
 class _Trace:
@@ -91,8 +91,8 @@ class _Trace:
         self.touched: dict[int, tensor.Tensor] = {}  # every tensor an op read or wrote, by id (kept alive here)
         self.scratch: set[int] = set()  # ids of tensors made and freed inside the capture
 
-    def record(self, op, args, kwargs, output) -> None:
-        self.calls.append(_Call(op, args, kwargs, output))
+    def record(self, name, op, args, kwargs, output) -> None:
+        self.calls.append(_Call(name, op, args, kwargs, output))
         for t in _tensors((args, tuple(kwargs.values()), output)):
             self.touched[id(t)] = t
 
@@ -147,7 +147,9 @@ def device_op(name: str, fn):
         finally:
             _depth = 0
         if capture is not None:
-            capture.record(fn, args, kwargs, out)
+            capture.record(name, fn, args, kwargs, out)
+        elif device_time._active is not None:  # a captured op runs on the card at replay, not now
+            device_time._active.add(name, fn, args, kwargs, out, device, traced=False)
         return out
 
     return run
@@ -265,7 +267,10 @@ def execute_trace(mesh_device, trace_id: MeshTraceId, *, cq_id=None, blocking: b
     tensor.skip_alive_checks(True)
     try:
         for call in trace.calls:
-            _refill(call.output, call.op(*call.args, **call.kwargs))
+            fresh = call.op(*call.args, **call.kwargs)
+            if device_time._active is not None:
+                device_time._active.add(call.name, call.op, call.args, call.kwargs, fresh, mesh_device, traced=True)
+            _refill(call.output, fresh)
     finally:
         tensor.skip_alive_checks(False)
         memory.suppress_allocation(False)
