@@ -3,7 +3,9 @@
 Per op class (the formulas; every constant is in :mod:`.constants` with its source):
 
 * **matmul / linear**: logical FLOPs ``2*M*K*N*batch`` (what tt-perf-report counts); the engine works on whole
-  tiles, so compute time uses M, K, N rounded up to 32: ``2*Mp*Kp*Np*batch / (cores * 4096/fid * f * eta)``.
+  tiles, so compute time uses M, K, N rounded up to 32: ``2*Mp*Kp*Np*batch / (cores * 4096/fid * f * eta)``,
+  eta the out-of-box matmul efficiency (1 for a DRAM-sharded matmul, whose compute overlaps the weight stream:
+  facts §6.2).
   Cores: 12 when the weight is DRAM width-sharded (one per bank), else one per output tile up to 64. DRAM time:
   bytes of the DRAM-resident operands and output over 257 GB/s (DRAM-sharded, plus 4.95 us per call) or
   190 GB/s (interleaved), never more than ``cores`` x the per-core NoC rate. Device time = the larger of the two
@@ -63,6 +65,13 @@ class Cost:
     bound: str  # DRAM / FLOP / BOTH / SLOW / LINK
     dram_sharded: bool = False
     link_s: float = 0.0
+
+    @property
+    def limit(self) -> str:
+        """The model term that set the time: ``compute``, ``dram``, ``link`` or ``fixed`` (floor / intercept)."""
+        terms = {"compute": self.compute_s, "dram": self.dram_s, "link": self.link_s}
+        name, value = max(terms.items(), key=lambda kv: kv[1])
+        return name if value >= 0.5 * self.device_s else "fixed"
 
     @property
     def dram_gbps(self) -> float:
@@ -147,7 +156,8 @@ def matmul_cost(record: Record) -> Cost:
     sharded = weight.in_dram and weight.memory_layout == "WIDTH_SHARDED"
     flops = 2 * m * k * n * batch
     cores = int(C.DRAM_SHARDED_CORES) if sharded else _cores_for_tiles(batch * mp * np_ // (TILE * TILE))
-    compute_s = 2 * mp * kp * np_ * batch / _engine_rate(cores, _fid(record), C.MATMUL_EFFICIENCY)
+    efficiency = 1.0 if sharded else C.MATMUL_EFFICIENCY  # facts §6.2: the decode law has no efficiency factor
+    compute_s = 2 * mp * kp * np_ * batch / _engine_rate(cores, _fid(record), efficiency)
     dram_bytes = _dram(record.inputs) + _dram(record.outputs)
     rate = C.DRAM_SHARDED_BPS if sharded else C.DRAM_INTERLEAVED_BPS
     dram_s = dram_bytes / min(rate, cores * C.PER_CORE_NOC_BPS) if dram_bytes else 0.0

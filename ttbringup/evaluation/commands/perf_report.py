@@ -1,0 +1,61 @@
+"""``perf_report.py MODEL_PY``: predicted TTFT, decode tokens/s/user and per-op device time of a bringup on a
+Wormhole n150 / n300 / T3000, from a data-free emulator run (no card, no weights).
+
+Prints the estimates, then the per-op table of the last decode step (or the prefill, ``--table``) in
+tt-perf-report's columns with a total line equal to the sum of its rows, and writes every op of every phase to
+a CSV. Exit 0 after a report, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..cli import CliError, check_writable, cli_errors, go_offline
+from .common import add_model_args, resolve_model, summary
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="perf_report.py", description=summary(__doc__))
+    add_model_args(p)
+    p.add_argument("--system", choices=("n150", "n300", "t3000"), default=None,
+                   help="Wormhole system to predict for (default: the smallest that holds the file's MESH_SHAPE)")
+    p.add_argument("--prompt_len", "--prompt-len", dest="prompt_len", type=int, default=128,
+                   help="prefill length in tokens (default 128)")
+    p.add_argument("--decode_steps", "--decode-steps", dest="decode_steps", type=int, default=4,
+                   help="decode steps to run; the last one is reported (default 4)")
+    p.add_argument("--trace", action="store_true", help="replay the decode steps as a metal trace")
+    p.add_argument("--table", choices=("decode", "prefill", "both", "none"), default="decode",
+                   help="which per-op table to print (default: decode)")
+    p.add_argument("--csv", metavar="PATH", default="perf_report.csv",
+                   help="CSV of every op of every phase (default perf_report.csv)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with cli_errors():
+        if args.backend not in (None, "emu"):
+            raise CliError(f"perf_report predicts device time from the emulator; --backend {args.backend} is not "
+                           "supported (use --backend emu or leave it out)")
+        from ..perf_report import PerfRequest, format_table, run, summary_lines, validate, write_csv
+
+        req = PerfRequest(model_py=args.model_py, model="", system=args.system, prompt_len=args.prompt_len,
+                          decode_steps=args.decode_steps, trace=args.trace, max_seq_len=args.max_seq_len,
+                          device_id=args.device_id, cache_dir=args.cache_dir)
+        validate(req)
+        req.model = resolve_model(args.model_py, args.model)
+        check_writable(args.csv, "--csv")
+        go_offline()
+        report = run(req)
+        for line in summary_lines(report):
+            print(line)
+        if args.table in ("prefill", "both"):
+            print()
+            print("\n".join(format_table(report.prefill, "Prefill, per op (predicted):")))
+        if args.table in ("decode", "both"):
+            print()
+            print("\n".join(format_table(report.decode, f"Decode step {req.decode_steps}, per op (predicted):")))
+        write_csv(report, args.csv)
+        print(f"wrote {args.csv}", file=sys.stderr)
+    return 0
