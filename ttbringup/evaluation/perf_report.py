@@ -82,11 +82,11 @@ class PerfReport:
 
 def validate(req: PerfRequest) -> None:
     """Checks that need no model (fail fast)."""
-    from ttbringup.emu.device_time.constants import SYSTEMS
-
     from .loading import check_model_file
 
-    check_model_file(req.model_py)
+    check_model_file(req.model_py)  # first: it needs no torch
+    from ttbringup.emu.device_time.constants import SYSTEMS
+
     check_positive("--prompt_len", req.prompt_len)
     check_positive("--decode_steps", req.decode_steps)
     check_positive("--max_seq_len", req.max_seq_len)

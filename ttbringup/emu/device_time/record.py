@@ -8,8 +8,9 @@ shapes are the per-chip ones, as in ttnn). It keeps no tensor: every tensor argu
 which cache positions an op touches (``cur_pos_tensor``, ``update_idxs_tensor``) are kept as their int values,
 or None when the tensor is data-free.
 
-``kind``: ``"op"`` (a program runs), ``"view"`` (the output shares an input's buffer and is not the input: a
-reshape that only relabels, no program on a card) or ``"inplace"`` (the op hands an input back, e.g. a cache update).
+``kind``: ``"op"`` (a program runs), ``"view"`` (the output shares an input's buffer, or is the input itself, for an
+op that does not write in place: a reshape that only relabels, no program on a card) or ``"inplace"`` (a cache
+update or fill handing its cache back).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..types import CoreGrid, MemoryConfig, WormholeComputeKernelConfig
 from .fidelity import op_fidelity
 
 POSITION_ARGS = ("cur_pos_tensor", "update_idxs_tensor")  # index tensors whose values decide the bytes moved
+INPLACE_OPS = ("ttnn.paged_update_cache", "ttnn.update_cache", "ttnn.fill_cache", "ttnn.paged_fill_cache")
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,11 @@ def _positions(t: Tensor):
     return tuple(int(v) for v in t._native("device time").reshape(-1).tolist())
 
 
-def _kind(inputs: list[Tensor], outputs: list[Tensor]) -> str:
+def _kind(name: str, inputs: list[Tensor], outputs: list[Tensor]) -> str:
     if not outputs:
         return "op"
     if all(any(o is i for i in inputs) for o in outputs):
-        return "inplace"
+        return "inplace" if name in INPLACE_OPS else "view"  # e.g. a reshape to the shape it has
     buffers = {id(i._buffer) for i in inputs if i._buffer is not None}
     if all(o._buffer is not None and id(o._buffer) in buffers for o in outputs):
         return "view"
@@ -184,4 +186,4 @@ def make_record(name: str, fn, args, kwargs, out, device, traced: bool, phase: s
     return Record(op=name, inputs=tuple(inputs), outputs=outputs, attrs=attrs,
                   fidelity=op_fidelity(name, attrs, inputs), mesh=(rows, cols),
                   device_ids=tuple(device.get_device_ids()), traced=traced, phase=phase,
-                  kind=_kind(in_tensors, out_tensors), positions=positions)
+                  kind=_kind(name, in_tensors, out_tensors), positions=positions)

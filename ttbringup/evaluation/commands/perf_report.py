@@ -29,6 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which per-op table to print (default: decode)")
     p.add_argument("--csv", metavar="PATH", default="perf_report.csv",
                    help="CSV of every op of every phase (default perf_report.csv)")
+    for action in p._actions:
+        if action.dest == "random_weights":
+            action.help = ("accepted for the other tools' command lines; the report never reads weights (it "
+                           "builds data-free from the config: a local --model dir's, else the bundled real config "
+                           "of a seed id, else the HF cache's)")
+        elif action.dest == "backend":
+            action.help = "emu only: the prediction runs on the emulator"
     return p
 
 

@@ -1,0 +1,125 @@
+"""``scripts/perf_report.py``: predicted TTFT / decode speed and the per-op table of a bringup, from a data-free
+emulator run of the shipped tiny Llama checkpoint's config through the seed's real model files."""
+
+import csv
+import re
+
+import pytest
+
+from conftest import REPO
+
+SCRIPT = "scripts/perf_report.py"
+TINY_LLAMA = REPO / "ttbringup" / "fixtures" / "tiny" / "meta-llama__Llama-3.2-1B"
+N150_FILE = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / "n150" / "functional" / "model.py"
+N300_FILE = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / "n300" / "functional" / "model.py"
+
+
+@pytest.fixture(scope="module")
+def reports(run, tiny):
+    """The runs, started together (see conftest.Runner)."""
+    for key, model_file, extra in (("eager", N150_FILE, ()), ("traced", N150_FILE, ("--trace",)),
+                                   ("n300", N300_FILE, ("--table", "both"))):
+        run.start(key, SCRIPT, model_file, "--model", TINY_LLAMA, "--prompt_len", 40, "--csv",
+                  tiny.tmp / f"perf_{key}.csv", *extra)
+    return run
+
+
+def number(pattern, text):
+    m = re.search(pattern, text)
+    assert m, (pattern, text[:2000])
+    return float(m.group(1))
+
+
+def tables(stdout):
+    """Each printed per-op table: (rows as lists of cells, the total line)."""
+    found, lines = [], stdout.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("  ID  Total %"):
+            j = i + 2
+            rows = []
+            while not lines[j].startswith("---"):
+                rows.append(lines[j].split())
+                j += 1
+            found.append((rows, lines[j + 1]))
+    return found
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def phase_ms(rows, phase):
+    picked = [r for r in rows if r["phase"] == phase]
+    assert picked, phase
+    return sum(float(r["device_time_us"]) + float(r["op_to_op_gap_us"]) for r in picked) / 1e3
+
+
+def test_report_prints_estimates_and_a_table_whose_total_is_the_sum_of_its_rows(reports):
+    r = reports.result("eager")
+    assert r.returncode == 0, r.stderr
+    assert "system: n150 (mesh 1x1)" in r.stdout and "decode eager" in r.stdout
+    assert number(r"Estimated TTFT: ([\d.]+) ms", r.stdout) > 0
+    assert number(r"Estimated decode: ([\d.]+) tokens/s/user", r.stdout) > 0
+    [(rows, total)] = tables(r.stdout)
+    assert len(rows) == int(number(r"^(\d+) device ops", total))
+    assert [int(row[0]) for row in rows] == list(range(len(rows)))
+    device = sum(float(row[4]) for row in rows)
+    gaps = sum(float(row[5]) for row in rows)
+    assert device == pytest.approx(number(r"device time ([\d.]+) us", total), abs=0.01 * len(rows))
+    assert gaps == pytest.approx(number(r"op-to-op gaps ([\d.]+) us", total), abs=0.01 * len(rows))
+    assert sum(float(row[1]) for row in rows) == pytest.approx(100, abs=0.1 * len(rows))
+    assert {row[2] for row in rows} <= {"DRAM", "FLOP", "BOTH", "SLOW", "LINK"}
+    assert any(row[3] == "scaled_dot_product_attention_decode" for row in rows)
+
+
+def test_csv_parses_and_its_phases_add_up_to_the_estimates(reports, tiny):
+    r = reports.result("eager")
+    rows = read_csv(tiny.tmp / "perf_eager.csv")
+    assert {"prefill", "decode 1", "decode 4"} <= {row["phase"] for row in rows}
+    assert phase_ms(rows, "prefill") == pytest.approx(number(r"Estimated TTFT: ([\d.]+) ms", r.stdout), abs=0.01)
+    step_ms = number(r"\(([\d.]+) ms per step", r.stdout)
+    assert phase_ms(rows, "decode 4") == pytest.approx(step_ms, abs=0.001)
+    prefill = [row for row in rows if row["phase"] == "prefill"]
+    assert any(row["op_code"] == "scaled_dot_product_attention" for row in prefill)
+    linear = next(row for row in prefill if row["op_code"] == "linear")
+    assert int(linear["flops"]) > 0 and linear["math_fidelity"] == "HiFi2"
+    assert "input_tensor_b" in linear["inputs"] and "DRAM_INTERLEAVED" in linear["inputs"]
+
+
+def test_trace_replays_the_decode_without_host_dispatch_and_is_faster(reports, tiny):
+    eager, traced = reports.result("eager"), reports.result("traced")
+    assert traced.returncode == 0, traced.stderr
+    assert "decode traced" in traced.stdout
+    rate = r"Estimated decode: ([\d.]+) tokens/s/user"
+    assert number(rate, traced.stdout) > number(rate, eager.stdout)
+    rows = [row for row in read_csv(tiny.tmp / "perf_traced.csv") if row["phase"] == "decode 4"]
+    assert rows and all(row["traced"] == "True" for row in rows)
+    assert all(float(row["op_to_op_gap_us"]) == pytest.approx(2.05) for row in rows)
+    eager_rows = [row for row in read_csv(tiny.tmp / "perf_eager.csv") if row["phase"] == "decode 4"]
+    assert [row["op_code"] for row in rows] == [row["op_code"] for row in eager_rows]
+
+
+def test_a_tensor_parallel_file_reports_its_collectives_on_n300(reports, tiny):
+    r = reports.result("n300")
+    assert r.returncode == 0, r.stderr
+    assert "system: n300 (mesh 1x2)" in r.stdout
+    prefill, decode = tables(r.stdout)
+    assert any(row[3] == "all_reduce" for row in decode[0])
+    assert any(row[3] == "all_reduce" for row in prefill[0])
+
+
+def test_a_bad_model_path_gives_one_error_line_and_exit_2(run, tiny):
+    missing = tiny.tmp / "no_such_model.py"
+    r = run(SCRIPT, missing, "--model", TINY_LLAMA)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.strip()]
+    assert errors == [f"error: model file not found: {missing}"]
+
+
+def test_a_mesh_file_on_a_smaller_system_is_refused(run):
+    r = run(SCRIPT, N300_FILE, "--model", TINY_LLAMA, "--system", "n150")
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("error: ") and "n150 has 1" in r.stderr
