@@ -21,6 +21,10 @@ def reports(run, tiny):
                                    ("n300", N300_FILE, ("--table", "both"))):
         run.start(key, SCRIPT, model_file, "--model", TINY_LLAMA, "--prompt_len", 40, "--csv",
                   tiny.tmp / f"perf_{key}.csv", *extra)
+    for system in ("n150", "t3000"):  # real shapes from the bundled config (data-free: seconds)
+        model_file = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / system / "functional" / "model.py"
+        run.start(f"real_{system}", SCRIPT, model_file, "--trace", "--table", "none", "--csv",
+                  tiny.tmp / f"perf_real_{system}.csv")
     return run
 
 
@@ -71,6 +75,33 @@ def test_report_prints_estimates_and_a_table_whose_total_is_the_sum_of_its_rows(
     assert sum(float(row[1]) for row in rows) == pytest.approx(100, abs=0.1 * len(rows))
     assert {row[2] for row in rows} <= {"DRAM", "FLOP", "BOTH", "SLOW", "LINK"}
     assert any(row[3] == "scaled_dot_product_attention_decode" for row in rows)
+
+
+def test_the_op_code_summary_sums_to_the_per_op_table(reports):
+    r = reports.result("eager")
+    lines = r.stdout.splitlines()
+    start = lines.index("Decode step 4, by op code (predicted):")
+    body = []
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        body.append(line.split())
+    groups, total = body[:-1], body[-1]
+    assert total[0] == "total"
+    [(rows, _)] = tables(r.stdout)
+    assert sum(int(g[1]) for g in groups) == int(total[1]) == len(rows)
+    assert sum(float(g[2]) for g in groups) == pytest.approx(float(total[2]), abs=0.01 * len(groups))
+    assert float(total[2]) == pytest.approx(sum(float(row[4]) for row in rows), abs=0.01 * len(rows))
+
+
+def test_eight_chips_predict_a_faster_decode_than_one_but_not_8x(reports):
+    rate = r"Estimated decode: ([\d.]+) tokens/s/user"
+    one, eight = reports.result("real_n150"), reports.result("real_t3000")
+    assert one.returncode == 0 and eight.returncode == 0, (one.stderr, eight.stderr)
+    assert "model: meta-llama/Llama-3.2-1B" in one.stdout and "system: t3000 (mesh 2x4)" in eight.stdout
+    assert "Published (tt_transformers" in one.stdout  # the comparison line of a published row
+    n150, t3000 = number(rate, one.stdout), number(rate, eight.stdout)
+    assert n150 < t3000 < 8 * n150
 
 
 def test_csv_parses_and_its_phases_add_up_to_the_estimates(reports, tiny):

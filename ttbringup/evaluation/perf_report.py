@@ -219,6 +219,23 @@ def format_table(rows: list, title: str) -> list[str]:
     return out
 
 
+def by_op_code(rows: list, title: str) -> list[str]:
+    """Rows grouped by op code (most time first): count, device time, gaps, share; the last line sums them."""
+    groups: dict[str, list] = {}
+    for row in rows:
+        groups.setdefault(row.record.op.removeprefix("ttnn."), []).append(row)
+    total_s = sum(r.total_s for r in rows)
+    out = [title, f"{'OP Code':<40}  {'Count':>5}  {'Device Time [us]':>16}  {'Op-to-Op Gap [us]':>17}  {'Total %':>7}"]
+    ordered = sorted(groups.items(), key=lambda kv: -sum(r.total_s for r in kv[1]))
+    for code, group in ordered:
+        device, gaps = sum(r.cost.device_s for r in group), sum(r.gap_s for r in group)
+        share = 100 * (device + gaps) / total_s if total_s else 0.0
+        out.append(f"{code:<40}  {len(group):>5}  {device * 1e6:>16.2f}  {gaps * 1e6:>17.2f}  {share:>7.1f}")
+    device, gaps = sum(r.cost.device_s for r in rows), sum(r.gap_s for r in rows)
+    out.append(f"{'total':<40}  {len(rows):>5}  {device * 1e6:>16.2f}  {gaps * 1e6:>17.2f}  {100.0:>7.1f}")
+    return out
+
+
 def summary_lines(report: PerfReport) -> list[str]:
     req = report.request
     mode = "traced" if report.decode_traced else "eager"

@@ -2,8 +2,8 @@
 Wormhole n150 / n300 / T3000, from a data-free emulator run (no card, no weights).
 
 Prints the estimates, then the per-op table of the last decode step (or the prefill, ``--table``) in
-tt-perf-report's columns with a total line equal to the sum of its rows, and writes every op of every phase to
-a CSV. Exit 0 after a report, 2 on bad input.
+tt-perf-report's columns with a total line equal to the sum of its rows, the prefill and decode step grouped by
+op code, and writes every op of every phase to a CSV. Exit 0 after a report, 2 on bad input.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.backend not in (None, "emu"):
             raise CliError(f"perf_report predicts device time from the emulator; --backend {args.backend} is not "
                            "supported (use --backend emu or leave it out)")
-        from ..perf_report import PerfRequest, format_table, run, summary_lines, validate, write_csv
+        from ..perf_report import PerfRequest, by_op_code, format_table, run, summary_lines, validate, write_csv
 
         req = PerfRequest(model_py=args.model_py, model="", system=args.system, prompt_len=args.prompt_len,
                           decode_steps=args.decode_steps, trace=args.trace, max_seq_len=args.max_seq_len,
@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.table in ("decode", "both"):
             print()
             print("\n".join(format_table(report.decode, f"Decode step {req.decode_steps}, per op (predicted):")))
+        if args.table != "none":
+            for name, rows in (("Prefill", report.prefill), (f"Decode step {req.decode_steps}", report.decode)):
+                print()
+                print("\n".join(by_op_code(rows, f"{name}, by op code (predicted):")))
         write_csv(report, args.csv)
         print(f"wrote {args.csv}", file=sys.stderr)
     return 0
