@@ -275,3 +275,22 @@ def test_every_constant_names_a_source():
     for name, value, unit, source in rows:
         assert source and unit, name
         assert "facts" in source or "[uncertain]" in source, (name, source)
+
+
+def test_the_environment_switch_records_for_the_whole_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import torch, ttbringup.emu as ttnn\n"
+            "from ttbringup.emu import device_time\n"
+            "d = ttnn.open_device(device_id=0)\n"
+            "x = ttnn.from_torch(torch.ones(32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=d)\n"
+            "ttnn.add(x, x)\n"
+            "print(len(device_time.active().records) if device_time.active() else 'off')\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for value, expected in (("1", "1"), ("0", "off")):
+        env = dict(os.environ, PYTHONPATH=root, TTBRINGUP_DEVICE_TIME=value, OMP_NUM_THREADS="1")
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == expected
