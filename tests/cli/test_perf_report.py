@@ -25,6 +25,8 @@ def reports(run, tiny):
         model_file = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / system / "functional" / "model.py"
         run.start(f"real_{system}", SCRIPT, model_file, "--trace", "--table", "none", "--csv",
                   tiny.tmp / f"perf_real_{system}.csv")
+    run.start("real_n150_bfp8", SCRIPT, N150_FILE, "--trace", "--table", "none", "--weight_dtype", "bfp8", "--csv",
+              tiny.tmp / "perf_real_bfp8.csv")
     return run
 
 
@@ -154,3 +156,11 @@ def test_a_mesh_file_on_a_smaller_system_is_refused(run):
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("error: ") and "n150 has 1" in r.stderr
+
+
+def test_bfp8_weights_predict_a_faster_decode_than_bf16_for_a_dram_bound_model(reports):
+    rate = r"Estimated decode: ([\d.]+) tokens/s/user"
+    bf16, bfp8 = reports.result("real_n150"), reports.result("real_n150_bfp8")
+    assert bfp8.returncode == 0, bfp8.stderr
+    assert "weights replaced by bfp8" in bfp8.stdout and "weights replaced" not in bf16.stdout
+    assert number(rate, bfp8.stdout) > number(rate, bf16.stdout)

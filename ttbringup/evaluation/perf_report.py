@@ -51,6 +51,7 @@ class PerfRequest:
     max_seq_len: int = 2048
     device_id: int = 0
     cache_dir: str | None = None
+    weight_dtype: str | None = None  # bf16 / bfp8 / bfp4: replaces the file's WEIGHT_DTYPE for this run (what-if)
 
 
 @dataclass
@@ -90,6 +91,8 @@ def validate(req: PerfRequest) -> None:
     check_positive("--prompt_len", req.prompt_len)
     check_positive("--decode_steps", req.decode_steps)
     check_positive("--max_seq_len", req.max_seq_len)
+    if req.weight_dtype is not None and req.weight_dtype not in WEIGHT_DTYPES:
+        raise CliError(f"unknown --weight_dtype {req.weight_dtype!r}; choose one of {', '.join(WEIGHT_DTYPES)}")
     if req.system is not None and req.system not in SYSTEMS:
         raise CliError(f"unknown system {req.system!r}; choose one of {', '.join(SYSTEMS)}")
     if req.trace and req.decode_steps < 3:
@@ -127,6 +130,23 @@ def _system(req: PerfRequest, mesh):
     return system
 
 
+WEIGHT_DTYPES = {"bf16": "bfloat16", "bfp8": "bfloat8_b", "bfp4": "bfloat4_b"}
+
+
+def _build(req: PerfRequest, module, ttnn, meta, device):
+    """``build_model``, with the file's ``WEIGHT_DTYPE`` replaced for the build when ``req.weight_dtype`` says."""
+    if req.weight_dtype is None:
+        return module.build_model(meta, device, req.max_seq_len)
+    if not hasattr(module, "WEIGHT_DTYPE"):
+        raise CliError(f"--weight_dtype: {req.model_py} has no WEIGHT_DTYPE constant to replace")
+    saved = module.WEIGHT_DTYPE
+    module.WEIGHT_DTYPE = getattr(ttnn, WEIGHT_DTYPES[req.weight_dtype])
+    try:
+        return module.build_model(meta, device, req.max_seq_len)
+    finally:
+        module.WEIGHT_DTYPE = saved
+
+
 def run(req: PerfRequest) -> PerfReport:
     """Build the bringup data-free, run prefill + decode with recording, time every op (module docstring)."""
     validate(req)
@@ -147,7 +167,7 @@ def run(req: PerfRequest) -> PerfReport:
     meta = meta_model(config)
     region = TRACE_REGION_SIZE if req.trace else 0
     with opened_device(ttnn, mesh, req.device_id, trace_region_size=region) as device:
-        model = module.build_model(meta, device, req.max_seq_len)
+        model = _build(req, module, ttnn, meta, device)
         cache_len = int(getattr(model, "max_cache_len", req.max_seq_len))
         if req.prompt_len + req.decode_steps > cache_len:
             raise CliError(f"--prompt_len ({req.prompt_len}) + --decode_steps ({req.decode_steps}) exceeds the "
@@ -239,9 +259,10 @@ def by_op_code(rows: list, title: str) -> list[str]:
 def summary_lines(report: PerfReport) -> list[str]:
     req = report.request
     mode = "traced" if report.decode_traced else "eager"
+    weights = f" | weights replaced by {req.weight_dtype} (--weight_dtype)" if req.weight_dtype else ""
     lines = [
         f"Bringup: {req.model_py} | model: {req.model} | system: {report.system.name} "
-        f"(mesh {report.mesh[0]}x{report.mesh[1]}) | prompt {req.prompt_len} tokens | decode {mode}",
+        f"(mesh {report.mesh[0]}x{report.mesh[1]}) | prompt {req.prompt_len} tokens | decode {mode}{weights}",
         f"Estimated TTFT: {report.ttft_s * 1e3:.2f} ms (prefill, {len(report.prefill)} device ops, eager)",
         f"Estimated decode: {report.tokens_per_s_per_user:.1f} tokens/s/user, {report.tokens_per_s_per_user:.1f} "
         f"tokens/s at batch 1 ({report.decode_step_s * 1e3:.3f} ms per step, {len(report.decode)} device ops)",

@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decode_steps", "--decode-steps", dest="decode_steps", type=int, default=4,
                    help="decode steps to run; the last one is reported (default 4)")
     p.add_argument("--trace", action="store_true", help="replay the decode steps as a metal trace")
+    p.add_argument("--weight_dtype", "--weight-dtype", dest="weight_dtype", choices=("bf16", "bfp8", "bfp4"),
+                   default=None, help="what-if: build with this weight dtype instead of the file's WEIGHT_DTYPE")
     p.add_argument("--table", choices=("decode", "prefill", "both", "none"), default="decode",
                    help="which per-op table to print (default: decode)")
     p.add_argument("--csv", metavar="PATH", default="perf_report.csv",
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
         req = PerfRequest(model_py=args.model_py, model="", system=args.system, prompt_len=args.prompt_len,
                           decode_steps=args.decode_steps, trace=args.trace, max_seq_len=args.max_seq_len,
-                          device_id=args.device_id, cache_dir=args.cache_dir)
+                          device_id=args.device_id, cache_dir=args.cache_dir,
+                          weight_dtype=args.weight_dtype)
         validate(req)
         req.model = resolve_model(args.model_py, args.model)
         check_writable(args.csv, "--csv")
