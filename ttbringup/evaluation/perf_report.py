@@ -28,8 +28,8 @@ from .cli import CliError, check_positive
 COLUMNS = ("ID", "Total %", "Bound", "OP Code", "Device Time [us]", "Op-to-Op Gap [us]", "Cores", "DRAM [GB/s]",
            "DRAM %", "FLOPs [TFLOPs]", "FLOPs %", "Math Fidelity")
 CSV_COLUMNS = ("phase", "id", "op_code", "traced", "device_time_us", "op_to_op_gap_us", "cores", "dram_bytes",
-               "dram_gbps", "dram_pct", "flops", "tflops", "flops_pct", "bound", "limited_by", "math_fidelity", "dram_sharded",
-               "mesh", "inputs", "outputs")
+               "dram_gbps", "dram_pct", "flops", "tflops", "flops_pct", "bound", "limited_by", "math_fidelity",
+               "dram_sharded", "mesh", "inputs", "outputs")
 
 # tt_transformers' published figures (perf-facts.md §1: perf mode = bfp4 gate/up at LoFi, bfp8 elsewhere at HiFi2,
 # decode traced, ~128-token prompt, batch 1): (model, system) -> (decode t/s/u, TTFT ms)
@@ -209,7 +209,8 @@ def row_values(row, index: int, total_s: float) -> dict:
         "dram_bytes": cost.dram_bytes, "dram_gbps": cost.dram_gbps,
         "dram_pct": 100 * cost.dram_bytes / cost.device_s / C.DRAM_PEAK_BPS,
         "flops": cost.flops, "tflops": cost.tflops, "flops_pct": 100 * cost.flops / cost.device_s / peak,
-        "bound": cost.bound, "limited_by": cost.limit, "math_fidelity": rec.fidelity or "", "dram_sharded": cost.dram_sharded,
+        "bound": cost.bound, "limited_by": cost.limit, "math_fidelity": rec.fidelity or "",
+        "dram_sharded": cost.dram_sharded,
         "mesh": "x".join(map(str, rec.mesh)),
         "inputs": "; ".join(f"{s.name} {list(s.shape)} {s.dtype} {s.memory}" for s in rec.inputs),
         "outputs": "; ".join(f"{list(s.shape)} {s.dtype} {s.memory}" for s in rec.outputs),
