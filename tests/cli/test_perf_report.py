@@ -18,7 +18,7 @@ N300_FILE = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / "n300" / "function
 def reports(run, tiny):
     """The runs, started together (see conftest.Runner)."""
     for key, model_file, extra in (("eager", N150_FILE, ()), ("traced", N150_FILE, ("--trace",)),
-                                   ("n300", N300_FILE, ("--table", "both"))):
+                                   ("n300", N300_FILE, ("--table", "both", "--constants"))):
         run.start(key, SCRIPT, model_file, "--model", TINY_LLAMA, "--prompt_len", 40, "--csv",
                   tiny.tmp / f"perf_{key}.csv", *extra)
     for system in ("n150", "t3000"):  # real shapes from the bundled config (data-free: seconds)
@@ -138,6 +138,7 @@ def test_a_tensor_parallel_file_reports_its_collectives_on_n300(reports, tiny):
     assert r.returncode == 0, r.stderr
     assert "system: n300 (mesh 1x2)" in r.stdout
     prefill, decode = tables(r.stdout)
+    assert "LINK_BPS = 1.2e+10 B/s: facts §2 Ethernet" in r.stdout  # --constants: each with its source
     assert any(row[3] == "all_reduce" for row in decode[0])
     assert any(row[3] == "all_reduce" for row in prefill[0])
 

@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default=None, help="what-if: build with this weight dtype instead of the file's WEIGHT_DTYPE")
     p.add_argument("--table", choices=("decode", "prefill", "both", "none"), default="decode",
                    help="which per-op table to print (default: decode)")
+    p.add_argument("--constants", action="store_true",
+                   help="also print the cost model's constants with their sources")
     p.add_argument("--csv", metavar="PATH", default="perf_report.csv",
                    help="CSV of every op of every phase (default perf_report.csv)")
     for action in p._actions:
@@ -70,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
             for name, rows in (("Prefill", report.prefill), (f"Decode step {req.decode_steps}", report.decode)):
                 print()
                 print("\n".join(by_op_code(rows, f"{name}, by op code (predicted):")))
+        if args.constants:
+            from ttbringup.emu.device_time.constants import table
+
+            print()
+            print("Cost model constants (ttbringup/emu/device_time/constants.py):")
+            for name, value, unit, source in table():
+                print(f"  {name} = {value:g} {unit}: {source}")
         write_csv(report, args.csv)
         print(f"wrote {args.csv}", file=sys.stderr)
     return 0
