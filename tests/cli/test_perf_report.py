@@ -165,3 +165,28 @@ def test_bfp8_weights_predict_a_faster_decode_than_bf16_for_a_dram_bound_model(r
     assert bfp8.returncode == 0, bfp8.stderr
     assert "weights replaced by bfp8" in bfp8.stdout and "weights replaced" not in bf16.stdout
     assert number(rate, bfp8.stdout) > number(rate, bf16.stdout)
+
+
+HOST_ONLY = '''"""A bringup that computes on the host only (no ttnn op)."""
+import torch
+
+
+class HostOnly:
+    max_cache_len = 2048
+
+    def __call__(self, input_ids, past_key_values=None):
+        return type("Out", (), {"logits": torch.zeros(1, input_ids.shape[1], 8), "past_key_values": None})()
+
+
+def build_model(hf_model, tt_device, max_seq_len):
+    return HostOnly()
+'''
+
+
+def test_a_bringup_without_device_ops_is_refused(run, tiny):
+    path = tiny.tmp / "host_only.py"
+    path.write_text(HOST_ONLY)
+    r = run(SCRIPT, path, "--model", tiny.ckpt, "--prompt_len", 8)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("error: ") and "ran no ttnn device ops" in r.stderr

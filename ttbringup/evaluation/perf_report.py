@@ -190,6 +190,9 @@ def run(req: PerfRequest) -> PerfReport:
         phases.setdefault(r.phase, []).append(r)
     timed = {name: timed_rows(records, system) for name, records in phases.items()}
     last = f"decode {req.decode_steps}"
+    if not timed.get("prefill") or not timed.get(last):
+        raise CliError(f"{req.model_py} ran no ttnn device ops in its prefill or decode, so there is no device time "
+                       "to predict (does its model call ttnn?)")
     return PerfReport(request=req, system=system, mesh=mesh or (1, 1), prefill=timed.get("prefill", []),
                       decode=timed.get(last, []), decode_traced=traced, phases=timed)
 
