@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.backend not in (None, "emu"):
             raise CliError(f"perf_report predicts device time from the emulator; --backend {args.backend} is not "
                            "supported (use --backend emu or leave it out)")
-        from ..perf_report import PerfRequest, by_op_code, format_table, run, summary_lines, validate, write_csv
+        from ..perf_report import PerfRequest, run, validate
+        from ..perf_tables import by_op_code, format_table, summary_lines, write_csv
 
         req = PerfRequest(model_py=args.model_py, model="", system=args.system, prompt_len=args.prompt_len,
                           decode_steps=args.decode_steps, trace=args.trace, max_seq_len=args.max_seq_len,
