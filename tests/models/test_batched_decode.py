@@ -5,7 +5,8 @@
 * 32 users with different prompt lengths: every user's logits at every step equal its single-user run
   (PCC >= 0.9999) and HF's (PCC >= 0.99), eager and traced;
 * users finishing early or joining late (attention-mask columns of 0) leave the others' results and their own
-  cache rows alone; the rows of users that never ran stay untouched.
+  cache rows alone; the rows of users that never ran stay untouched;
+* on meshes: a tensor-parallel batch matches n150's; data parallel runs 32 users per chip, each as alone.
 """
 
 import pytest
@@ -178,3 +179,40 @@ def test_a_batch_on_a_tensor_parallel_mesh_matches_n150(system):
     with opened_device(ttnn, tuple(mesh_module.MESH_SHAPE)) as mesh:
         got, _ = run(mesh_module.build_model(hf, mesh, max_seq_len=64))
     assert all(pcc(got[u, c], want[u, c]) >= 0.999 for u, c in mask.nonzero().tolist())
+
+
+@pytest.mark.parametrize("system,shape", [("n300", (1, 2)), ("t3000", (2, 4))])
+@torch.no_grad()
+def test_data_parallel_mesh_runs_32_users_per_chip_each_as_alone(system, shape):
+    """Weights replicated, users spread over the chips (user u on chip u // 32): every user's logits equal its
+    solo run on one n150."""
+    from ttbringup.llm import build_decoder_lm
+
+    hf = random_tiny_model(LLAMA, seed=0)
+    chips = shape[0] * shape[1]
+    gen = torch.Generator().manual_seed(6)
+    batch = 32 * (chips - 1) + 3  # the last chip holds 3 users, the others 32
+    lengths = [1 + (5 * u) % 23 for u in range(batch)]
+    prompts = [torch.randint(3, hf.config.vocab_size, (n,), generator=gen).tolist() for n in lengths]
+    steps = torch.randint(3, hf.config.vocab_size, (batch, 3), generator=gen)
+    ids, mask = left_padded(prompts, pad=0)
+    with opened_device(ttnn, shape, trace_region_size=16 << 20) as mesh:
+        tt = build_decoder_lm(hf, mesh, 48, cache_cap=48, data_parallel=True)
+        tt.trace_decode = system == "t3000"  # steps: eager, captured, replayed
+        assert tt.users == 32 * chips
+        with pytest.raises(ValueError, match=f"at most {32 * chips} users"):
+            tt(torch.ones(32 * chips + 1, 2, dtype=torch.long))
+        out = tt(ids, attention_mask=mask)
+        got = [out.logits[:, -1]]
+        for i in range(steps.shape[1]):
+            mask = torch.cat([mask, torch.ones(batch, 1, dtype=torch.long)], dim=1)
+            out = tt(steps[:, i:i + 1], past_key_values=out.past_key_values, attention_mask=mask)
+            got.append(out.logits[:, -1])
+        assert tt.decode_traced == tt.trace_decode
+        tt.release_trace()
+    got = torch.stack(got, dim=1)
+    with opened_device(ttnn, None) as one_chip:
+        solo = build_decoder_lm(hf, one_chip, 48, cache_cap=48)
+        for u in sorted({0, 31, 32, 45, batch - 1} & set(range(batch))):
+            alone = solo_logits(solo, prompts[u], steps[u].tolist())
+            assert all(pcc(got[u, s], alone[s]) >= 0.9999 for s in range(len(alone))), u

@@ -1,6 +1,7 @@
 """The causal LM on the device, driven from the host as an HF-compatible ``nn.Module`` + ``GenerationMixin``.
 
-Host contract (up to 32 sequences, one per row of the decode batch)::
+Host contract (up to ``model.users`` sequences: 32 per model replica, one per row of a decode batch; with
+``DataParallel`` a mesh holds one replica per chip, user ``u`` on chip ``u // 32``)::
 
     model(input_ids [B, S], past_key_values=None | <TTCache from this model>, attention_mask=None | [B, cached + S],
           logits_to_keep=0)
@@ -17,7 +18,7 @@ Host contract (up to 32 sequences, one per row of the decode batch)::
   this model continues where it stopped. The device cache is one per model: starting a new sequence makes older
   ``TTCache`` handles stale (using one raises ``ValueError``).
 * Prefill from position 0 is one pass per user (its tokens right-padded with token 0 to a multiple of 32,
-  ``fill_cache(batch_idx=u)``, logits of the padding rows dropped on the host), or token by token with decode
+  ``fill_cache(batch_idx=u % 32)``; data-parallel replicas prefill their users of the same row together), logits of the padding rows dropped on the host), or token by token with decode
   steps when ``model.prefill_by_decode = True``. New tokens on top of a non-empty cache go column by column.
 * Decode runs the 32-row batch, each active user at its own position, the other rows idle at position -1. Its
   inputs live in persistent device tensors written before each step (``DecodeInputs``), so the step itself moves
@@ -120,6 +121,7 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         self.rope = rope
         self.inputs = inputs
         self.max_cache_len = int(max_cache_len)
+        self.users = self.tp.users  # decode rows: 32 per model replica
         self.prefill_by_decode = False
         self.trace_decode = False
         self._decode_warm = False  # a decode step has run eagerly: its programs are in the device's cache
@@ -158,8 +160,8 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         batch, n = ids.shape
         if n == 0:
             raise ValueError("input_ids is empty")
-        if batch > CACHE_BATCH:
-            raise ValueError(f"batch size {batch} is not supported: a decode batch holds {CACHE_BATCH} users")
+        if batch > self.users:
+            raise ValueError(f"batch size {batch} is not supported: this model decodes at most {self.users} users")
         cache = self._cache_for(past_key_values, batch)
         start = cache.length
         live = self._new_token_mask(attention_mask, batch, start, n)
@@ -171,10 +173,15 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         keep = n if not logits_to_keep else min(int(logits_to_keep), n)
         out = _Outputs(batch, n, keep, self.config.vocab_size)
         if start == 0 and n > 1 and not self.prefill_by_decode:
+            rows: dict[int, dict] = {}  # cache row -> {user: its columns}; a row's users (one per replica) go together
             for user in range(batch):
                 columns = live[user].nonzero().flatten()
                 if len(columns):
-                    logits, hidden = self._prefill(ids[user, columns].tolist(), output_hidden_states, user)
+                    rows.setdefault(user % CACHE_BATCH, {})[user] = columns
+            for row, members in rows.items():
+                results = self._prefill({u: ids[u, c].tolist() for u, c in members.items()}, output_hidden_states)
+                for user, (logits, hidden) in results.items():
+                    columns = members[user]
                     out.put([user] * len(columns), columns, logits, hidden)
                     cache.user_lengths[user] = len(columns)
         else:
@@ -215,29 +222,44 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         self._sequence_id = next(_sequence_ids)
         return TTCache(self, self._sequence_id, batch)
 
-    def _prefill(self, tokens: list[int], keep_hidden: bool, user: int = 0):
-        """One pass over positions 0..S-1 (padded to S_pad) into cache row ``user``; returns host logits
-        [S, vocab] and hidden states."""
-        n = len(tokens)
-        s_pad = round_up(n)
-        x = self._embed(tokens + [0] * (s_pad - n))
+    def _prefill(self, prompts: dict[int, list[int]], keep_hidden: bool) -> dict:
+        """One pass over positions 0..S-1 (padded to S_pad) for users of one cache row, at most one per replica
+        (each replica's chips prefill their own user; a replica without one runs a zero prompt whose cache row is
+        then unused or rewritten before it is read). Returns ``{user: (host logits [S, vocab], hidden states)}``."""
+        s_pad = round_up(max(map(len, prompts.values())))
+        ids = torch.zeros(self.tp.replicas, s_pad, dtype=torch.int32)
+        where = {}  # user -> its rows in the replicas' rows, replica after replica
+        for user, tokens in prompts.items():
+            replica = user // CACHE_BATCH
+            ids[replica, :len(tokens)] = torch.tensor(tokens, dtype=torch.int32)
+            where[user] = list(range(replica * s_pad, replica * s_pad + len(tokens)))
+        x = self._embed(ids, s_pad)
         cos, sin = self.rope.prefix(s_pad)
-        hidden = [self._host(x, n)] if keep_hidden else []
+        hidden = [self._host(x, where)] if keep_hidden else []
+        row = next(iter(prompts)) % CACHE_BATCH
         for layer in self.layers:
-            x = layer.prefill(x, cos, sin, user)
+            x = layer.prefill(x, cos, sin, row)
             if keep_hidden:
-                hidden.append(self._host(x, n))
+                hidden.append(self._host(x, where))
         if cos is not self.rope.cos:  # a slice of the table, not the table itself
             ttnn.deallocate(cos)
             ttnn.deallocate(sin)
-        return self._head(x, n, hidden, keep_hidden)
+        normed = self.norm(x)
+        ttnn.deallocate(x)
+        if keep_hidden:
+            hidden[-1] = self._host(normed, where)  # HF reports the last layer after the final norm
+        logits = ttnn.linear(normed, self.lm_head)
+        ttnn.deallocate(normed)
+        host = self._logits_to_host(logits, where)
+        ttnn.deallocate(logits)
+        return {u: (host[u], [h[u] for h in hidden]) for u in prompts}
 
     def _decode(self, tokens: dict[int, int], positions: list[int], keep_hidden: bool):
         """One step of the 32-row batch: user ``u`` feeds ``tokens[u]`` at position ``positions[u]``, every other
         row is idle (position -1: its cache row is not touched). Returns host logits and hidden states, one row per
         user of ``tokens`` in its order."""
         users = list(tokens)
-        ids, pos = [0] * CACHE_BATCH, [-1] * CACHE_BATCH
+        ids, pos = [0] * self.users, [-1] * self.users
         for u in users:
             ids[u], pos[u] = tokens[u], positions[u]
         self.inputs.write(ids, pos)
@@ -263,16 +285,16 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         x = self._embed_ids(self.inputs.ids, CACHE_BATCH)
         rot = self.rope.decode_rows(self.inputs)
         if hidden is not None:
-            hidden.append(self._host(x, CACHE_BATCH))
+            hidden.append(self._host(x, self.users))
         for layer in self.layers:
             x = layer.decode(x, self.inputs.cur_pos, rot)
             if hidden is not None:
-                hidden.append(self._host(x, CACHE_BATCH))
+                hidden.append(self._host(x, self.users))
         rot.deallocate()
         normed = self.norm(x)
         ttnn.deallocate(x)
         if hidden is not None:
-            hidden[-1] = self._host(normed, CACHE_BATCH)  # HF reports the last layer after the final norm
+            hidden[-1] = self._host(normed, self.users)  # HF reports the last layer after the final norm
         logits = ttnn.linear(normed, self.lm_head)
         ttnn.deallocate(normed)
         return logits
@@ -289,11 +311,10 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
             ttnn.deallocate(self._trace[1])
             self._trace = None
 
-    def _embed(self, tokens: list[int]):
-        """Token ids (a multiple of 32) -> ``[1, 1, rows, hidden]`` TILE bf16."""
-        ids = torch.tensor(tokens, dtype=torch.int32, device=self.host_device).reshape(1, 1, 1, -1)
-        ids = ttnn.from_torch(ids, dtype=ttnn.uint32, device=self.tt_device)
-        x = self._embed_ids(ids, len(tokens))
+    def _embed(self, ids: torch.Tensor, rows: int):
+        """Token ids ``[replicas, rows]`` (rows a multiple of 32) -> ``[1, 1, rows, hidden]`` TILE bf16 per chip."""
+        ids = self.tp.user_values(ids.to(self.host_device).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.tt_device)
+        x = self._embed_ids(ids, rows)
         ttnn.deallocate(ids)
         return x
 
@@ -301,23 +322,19 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         x = ttnn.embedding(ids, self.embed, layout=ttnn.TILE_LAYOUT)
         return ttnn.reshape(x, (1, 1, rows, x.shape[-1]))
 
-    def _head(self, x, n: int, hidden: list, keep_hidden: bool):
-        normed = self.norm(x)
-        ttnn.deallocate(x)
-        if keep_hidden:
-            hidden[-1] = self._host(normed, n)  # HF reports the last layer after the final norm
-        logits = ttnn.linear(normed, self.lm_head)
-        ttnn.deallocate(normed)
-        host = self._logits_to_host(logits, n)
-        ttnn.deallocate(logits)
-        return host, hidden
-
     def _logits_to_host(self, logits, rows) -> torch.Tensor:
-        return self._host(logits, rows, sharded=True)[:, :self.config.vocab_size]  # drop the vocabulary padding
+        vocab = self.config.vocab_size  # drop the vocabulary padding
+        host = self._host(logits, rows, sharded=True)
+        return {k: v[:, :vocab] for k, v in host.items()} if isinstance(host, dict) else host[:, :vocab]
 
-    def _host(self, t, rows, sharded: bool = False) -> torch.Tensor:
-        """Rows of a ``[..., rows, width]`` device tensor as float32 ``[len(rows), width]``: the first ``rows``
-        when an int, else the rows listed."""
+    def _host(self, t, rows, sharded: bool = False):
+        """Rows of a ``[..., rows, width]`` device tensor (replica after replica) as float32: the first ``rows``
+        ``[rows, width]`` when an int, the rows listed ``[len(rows), width]`` when a list, and for a dict
+        ``{key: rows}`` a dict ``{key: [len(rows), width]}``."""
         values = self.tp.to_host(t, sharded=sharded)
         values = values.reshape(-1, values.shape[-1])
-        return (values[:rows] if isinstance(rows, int) else values[rows]).float()
+        if isinstance(rows, int):
+            return values[:rows].float()
+        if isinstance(rows, dict):
+            return {key: values[r].float() for key, r in rows.items()}
+        return values[rows].float()
