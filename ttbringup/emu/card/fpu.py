@@ -135,24 +135,25 @@ def group_sums(a: torch.Tensor, b: torch.Tensor, phase: int):
     """Sum-of-products terms of MVMULs: ``a`` (K, N) SrcA words (in1), ``b`` (M, K) SrcB words (in0),
     K a multiple of 8.  Returns (sign, exponent, magnitude << 13) each of shape (M, N, K // 8): group g
     covers K = 8 g .. 8 g + 7."""
-    sa, ea, ma, za = fidelity_slice(a, "A", phase)
-    sb, eb, mb, zb = fidelity_slice(b, "B", phase)
+    sa, ea, ma, za = (t.to(torch.int32) for t in fidelity_slice(a, "A", phase))
+    sb, eb, mb, zb = (t.to(torch.int32) for t in fidelity_slice(b, "B", phase))
     adj = product_exponent_adjust(phase)
     m_dim, k_dim = b.shape
     n_dim = a.shape[1]
     at = lambda t: t.transpose(0, 1).reshape(1, n_dim, k_dim // 8, 8)  # noqa: E731
     bt = lambda t: t.reshape(m_dim, 1, k_dim // 8, 8)  # noqa: E731
-    zero = bt(zb) | at(za)
-    man = torch.where(zero, 0, bt(mb) * at(ma))
-    exp = torch.where(zero, max(adj, 0), bt(eb) + at(ea) + adj)
-    sgn = torch.where(zero, 0, bt(sb) ^ at(sa))
+    # int32 is enough: products < 2^12, exponents < 2^10, aligned terms < 2^13, group sums < 2^16
+    zero = (bt(zb) | at(za)).bool()
+    man = (bt(mb) * at(ma)).masked_fill_(zero, 0)
+    exp = (bt(eb) + at(ea) + adj).masked_fill_(zero, max(adj, 0))
+    sgn = (bt(sb) ^ at(sa)).masked_fill_(zero, 0)
     emax = exp.amax(dim=-1, keepdim=True)
-    d = (emax - exp).clamp(max=30)
+    d = (emax - exp).clamp_(max=30)
     aligned = ((man << 1) + (torch.ones_like(d) << d)) >> (d + 1)
-    total = torch.where(sgn == 1, -aligned, aligned).sum(dim=-1)
-    emax = emax.squeeze(-1)
+    total = torch.where(sgn == 1, -aligned, aligned).sum(dim=-1, dtype=torch.int64)
+    emax = emax.squeeze(-1).to(torch.int64)
     live = emax > 0
-    g_sign = torch.where(live & (total < 0), 1, 0)
+    g_sign = (live & (total < 0)).to(torch.int64)
     g_man = torch.where(live, total.abs() << 13, 0)
     g_exp = torch.where(live, emax, 0)
     return g_sign, g_exp, g_man
