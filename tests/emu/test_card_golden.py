@@ -100,9 +100,6 @@ def _bfp_outputs(codes: torch.Tensor, shared: torch.Tensor, fmt: str) -> dict:
     }
 
 
-_FMT = {"bfp8_b": "bfp8_b", "bfp4_b": "bfp4_b", "bf16": "bf16", "fp32": "fp32"}
-
-
 def compute_case(d: dict) -> dict:
     """Recompute every output of a golden case from its inputs: {key: int tensor of bits/bytes}."""
     comp = _meta(d, "comp")
@@ -122,7 +119,7 @@ def compute_case(d: dict) -> dict:
         return _fpu_outputs(d, res)
     if comp in ("PACK-FP32", "PACK-BF16"):
         dest = _meta(d, "dest")
-        src_fmt, dst_fmt = _FMT[_meta(d, "pack_src_format")], _FMT[_meta(d, "pack_dst_format")]
+        src_fmt, dst_fmt = _meta(d, "pack_src_format"), _meta(d, "pack_dst_format")
         dst_words = _load_dst(a, dest)
         if dst_fmt in ("bf16", "fp32"):
             return {"output_bits": _pack_float(dst_words, dest, dst_fmt)}
@@ -130,7 +127,7 @@ def compute_case(d: dict) -> dict:
         return _bfp_outputs(codes, shared, dst_fmt)
     if comp in ("PACK-L1ACC-FP32", "PACK-L1ACC-BF16"):
         dest = _meta(d, "dest")
-        fmt = _FMT[_meta(d, "pack_dst_format")]
+        fmt = _meta(d, "pack_dst_format")
         first = _pack_float(_load_dst(a, dest), dest, fmt)
         second = _pack_float(_load_dst(_w(d["input_b_bits"]), dest), dest, fmt)
         acc = packer.l1_acc_fp32 if fmt == "fp32" else packer.l1_acc_bf16

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import torch
 
-from .formats import SIGN_BIT, exponent, flush_denormal_signed
-from .tiles import from_faces, to_faces
+from .formats import SIGN_BIT, flush_denormal_signed, from_bits, to_bits
+from .tiles import to_faces
 
 BFP_MANT_BITS = {"bfp8_b": 7, "bfp4_b": 3}
 
@@ -129,8 +129,6 @@ def bfp_tile_bytes(codes: torch.Tensor, shared_exp: torch.Tensor, fmt: str) -> t
 
 def l1_acc_fp32(l1: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
     """Packer L1 accumulation, fp32: ``l1 + src`` as described in the module docstring."""
-    from .formats import from_bits, to_bits
-
     a = from_bits(flush_denormal_signed(l1))
     b = from_bits(flush_denormal_signed(src))
     r = to_bits(a + b)
@@ -168,8 +166,6 @@ def _i64_to_f64(x: torch.Tensor) -> torch.Tensor:
 
 
 def _bits16_to_f64(x: torch.Tensor) -> torch.Tensor:
-    from .formats import from_bits
-
     return from_bits(x << 16).to(torch.float64)
 
 
@@ -178,8 +174,6 @@ __all__ = [
     "bfp_from_bf16",
     "bfp_tile_bytes",
     "bfp_value",
-    "exponent",
-    "from_faces",
     "l1_acc_bf16",
     "l1_acc_fp32",
     "pack_bf16_to_bf16",

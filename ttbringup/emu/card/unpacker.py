@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from .formats import SIGN_BIT, bit_length, flush_denormal_signed
+from .formats import bit_length, flush_denormal_signed
 from .tiles import from_faces
 
 BFP_MANT_BITS = {"bfp8_b": 7, "bfp4_b": 3}
@@ -91,7 +91,6 @@ def unpack_bfp_tile(l1: torch.Tensor, fmt: str) -> torch.Tensor:
 
 
 __all__ = [
-    "SIGN_BIT",
     "bfp_to_bf16",
     "parse_bfp_tile",
     "unpack_bf16",
