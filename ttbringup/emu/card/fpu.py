@@ -134,27 +134,34 @@ def _zero_term(like: torch.Tensor):
 def group_sums(a: torch.Tensor, b: torch.Tensor, phase: int):
     """Sum-of-products terms of MVMULs: ``a`` (K, N) SrcA words (in1), ``b`` (M, K) SrcB words (in0),
     K a multiple of 8.  Returns (sign, exponent, magnitude << 13) each of shape (M, N, K // 8): group g
-    covers K = 8 g .. 8 g + 7."""
-    sa, ea, ma, za = (t.to(torch.int32) for t in fidelity_slice(a, "A", phase))
-    sb, eb, mb, zb = (t.to(torch.int32) for t in fidelity_slice(b, "B", phase))
+    covers K = 8 g .. 8 g + 7 (int32 tensors)."""
+    sa, ea, ma, za = fidelity_slice(a, "A", phase)
+    sb, eb, mb, zb = fidelity_slice(b, "B", phase)
     adj = product_exponent_adjust(phase)
+    # A zero operand gives magnitude 0 and an exponent far below any product's: the group result is
+    # the same as with ttsim's exponent 0 for zero terms (a group is live only if its maximum
+    # exponent is > 0, and a zero magnitude contributes nothing).  Signs ride on the magnitudes.
+    ma = torch.where(za, 0, torch.where(sa == 1, -ma, ma)).to(torch.int32)
+    mb = torch.where(zb, 0, torch.where(sb == 1, -mb, mb)).to(torch.int32)
+    ea = torch.where(za, -4096, ea + adj).to(torch.int32)
+    eb = torch.where(zb, -4096, eb).to(torch.int32)
     m_dim, k_dim = b.shape
     n_dim = a.shape[1]
     at = lambda t: t.transpose(0, 1).reshape(1, n_dim, k_dim // 8, 8)  # noqa: E731
     bt = lambda t: t.reshape(m_dim, 1, k_dim // 8, 8)  # noqa: E731
-    # int32 is enough: products < 2^12, exponents < 2^10, aligned terms < 2^13, group sums < 2^16
-    zero = (bt(zb) | at(za)).bool()
-    man = (bt(mb) * at(ma)).masked_fill_(zero, 0)
-    exp = (bt(eb) + at(ea) + adj).masked_fill_(zero, max(adj, 0))
-    sgn = (bt(sb) ^ at(sa)).masked_fill_(zero, 0)
+    # int32 is enough: |products| < 2^12, aligned terms < 2^13 (+ 2^30 rounding bias), sums < 2^16
+    man = bt(mb) * at(ma)  # signed exact products (M, N, K // 8, 8)
+    exp = bt(eb) + at(ea)
     emax = exp.amax(dim=-1, keepdim=True)
-    d = (emax - exp).clamp_(max=30)
-    aligned = ((man << 1) + (torch.ones_like(d) << d)) >> (d + 1)
-    total = torch.where(sgn == 1, -aligned, aligned).sum(dim=-1, dtype=torch.int64)
-    emax = emax.squeeze(-1).to(torch.int64)
+    d = torch.sub(emax, exp, out=exp).clamp_(max=30)
+    # round half up on the magnitude: +-((2|m| + 2^d) >> (d + 1)) == (2m + 2^d - [m < 0]) >> (d + 1)
+    neg = (man < 0).to(torch.int32)
+    man.mul_(2).add_(torch.bitwise_left_shift(torch.ones((), dtype=torch.int32), d)).sub_(neg)
+    total = torch.bitwise_right_shift(man, d.add_(1)).sum(dim=-1, dtype=torch.int32)
+    emax = emax.squeeze(-1)
     live = emax > 0
-    g_sign = (live & (total < 0)).to(torch.int64)
-    g_man = torch.where(live, total.abs() << 13, 0)
+    g_sign = (live & (total < 0)).to(torch.int32)
+    g_man = torch.where(live, total.abs() << 13, 0)  # < 2^29
     g_exp = torch.where(live, emax, 0)
     return g_sign, g_exp, g_man
 
@@ -170,34 +177,53 @@ def matmul_tiles(
 ):
     """``Dst += in0 @ in1`` as the LLK matmul drives the FPU.
 
-    ``in0`` (M, K) and ``in1`` (K, N) are Src words (bf16 / tf32 words as unpacked), M, N, K
-    multiples of 32 (M and N only need to be whole rows/columns: every output element is computed
-    independently; the tile structure only fixes the K order).  ``dst`` is the initial Dst (M, N)
-    (zeros when None).  Returns Dst words (M, N), or with ``return_per_k_tile`` a (K // 32, M, N)
-    stack of Dst after each K tile.  Work is chunked over N to bound memory."""
-    _check_dest(dest)
+    ``in0`` (M, K) and ``in1`` (K, N) are Src words (bf16 / tf32 words as unpacked), K a multiple of
+    32 (M and N are free: every output element is computed independently; the tile structure only
+    fixes the K order).  ``dst`` is the initial Dst (M, N) (zeros when None).  Returns Dst words
+    (M, N), or with ``return_per_k_tile`` a (K // 32, M, N) stack of Dst after each K tile.  Work is
+    chunked over N to bound memory."""
+    return matmul_tiles_configs(in0, in1, [(fidelity, dest)], dst, return_per_k_tile, n_chunk)[0]
+
+
+def matmul_tiles_configs(
+    in0: torch.Tensor,
+    in1: torch.Tensor,
+    configs: list[tuple[str, str]],
+    dst: torch.Tensor | None = None,
+    return_per_k_tile: bool = False,
+    n_chunk: int = 256,
+) -> list[torch.Tensor]:
+    """``matmul_tiles`` for several (fidelity, dest) configurations of the same operands at once,
+    sharing the per-phase MVMUL group sums (which do not depend on Dst).  Returns one result per
+    configuration, each exactly what ``matmul_tiles`` returns for it."""
+    for _, dest in configs:
+        _check_dest(dest)
     m_dim, k_dim = in0.shape
     k2, n_dim = in1.shape
     if k2 != k_dim or k_dim % 32:
         raise ValueError(f"bad shapes {tuple(in0.shape)} @ {tuple(in1.shape)} (K must match and be a multiple of 32)")
-    ph = phases(fidelity)
+    needed = sorted({p for fid, _ in configs for p in phases(fid)})
     if dst is None:
         dst = torch.zeros(m_dim, n_dim, dtype=torch.int64)
+    # group sums per phase over all N (int32, computed in N chunks to bound the (M, N, K) temporaries)
+    sums = {
+        p: [torch.cat(parts, dim=1) for parts in zip(*(group_sums(in1[:, n0 : n0 + n_chunk], in0, p) for n0 in range(0, n_dim, n_chunk)))]
+        for p in needed
+    }
     outs = []
-    for n0 in range(0, n_dim, n_chunk):
-        n1 = min(n_dim, n0 + n_chunk)
-        sums = [group_sums(in1[:, n0:n1], in0, p) for p in ph]
-        d = dst[:, n0:n1].clone()
+    for fid, dest in configs:
+        d = dst.clone()
         per_k = []
         for t in range(k_dim // 32):
-            for s_, e_, m_ in sums:
+            for p in phases(fid):  # phases outer, the two K halves of the tile inner
+                s_, e_, m_ = sums[p]
                 for h in range(2):
                     g0 = 4 * t + 2 * h
                     d = accumulate(s_[..., g0], e_[..., g0], m_[..., g0], s_[..., g0 + 1], e_[..., g0 + 1], m_[..., g0 + 1], d, dest)
             if return_per_k_tile:
                 per_k.append(d)
         outs.append(torch.stack(per_k) if return_per_k_tile else d)
-    return torch.cat(outs, dim=-1)
+    return outs
 
 
 def eltwise_mul(a: torch.Tensor, b: torch.Tensor, fidelity: str, dest: str, dst: torch.Tensor | None = None) -> torch.Tensor:
