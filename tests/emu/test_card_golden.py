@@ -104,6 +104,9 @@ def compute_case(d: dict) -> dict:
     """Recompute every output of a golden case from its inputs: {key: int tensor of bits/bytes}."""
     comp = _meta(d, "comp")
     a = _w(d["input_a_bits"])
+    if comp in ("MM", "MM-K", "ELWMUL", "ELWADD", "ELWSUB"):  # the operand roles this test assumes
+        want = "a=in0->SrcB, b=in1->SrcA" if comp.startswith("MM") else "a=in0->SrcA, b=in1->SrcB"
+        assert _meta(d, "roles_short") == want, _meta(d, "roles_short")
     if comp in ("MM", "MM-K"):
         # in0 (input_a) -> SrcB, in1 (input_b) -> SrcA; bf16 in L1, unpacked exactly
         in0 = unpacker.unpack_bf16(a)
