@@ -107,6 +107,8 @@ def compute_case(d: dict) -> dict:
     if comp in ("MM", "MM-K", "ELWMUL", "ELWADD", "ELWSUB"):  # the operand roles this test assumes
         want = "a=in0->SrcB, b=in1->SrcA" if comp.startswith("MM") else "a=in0->SrcA, b=in1->SrcB"
         assert _meta(d, "roles_short") == want, _meta(d, "roles_short")
+        for key in ("input_a_bits", "input_b_bits"):  # bf16 operands: unpacking them is exact
+            assert not (d[key] & 0xFFFF).any(), f"{key} is not bf16"
     if comp in ("MM", "MM-K"):
         # in0 (input_a) -> SrcB, in1 (input_b) -> SrcA; bf16 in L1, unpacked exactly
         in0 = unpacker.unpack_bf16(a)
