@@ -216,3 +216,41 @@ def test_data_parallel_mesh_runs_32_users_per_chip_each_as_alone(system, shape):
         for u in sorted({0, 31, 32, 45, batch - 1} & set(range(batch))):
             alone = solo_logits(solo, prompts[u], steps[u].tolist())
             assert all(pcc(got[u, s], alone[s]) >= 0.9999 for s in range(len(alone))), u
+
+
+@pytest.mark.parametrize("traced", [False, True], ids=["eager", "traced"])
+@torch.no_grad()
+def test_inputs_written_on_the_second_command_queue_give_the_one_queue_logits(traced):
+    """model.input_cq = 1: the decode inputs go through cq 1 with an event each way; the emulator's queue checks
+    (QueueRaceError on any unordered access) pass and the logits are the one-queue ones bit for bit."""
+    hf = random_tiny_model(LLAMA, seed=0)
+    ids = torch.randint(3, hf.config.vocab_size, (2, 20), generator=torch.Generator().manual_seed(7))
+    runs = {}
+    for queues in (1, 2):
+        with opened_device(ttnn, None, trace_region_size=8 << 20) if queues == 1 else _two_queue_device() as d:
+            tt = model_py(LLAMA).build_model(hf, d, max_seq_len=32)
+            tt.trace_decode = traced
+            tt.input_cq = queues - 1
+            out = tt(ids[:, :12])
+            logits = [out.logits]
+            for i in range(12, 20):
+                out = tt(ids[:, i:i + 1], past_key_values=out.past_key_values)
+                logits.append(out.logits)
+            assert tt.decode_traced == traced
+            tt.release_trace()
+            runs[queues] = torch.cat(logits, dim=1)
+    assert torch.equal(runs[1], runs[2])
+
+
+def _two_queue_device():
+    import contextlib
+
+    @contextlib.contextmanager
+    def opened():
+        d = ttnn.open_mesh_device(ttnn.MeshShape(1, 1), trace_region_size=8 << 20, num_command_queues=2)
+        try:
+            yield d
+        finally:
+            ttnn.close_mesh_device(d)
+
+    return opened()

@@ -25,6 +25,9 @@ Host contract (up to ``model.users`` sequences: 32 per model replica, one per ro
   nothing between host and device: with ``model.trace_decode = True`` (the device needs a ``trace_region_size``)
   the first decode step runs eagerly (the programs compile), the second is captured as a metal trace, and every
   step from then on replays it (``ttnn.execute_trace``); ``output_hidden_states=True`` always runs eagerly.
+  With ``model.input_cq = 1`` (the device opened with ``num_command_queues=2``) the inputs are written on the
+  second command queue, ordered with events as tt-metal's two-queue pattern does: cq 1 waits for what cq 0 has
+  enqueued, writes, records an event that cq 0 waits for before the step.
 * ``model.max_cache_len`` tokens fit in the cache; a forward that would pass it raises ``ValueError``.
 * ``output_hidden_states=True`` returns HF's tuple: embeddings, the outputs of layers 0..n-2, and the final-
   normed output of the last layer, each ``[B, S, hidden]`` float32.
@@ -124,6 +127,7 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         self.users = self.tp.users  # decode rows: 32 per model replica
         self.prefill_by_decode = False
         self.trace_decode = False
+        self.input_cq = 0  # command queue the decode inputs are written on (1: the second queue, see module doc)
         self._decode_warm = False  # a decode step has run eagerly: its programs are in the device's cache
         self._trace = None  # (trace id, the logits tensor the trace writes)
         self.host_device = torch.device(host_device)
@@ -262,7 +266,7 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         ids, pos = [0] * self.users, [-1] * self.users
         for u in users:
             ids[u], pos[u] = tokens[u], positions[u]
-        self.inputs.write(ids, pos)
+        self._write_inputs(ids, pos)
         if keep_hidden or not self.trace_decode or not self._decode_warm:
             hidden = [] if keep_hidden else None
             logits = self._decode_step(hidden)
@@ -278,6 +282,14 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         trace_id, logits = self._trace
         ttnn.execute_trace(self.tt_device, trace_id, cq_id=0, blocking=True)
         return self._logits_to_host(logits, users), []
+
+    def _write_inputs(self, ids: list[int], pos: list[int]) -> None:
+        if self.input_cq == 0:
+            self.inputs.write(ids, pos)
+            return
+        ttnn.wait_for_event(self.input_cq, ttnn.record_event(self.tt_device, 0))  # cq 0 is done reading them
+        self.inputs.write(ids, pos, cq_id=self.input_cq)
+        ttnn.wait_for_event(0, ttnn.record_event(self.tt_device, self.input_cq))  # the step reads them once written
 
     def _decode_step(self, hidden: list | None):
         """The decode step on the device, from ``self.inputs`` to the logits (no host transfer unless ``hidden``

@@ -40,17 +40,18 @@ class DecodeInputs:
         self.q_rows = persistent(torch.zeros(1, 1, 1, users * n_heads, dtype=torch.int32), ttnn.uint32, 3)
         self.k_rows = persistent(torch.zeros(1, 1, 1, users * n_kv_heads, dtype=torch.int32), ttnn.uint32, 3)
 
-    def write(self, tokens: list[int], positions: list[int]) -> None:
-        """Set the step's inputs: one token and one position per user (``users`` each; position -1 = idle)."""
+    def write(self, tokens: list[int], positions: list[int], cq_id: int = 0) -> None:
+        """Set the step's inputs: one token and one position per user (``users`` each; position -1 = idle),
+        written on command queue ``cq_id`` (the caller orders it against the step with events)."""
         if len(tokens) != self.users or len(positions) != self.users:
             raise ValueError(f"a decode step takes {self.users} tokens and positions, got {len(tokens)} and "
                              f"{len(positions)}")
         pos = torch.tensor(positions, dtype=torch.int32)
         rows = pos.clamp(min=0)
-        self._copy(torch.tensor(tokens, dtype=torch.int32).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.ids)
-        self._copy(pos, ttnn.int32, 0, self.cur_pos)
-        self._copy(rows.repeat_interleave(self.n_heads).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.q_rows)
-        self._copy(rows.repeat_interleave(self.n_kv_heads).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.k_rows)
+        self._copy(torch.tensor(tokens, dtype=torch.int32).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.ids, cq_id)
+        self._copy(pos, ttnn.int32, 0, self.cur_pos, cq_id)
+        self._copy(rows.repeat_interleave(self.n_heads).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.q_rows, cq_id)
+        self._copy(rows.repeat_interleave(self.n_kv_heads).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.k_rows, cq_id)
 
-    def _copy(self, values: torch.Tensor, dtype, dim: int, target) -> None:
-        ttnn.copy_host_to_device_tensor(self.tp.user_values(values, dtype, dim), target)
+    def _copy(self, values: torch.Tensor, dtype, dim: int, target, cq_id: int) -> None:
+        ttnn.copy_host_to_device_tensor(self.tp.user_values(values, dtype, dim), target, cq_id=cq_id)
