@@ -18,7 +18,10 @@ Figures (each a ratio of two numbers measured in this run, on this machine):
    the host work);
 7. host time per emulated op in decode: real-shape Llama-3.2-1B's layer count and op sequence with every width
    shrunk (hidden 64) so that compute is negligible: decode step time / ops per step (goal <= 50 us);
-8. the whole eval of ALLaM-7B on n150 at its real shape (random weights, the 141-token long prompt, 20 scored
+8. decode step time of real-shape Llama-3.2-1B with 32 users (each its own prompt length and position) over the
+   batch-1 step (goal <= 2: the 32 rows are one matmul), and a traced replay step over the eager step, batch 1
+   and 32 (goal <= 0.7);
+9. the whole eval of ALLaM-7B on n150 at its real shape (random weights, the 141-token long prompt, 20 scored
    tokens), as ``eval.py`` runs it: wall time and peak RSS (goals <= 15 minutes, <= 20 GB; skipped by --quick).
 Each model runs in its own subprocess so peak RSS belongs to one model alone. Every row is printed and written
 to the JSON file as soon as it is measured; a row whose child fails (out of memory, error) is reported as failed
@@ -40,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 GOALS = {"tf_ratio": 0.5, "decode_s": 0.2, "prefill_ratio": 0.5, "contended_vs_idle": 1.5, "rss_ratio": 1.1,
-         "mesh_ratio": 1.5, "op_overhead_us": 50, "eval_7b_s": 15 * 60, "eval_7b_rss": 20e9}
+         "mesh_ratio": 1.5, "op_overhead_us": 50, "batch_ratio": 2.0, "trace_ratio": 0.7, "eval_7b_s": 15 * 60, "eval_7b_rss": 20e9}
 
 
 def model_file(hf_id: str, system: str = "n150") -> Path:
@@ -155,6 +158,51 @@ def child_mesh_decode(hf_id: str, system: str, prompt_len: int, decode_steps: in
             del tt
     return {"n150_decode_s": out["n150"][1], "mesh_decode_s": out[system][1],
             "logits_pcc": pcc(out["n150"][2], out[system][2])}
+
+
+def child_batch_decode(hf_id: str, prompt_len: int, decode_steps: int) -> dict:
+    """Decode step times of one emulated model, batch 1 and 32, eager and traced (in a subprocess).
+
+    The 32 users' prompts differ in content and length (``prompt_len + u`` tokens), so every row of the batch is
+    its own user at its own position. A traced run's first step is eager (warm-up), its second is the capture;
+    the replayed steps after them are the ones timed.
+    """
+    import torch
+
+    from ttbringup import backend
+    from ttbringup.evaluation.device import opened_device
+
+    ttnn = backend.load("emu", announce=False)
+    hf, _, _ = random_model_and_tokens(hf_id, 1, 0)
+    gen = torch.Generator().manual_seed(2)
+    vocab = hf.config.vocab_size
+    out = {}
+    with opened_device(ttnn, None, trace_region_size=64 << 20) as device:
+        tt = load_bringup(hf_id).build_model(hf, device, 2048)
+        del hf
+        for batch in (1, 32):
+            prompts = [torch.randint(0, vocab, (prompt_len + u,), generator=gen) for u in range(batch)]
+            width = prompt_len + batch - 1
+            ids = torch.zeros(batch, width, dtype=torch.long)
+            mask = torch.zeros(batch, width, dtype=torch.long)
+            for u, p in enumerate(prompts):
+                ids[u, width - len(p):], mask[u, width - len(p):] = p, 1
+            for traced in (False, True):
+                tt.trace_decode = traced
+                with torch.no_grad():
+                    step = tt(ids, attention_mask=mask, logits_to_keep=1)
+                    m, times = mask, []
+                    for _ in range(decode_steps + (2 if traced else 0)):
+                        m = torch.cat([m, torch.ones(batch, 1, dtype=torch.long)], dim=1)
+                        t0 = time.perf_counter()
+                        step = tt(torch.randint(0, vocab, (batch, 1), generator=gen),
+                                  past_key_values=step.past_key_values, attention_mask=m, logits_to_keep=1)
+                        times.append(time.perf_counter() - t0)
+                if traced and not tt.decode_traced:
+                    raise RuntimeError("the traced run did not replay a trace")
+                tt.release_trace()
+                out[f"b{batch}_{'traced' if traced else 'eager'}_s"] = times[2:] if traced else times
+    return out
 
 
 def counting_ops(ttnn) -> dict:
@@ -310,6 +358,7 @@ def main() -> int:
 
         fit_threads()  # as run_eval does: the contended row's child sees its busy neighbour here
         children = {"speed": child_speed, "memory": child_memory, "mesh_decode": child_mesh_decode,
+                    "batch_decode": child_batch_decode,
                     "op_overhead": child_op_overhead, "eval_7b": child_eval_7b}
         result = children[args.child](**json.loads(args.kwargs))
         print(json.dumps(result))
@@ -384,6 +433,22 @@ def main() -> int:
         mesh_tok, one_tok = statistics.median(m["mesh_decode_s"][1:]), statistics.median(m["n150_decode_s"][1:])
         bench.row(label, f"{mesh_tok:.3f} s", f"{one_tok:.3f} s (n150)", mesh_tok / one_tok,
                   f"ratio <= {GOALS['mesh_ratio']}", mesh_tok / one_tok <= GOALS["mesh_ratio"])
+
+    b = bench.measure("batched and traced decode", "batch_decode", hf_id="meta-llama/Llama-3.2-1B",
+                      prompt_len=prompt, decode_steps=max(steps // 4, 4))
+    for label, key, ref_key, ref_name, goal in (
+            ("decode step, 32 users vs 1, meta-llama/Llama-3.2-1B (eager)", "b32_eager_s", "b1_eager_s", "batch 1",
+             "batch_ratio"),
+            ("decode step, traced replay vs eager, meta-llama/Llama-3.2-1B (batch 1)", "b1_traced_s", "b1_eager_s",
+             "eager", "trace_ratio"),
+            ("decode step, traced replay vs eager, meta-llama/Llama-3.2-1B (batch 32)", "b32_traced_s", "b32_eager_s",
+             "eager", "trace_ratio")):
+        if b is None:
+            bench.failed(label, f"ratio <= {GOALS[goal]}")
+            continue
+        ours, ref = statistics.median(b[key]), statistics.median(b[ref_key])
+        bench.row(label, f"{ours:.3f} s", f"{ref:.3f} s ({ref_name})", ours / ref, f"ratio <= {GOALS[goal]}",
+                  ours / ref <= GOALS[goal])
 
     o = bench.measure("per-op host time", "op_overhead", hf_id="meta-llama/Llama-3.2-1B", prompt_len=prompt,
                       decode_steps=steps)

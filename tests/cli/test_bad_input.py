@@ -111,6 +111,11 @@ def test_batch_above_one(run, tiny):
     assert_refused(run("scripts/run_eval.py", "--hf-model", TINY_ID, "--batch", 4), "--batch 4", "only --batch 1")
 
 
+def test_demo_batch_beyond_a_decode_batch(run, tiny):
+    assert_refused(run("demo.py", FAKE / "model.py", "--model", tiny.ckpt, "--batch", 33), "--batch 33",
+                   "1 to 32 users")
+
+
 def test_device_out_of_memory(slow):
     r = slow.result("oom")
     assert_refused(r, "device out of memory", "chip 0", "DRAM", "free")

@@ -25,6 +25,8 @@ def runs(run, tiny):
     if SEED_FILE.is_file() and (SEED_CKPT / "config.json").is_file():
         run.start("seed", "eval.py", SEED_FILE, "--model", SEED_CKPT, "--prompt", "The bridge carries its own weight",
                   "--max_new_tokens", 4, "--json", tiny.tmp / "seed.json")
+        run.start("demo_table", "demo.py", SEED_FILE, "--model", SEED_CKPT, "--prompt", "The bridge carries its own",
+                  "--max_new_tokens", 4, "--table", "--json", tiny.tmp / "demo_table.json")
     return run
 
 
@@ -52,6 +54,21 @@ def test_compare_layers_names_the_broken_layer(runs, tiny):
     assert re.search(r"^First layer below PCC 0\.99: layer 1 \(prefill", r.stdout, re.M)
     assert json.loads((tiny.tmp / "broken.json").read_text())["first_below"] == "layer 1"
     assert (tiny.tmp / "out" / "compare_tiny-llama.png").is_file()  # the default plot path
+
+
+def test_demo_table_times_batch_1_and_32_eager_and_traced(runs, tiny):
+    if not SEED_FILE.is_file():
+        pytest.skip("no seed model file")
+    r = runs.result("demo_table")
+    assert r.returncode == 0, r.stderr
+    lines = re.findall(r"^\| (\d+) \| (eager|traced) \| [\d.]+ \| ([\d.]+) \| ([\d.]+) \| (\w+) \|$", r.stdout, re.M)
+    assert [(b, mode) for b, mode, *_ in lines] == [("1", "eager"), ("1", "traced"), ("32", "eager"), ("32", "traced")]
+    assert all(agree == "yes" for *_, agree in lines)
+    for batch, _, per_user, total, _ in lines:
+        assert float(total) == pytest.approx(int(batch) * float(per_user), rel=1e-3, abs=0.02)
+    table = json.loads((tiny.tmp / "demo_table.json").read_text())["table"]
+    assert [(t["batch"], t["decode"]) for t in table] == [(1, "eager"), (1, "traced"), (32, "eager"), (32, "traced")]
+    assert len({tuple(t["new_ids"]) for t in table}) == 1  # batching and tracing change no token
 
 
 def test_demo_reports_ttft_and_decode_speed(runs):

@@ -75,13 +75,15 @@ OPS = (
 )
 # Callables the emulator exports that are not tensor ops (device management, mesh mappers and composers, type
 # constructors, metal trace); the mappers and composers are exercised through from_torch / to_torch in mesh_cases.py,
-# the trace calls in test_conformance_trace.py (the mock cannot run an op inside a capture, so no per-call cases).
+# the trace calls in test_conformance_trace.py (the mock cannot run an op inside a capture, so no per-call cases),
+# the command-queue and event calls in test_conformance_events.py.
 NOT_OPS = {
     "open_device", "close_device", "open_mesh_device", "close_mesh_device", "set_fabric_config", "get_fabric_config",
     "GetNumAvailableDevices", "replicate_tensor_to_mesh_mapper", "ReplicateTensorToMesh", "ShardTensorToMesh",
     "shard_tensor_to_mesh_mapper", "ShardTensor2dMesh", "create_mesh_mapper", "ConcatMeshToTensor",
     "concat_mesh_to_tensor_composer", "ConcatMesh2dToTensor", "create_mesh_composer", "combine_device_tensors",
     "begin_trace_capture", "end_trace_capture", "execute_trace", "release_trace",
+    "record_event", "wait_for_event", "event_synchronize", "synchronize_device", "QueueId", "MeshEvent",
 }
 
 

@@ -25,6 +25,8 @@ concat, slice, reshape, transpose, permute     ``data_movement``
 fill_cache, update_cache                       ``kv_cache``
 begin_trace_capture, end_trace_capture,        ``trace``
 execute_trace, release_trace, MeshTraceId
+record_event, wait_for_event, QueueId,         ``events``
+event_synchronize, synchronize_device, MeshEvent
 ttnn.experimental.*                            ``experimental/``
 ttnn.transformer.*                             ``transformer/``
 =============================================  ===========================
@@ -91,6 +93,7 @@ from .distributed import (
 from .eltwise import add, gelu, mul, multiply, relu, silu, sub, subtract
 from .embedding import embedding
 from .errors import not_emulated_getattr
+from .events import MeshEvent, QueueId, event_synchronize, record_event, synchronize_device, wait_for_event
 from .kv_cache import fill_cache, update_cache
 from .matmul import linear, matmul
 from .normalization import layer_norm, rms_norm, softmax

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import distributed
+from . import distributed, events
 from .errors import NotEmulated, check
 from .per_chip import copy_storage, like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
@@ -91,7 +91,7 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
         chips = [_host_tensor(p, dtype, layout, tile, pad_value, _K_MAJOR_MIN_ELEMENTS // len(parts)) for p in parts]
         data = chips[0]
         data._value, data._shards = None, stack_storages([c._value for c in chips])
-    return to_device(data, device, memory_config=memory_config) if device is not None else data
+    return to_device(data, device, memory_config=memory_config, queue_id=cq_id) if device is not None else data
 
 
 def _host_tensor(tensor: torch.Tensor, dtype, layout, tile, pad_value,
@@ -143,6 +143,7 @@ def to_torch(tensor: Tensor, dtype: torch.dtype | None = None, *, torch_rank: in
     """
     tensor._check_alive("ttnn.to_torch")
     refuse_during_capture(tensor._device, "Reads")
+    _transfer(tensor, tensor._device, cq_id, "ttnn.to_torch", read=True)
     want = TTNN_TO_TORCH[tensor.dtype]
 
     def host(value):
@@ -163,13 +164,16 @@ def to_torch(tensor: Tensor, dtype: torch.dtype | None = None, *, torch_rank: in
     return out.to(dtype) if dtype is not None else out
 
 
-def to_device(tensor: Tensor, device, memory_config: MemoryConfig | None = None, cq_id=None) -> Tensor:
+def to_device(tensor: Tensor, device, memory_config: MemoryConfig | None = None, *, queue_id=None,
+              cq_id=None) -> Tensor:
     """Place a host tensor on ``device``: replicated on every chip of a mesh, or one shard per chip when the host
     tensor was made with a sharding mesh_mapper (its shard count must be the mesh's)."""
     if tensor.device() is not None:
         return tensor if memory_config is None else to_memory_config(tensor, memory_config)
     refuse_during_capture(device, "Writes")
-    return place_on_device(tensor, device, memory_config)
+    placed = place_on_device(tensor, device, memory_config)
+    _transfer(placed, device, _either(queue_id, cq_id), "ttnn.to_device", read=False)
+    return placed
 
 
 def place_on_device(tensor: Tensor, device, memory_config: MemoryConfig | None = None) -> Tensor:
@@ -199,9 +203,7 @@ def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id
     check(host_tensor.device() is None, op, "host_tensor must be a host tensor")
     check(device_tensor.device() is not None, op, "device_tensor must be on device")
     device = device_tensor.device()
-    cq = 0 if cq_id is None else int(cq_id)
-    check(0 <= cq < device._traces.command_queues, op, f"cq_id {cq} is out of range: the device was opened with "
-                                                        f"{device._traces.command_queues} command queue(s)")
+    cq = device._queues.queue(cq_id, op)
     refuse_during_capture(device, "Writes")
     host_tensor._check_alive(op)
     device_tensor._check_alive(op)
@@ -217,12 +219,16 @@ def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id
         device_tensor._value, device_tensor._shards = None, copy_storage(host_tensor._shards)
     else:
         device_tensor._value, device_tensor._shards = copy_storage(host_tensor._value), None
+    device._queues.access(cq, (), (device_tensor,), op)
 
 
-def from_device(tensor: Tensor, blocking: bool = True, cq_id=None) -> Tensor:
-    """Back to the host; a tensor from several chips stays one shard per chip (``to_torch`` needs a composer)."""
+def from_device(tensor: Tensor, blocking: bool = True, *, queue_id=None, cq_id=None) -> Tensor:
+    """Back to the host; a tensor from several chips stays one shard per chip (``to_torch`` needs a composer).
+    Non-blocking: the host tensor is readable once the host has waited for the queue (``events``)."""
     tensor._check_alive("ttnn.from_device")
     refuse_during_capture(tensor._device, "Reads")
+    cq = _transfer(tensor, tensor._device, _either(queue_id, cq_id), "ttnn.from_device", read=True,
+                   blocking=blocking)
     host = Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile,
                         padded_shape=tensor._padded)
     chips = tensor.num_chips()
@@ -230,6 +236,8 @@ def from_device(tensor: Tensor, blocking: bool = True, cq_id=None) -> Tensor:
         host._value, host._shards = None, tensor._shards
     elif chips > 1:
         host._value, host._shards = None, _expanded(tensor._value, chips)
+    if not blocking and tensor._device is not None:
+        events.mark_pending(host, tensor._device, cq)
     return host
 
 
@@ -429,3 +437,24 @@ def height_sharded_config(num_cores: int, shard_shape: tuple, grid_x: int = 8) -
         ranges.append(CoreRange(CoreCoord(0, full_rows), CoreCoord(rest - 1, full_rows)))
     return MemoryConfig(TensorMemoryLayout.HEIGHT_SHARDED, BufferType.L1,
                         ShardSpec(CoreRangeSet(ranges), shard_shape, ShardOrientation.ROW_MAJOR))
+
+
+def _either(queue_id, cq_id):
+    """0.81.1's to_device / from_device take the queue as ``queue_id`` (documented) or ``cq_id`` (also accepted)."""
+    return cq_id if queue_id is None else queue_id
+
+
+def _transfer(t: Tensor, device, cq_id, op: str, *, read: bool, blocking: bool = True):
+    """Account a host transfer of ``t`` on queue ``cq_id`` (``events``); returns the queue index. A host tensor
+    being read must not wait on a non-blocking read the host has not synchronised."""
+    if device is None:
+        if read:
+            events.check_host_ready(t, op)
+        return 0
+    queues = device._queues
+    cq = queues.queue(cq_id, op)
+    if queues.count > 1:
+        queues.access(cq, (t,) if read else (), () if read else (t,), op)
+    if read and blocking:
+        events.host_read(device, cq)
+    return cq

@@ -15,6 +15,7 @@ import enum
 
 from .errors import check
 from .memory import DRAM_BANK_SIZE, DRAM_BANKS, ChipMemory
+from .events import CommandQueues
 from .trace import DeviceTraces, region_bytes_per_bank
 from .types import CoreCoord, CoreGrid, FabricConfig, MeshCoordinate, MeshShape
 
@@ -38,6 +39,7 @@ class MeshDevice:
         reserved = region_bytes_per_bank(trace_region_size, DRAM_BANKS)
         self._chips = [ChipMemory(i, reserved) for i in device_ids]
         self._traces = DeviceTraces(trace_region_size, num_command_queues)
+        self._queues = CommandQueues(num_command_queues)
         self._chip_devices = [ChipDevice(self, i) for i in range(len(self._chips))]
         self.is_open = True
 

@@ -10,6 +10,10 @@ class TTError(RuntimeError):
     """A precondition a real ttnn op checks was broken."""
 
 
+class QueueRaceError(TTError):
+    """Emulator only: two command queues touch a tensor with no event ordering them (a data race on a card)."""
+
+
 class OutOfMemoryError(TTError):
     """A device allocation did not fit into a chip's DRAM or L1."""
 

@@ -153,7 +153,7 @@ class Tensor:
     """A ttnn tensor: host or device, with the real shape, padding, dtype and memory semantics."""
 
     __slots__ = ("_value", "_shape", "_padded", "_padded_shape", "_dtype", "_layout", "_tile", "_device",
-                 "_memory_config", "_buffer", "_freed", "_shards", "_chip")
+                 "_memory_config", "_buffer", "_freed", "_shards", "_chip", "_access", "_pending")
 
     def __init__(self, tensor=None, data_type: DataType | None = None, device=None, layout: Layout | None = None,
                  mem_config: MemoryConfig | None = None, tile: Tile | None = None, cq_id=None,
@@ -188,6 +188,7 @@ class Tensor:
         t._freed = False
         t._shards = None
         t._chip = None  # the chip index of a tensor from ttnn.get_device_tensors
+        t._access = t._pending = None  # command-queue bookkeeping (``events``)
         if device is not None and buffer is None:
             buffer = Buffer(device, t._memory_config.buffer_type,
                             **buffer_request(t.padded_shape, dtype, layout, tile, t._memory_config))
@@ -292,14 +293,14 @@ class Tensor:
     def cpu(self, blocking: bool = True, cq_id=None) -> "Tensor":
         from .core import from_device
 
-        return from_device(self)
+        return from_device(self, blocking, queue_id=cq_id)
 
     def to(self, target, mem_config: MemoryConfig | None = None, cq_id=None) -> "Tensor":
         from . import core
 
         if isinstance(target, Layout):
             return core.to_layout(self, target)
-        return core.to_device(self, target, memory_config=mem_config)
+        return core.to_device(self, target, memory_config=mem_config, queue_id=cq_id)
 
     def reshape(self, *shape) -> "Tensor":
         from .data_movement import reshape

@@ -89,12 +89,16 @@ class _Trace:
         self.cq_id = cq_id
         self.calls: list[_Call] = []
         self.touched: dict[int, tensor.Tensor] = {}  # every tensor an op read or wrote, by id (kept alive here)
+        self.reads: dict[int, tensor.Tensor] = {}  # the ops' tensor arguments
+        self.writes: dict[int, tensor.Tensor] = {}  # their results
         self.scratch: set[int] = set()  # ids of tensors made and freed inside the capture
 
     def record(self, name, op, args, kwargs, output) -> None:
         self.calls.append(_Call(name, op, args, kwargs, output))
-        for t in _tensors((args, tuple(kwargs.values()), output)):
-            self.touched[id(t)] = t
+        for t in _tensors((args, tuple(kwargs.values()))):
+            self.touched[id(t)] = self.reads[id(t)] = t
+        for t in _tensors(output):
+            self.touched[id(t)] = self.writes[id(t)] = t
 
     def size(self) -> int:
         return TRACE_BYTES_PER_OP * len(self.calls)
@@ -150,6 +154,10 @@ def device_op(name: str, fn):
             capture.record(name, fn, args, kwargs, out)
         elif device_time._active is not None:  # a captured op runs on the card at replay, not now
             device_time._active.add(name, fn, args, kwargs, out, device, traced=False)
+        queues = device._queues
+        if queues.count > 1:
+            queues.access(0 if capture is None else capture.cq_id, _tensors((args, tuple(kwargs.values()))),
+                          _tensors(out), name)
         return out
 
     return run
@@ -262,6 +270,11 @@ def execute_trace(mesh_device, trace_id: MeshTraceId, *, cq_id=None, blocking: b
         if not t.is_allocated() and i not in trace.scratch:
             raise fatal(op, f"a buffer trace {trace_id!r} reads or writes was deallocated after the capture "
                             f"({t!r}); keep the trace's inputs and outputs allocated until release_trace")
+    queues = mesh_device._queues
+    if queues.count > 1:
+        queues.access(trace.cq_id, trace.reads.values(), trace.writes.values(), op)
+    if blocking:
+        queues.host_waits(trace.cq_id, queues.position[trace.cq_id])
     _depth = 1
     memory.suppress_allocation(True)
     tensor.skip_alive_checks(True)

@@ -1,9 +1,10 @@
 """Causal self-attention with a device KV cache: GQA or MHA, optional per-head q/k RMSNorm (Qwen3).
 
-Prefill (``x`` ``[1, 1, S_pad, hidden]``, positions ``0..S_pad-1``, cache row 0 rewritten from position 0)::
+Prefill of one user (``x`` ``[1, 1, S_pad, hidden]``, positions ``0..S_pad-1``, the user's cache row rewritten
+from position 0)::
 
     q/k/v linear -> concat(dim=-1) -> nlp_create_qkv_heads(transpose_k_heads=False)
-    -> [q/k norm] -> rotary_embedding(cos[:S_pad], sin[:S_pad]) -> fill_cache(batch_idx=0)
+    -> [q/k norm] -> rotary_embedding(cos[:S_pad], sin[:S_pad]) -> fill_cache(batch_idx=user)
     -> causal scaled_dot_product_attention -> nlp_concat_heads -> o_proj
 
 Decode (``x`` ``[1, 1, 32, hidden]``, 32 users; ``cur_pos`` int32 ``[32]``; the step's rotary rows, looked up on the
@@ -76,8 +77,8 @@ class Attention:
             ttnn.deallocate(t)
         return qkv
 
-    def prefill(self, x, cos, sin):
-        """``x`` ``[1,1,S_pad,hidden]``; ``cos/sin`` ``[1,1,S_pad,hd]``. Fills cache row 0 from position 0."""
+    def prefill(self, x, cos, sin, user: int = 0):
+        """``x`` ``[1,1,S_pad,hidden]``; ``cos/sin`` ``[1,1,S_pad,hd]``. Fills cache row ``user`` from position 0."""
         qkv = self._qkv(x)
         q, k, v = ttnn.experimental.nlp_create_qkv_heads(
             qkv, num_heads=self.n_heads, num_kv_heads=self.n_kv_heads, transpose_k_heads=False, memory_config=DRAM)
@@ -86,20 +87,20 @@ class Attention:
             q, k = self._replace(q, self.q_norm(q)), self._replace(k, self.k_norm(k))
         q = self._replace(q, ttnn.experimental.rotary_embedding(q, cos, sin))
         k = self._replace(k, ttnn.experimental.rotary_embedding(k, cos, sin))
-        self._fill(self.cache.k, k)
-        self._fill(self.cache.v, v)
+        self._fill(self.cache.k, k, user)
+        self._fill(self.cache.v, v, user)
         attn = ttnn.transformer.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)
         for t in (q, k, v):
             ttnn.deallocate(t)
         return self._output(attn)
 
-    def _fill(self, cache, kv):
+    def _fill(self, cache, kv, user: int):
         if self.shard_kv_grid is None:
-            ttnn.fill_cache(cache, kv, batch_idx=0)
+            ttnn.fill_cache(cache, kv, batch_idx=user)
             return
         sharded = ttnn.to_memory_config(kv, ttnn.create_sharded_memory_config(
             kv.shape, self.shard_kv_grid, ttnn.ShardStrategy.HEIGHT, ttnn.ShardOrientation.ROW_MAJOR))
-        ttnn.fill_cache(cache, sharded, batch_idx=0)
+        ttnn.fill_cache(cache, sharded, batch_idx=user)
         ttnn.deallocate(sharded)
 
     def decode(self, x, cur_pos, rot):

@@ -18,7 +18,7 @@ from .errors import UnsupportedModelError
 from .kv_cache import LayerKVCache, round_up
 from .mlp import Relu2MLP, SwiGLUMLP
 from .norm import RMSNorm
-from .parallel import TensorParallel
+from .parallel import DataParallel, TensorParallel
 from .decode_inputs import DecodeInputs
 from .rope import RopeCache, check_rope
 from .weights import embedding_weight, host_device, layer_progress
@@ -49,11 +49,13 @@ def check_config(config, *, model_types, hidden_act, rope_types, qk_norm: bool =
 
 def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weight_dtype=ttnn.bfloat16,
                      embedding_dtype=ttnn.bfloat16, embedding_layout=ttnn.ROW_MAJOR_LAYOUT, lm_head_dtype=None,
-                     qk_norm: bool = False, shard_kv: bool = False) -> TTCausalLM:
+                     qk_norm: bool = False, shard_kv: bool = False, data_parallel: bool = False) -> TTCausalLM:
     """Upload ``hf_model`` (an HF ``*ForCausalLM``) to ``device``; the cache holds ``min(max_seq_len, cache_cap)``.
 
     ``weight_dtype``: projections and MLP; ``lm_head_dtype`` defaults to it. ``qk_norm``: per-head RMSNorm of
     q and k (``self_attn.q_norm/k_norm``). ``shard_kv``: height-shard K/V (one head per core) before fill_cache.
+    ``data_parallel``: on a mesh, a whole model per chip and 32 users each (``DataParallel``) instead of one model
+    split over the chips.
     """
     config = hf_model.config
     mlp_class = MLP_FOR_ACTIVATION.get(config.hidden_act)
@@ -61,7 +63,7 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
         raise UnsupportedModelError(f"hidden_act {config.hidden_act!r} has no MLP block here")
     cache_len = min(int(max_seq_len), int(cache_cap))
     staging = host_device(hf_model)
-    tp = TensorParallel(device)
+    tp = DataParallel(device) if data_parallel else TensorParallel(device)
     heads = tp.heads(config.num_attention_heads, config.num_key_value_heads)
     kv_heads = heads.kv_per_chip
     rope = RopeCache(config, round_up(cache_len), device, staging)
@@ -91,7 +93,7 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
         lm_head=tp.column(head, lm_head_dtype or weight_dtype, tp.padded(head.shape[0])),
         tp=tp,
         rope=rope,
-        inputs=DecodeInputs(device, heads.q_per_chip, heads.kv_per_chip, staging),
+        inputs=DecodeInputs(device, heads.q_per_chip, heads.kv_per_chip, staging, tp),
         max_cache_len=cache_len,
         generation_config=getattr(hf_model, "generation_config", None),
         host_device=staging,

@@ -10,6 +10,8 @@ done before the step, never inside it):
   uint32 (an idle user reads row 0), from which the rotation is looked up on the device
   (:meth:`RopeCache.decode_rows`).
 
+Shapes are per chip; with data parallelism every chip holds its own 32 users' values (``DataParallel``).
+
 Nothing in the step then depends on a host-side position, so it runs eagerly or traced alike.
 """
 
@@ -18,37 +20,38 @@ from __future__ import annotations
 import torch
 import ttnn
 
-from .kv_cache import CACHE_BATCH
+from .parallel import TensorParallel
 
 
 class DecodeInputs:
-    """Persistent decode inputs on ``device`` for ``n_heads`` / ``n_kv_heads`` heads per chip."""
+    """Persistent decode inputs on ``device`` for ``n_heads`` / ``n_kv_heads`` heads per chip and the ``tp.users``
+    users of ``tp`` (a ``TensorParallel`` or ``DataParallel``)."""
 
-    def __init__(self, device, n_heads: int, n_kv_heads: int, host_device="cpu"):
-        self.n_heads, self.n_kv_heads = n_heads, n_kv_heads
-        self.ids = _persistent(torch.zeros(1, 1, 1, CACHE_BATCH, dtype=torch.int32), ttnn.uint32, device, host_device)
-        self.cur_pos = _persistent(torch.full((CACHE_BATCH,), -1, dtype=torch.int32), ttnn.int32, device, host_device)
-        self.q_rows = _persistent(torch.zeros(1, 1, 1, CACHE_BATCH * n_heads, dtype=torch.int32), ttnn.uint32,
-                                  device, host_device)
-        self.k_rows = _persistent(torch.zeros(1, 1, 1, CACHE_BATCH * n_kv_heads, dtype=torch.int32), ttnn.uint32,
-                                  device, host_device)
+    def __init__(self, device, n_heads: int, n_kv_heads: int, host_device="cpu", tp: TensorParallel | None = None):
+        self.tp = tp or TensorParallel(device)
+        self.n_heads, self.n_kv_heads, self.users = n_heads, n_kv_heads, self.tp.users
+        users = self.users
 
-    def write(self, tokens: list[int], positions: list[int]) -> None:
-        """Set the step's inputs: one token and one position per user (32 each; position -1 = idle)."""
-        if len(tokens) != CACHE_BATCH or len(positions) != CACHE_BATCH:
-            raise ValueError(f"a decode step takes {CACHE_BATCH} tokens and positions, got {len(tokens)} and "
+        def persistent(values, dtype, dim):
+            return self.tp.user_values(values.to(host_device), dtype, dim, device)
+
+        self.ids = persistent(torch.zeros(1, 1, 1, users, dtype=torch.int32), ttnn.uint32, 3)
+        self.cur_pos = persistent(torch.full((users,), -1, dtype=torch.int32), ttnn.int32, 0)
+        self.q_rows = persistent(torch.zeros(1, 1, 1, users * n_heads, dtype=torch.int32), ttnn.uint32, 3)
+        self.k_rows = persistent(torch.zeros(1, 1, 1, users * n_kv_heads, dtype=torch.int32), ttnn.uint32, 3)
+
+    def write(self, tokens: list[int], positions: list[int], cq_id: int = 0) -> None:
+        """Set the step's inputs: one token and one position per user (``users`` each; position -1 = idle),
+        written on command queue ``cq_id`` (the caller orders it against the step with events)."""
+        if len(tokens) != self.users or len(positions) != self.users:
+            raise ValueError(f"a decode step takes {self.users} tokens and positions, got {len(tokens)} and "
                              f"{len(positions)}")
         pos = torch.tensor(positions, dtype=torch.int32)
         rows = pos.clamp(min=0)
-        _copy(torch.tensor(tokens, dtype=torch.int32).reshape(1, 1, 1, -1), ttnn.uint32, self.ids)
-        _copy(pos, ttnn.int32, self.cur_pos)
-        _copy(rows.repeat_interleave(self.n_heads).reshape(1, 1, 1, -1), ttnn.uint32, self.q_rows)
-        _copy(rows.repeat_interleave(self.n_kv_heads).reshape(1, 1, 1, -1), ttnn.uint32, self.k_rows)
+        self._copy(torch.tensor(tokens, dtype=torch.int32).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.ids, cq_id)
+        self._copy(pos, ttnn.int32, 0, self.cur_pos, cq_id)
+        self._copy(rows.repeat_interleave(self.n_heads).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.q_rows, cq_id)
+        self._copy(rows.repeat_interleave(self.n_kv_heads).reshape(1, 1, 1, -1), ttnn.uint32, 3, self.k_rows, cq_id)
 
-
-def _persistent(values: torch.Tensor, dtype, device, host_device):
-    return ttnn.from_torch(values.to(host_device), dtype=dtype, device=device)
-
-
-def _copy(values: torch.Tensor, dtype, target) -> None:
-    ttnn.copy_host_to_device_tensor(ttnn.from_torch(values, dtype=dtype), target)
+    def _copy(self, values: torch.Tensor, dtype, dim: int, target, cq_id: int) -> None:
+        ttnn.copy_host_to_device_tensor(self.tp.user_values(values, dtype, dim), target, cq_id=cq_id)

@@ -1,6 +1,6 @@
 """Pre-norm decoder layer: ``h = x + attn(norm1(x)); out = h + mlp(norm2(h))`` (Llama/Qwen3/Arcee layout).
 
-``prefill(x, cos, sin)`` and ``decode(x, pos, cur_pos, cos, sin)`` take and return ``[1, 1, rows, hidden]``;
+``prefill(x, cos, sin, user)`` and ``decode(x, cur_pos, rot)`` take and return ``[1, 1, rows, hidden]``;
 the input ``x`` is consumed (deallocated) so only one residual stream lives at a time.
 """
 
@@ -19,8 +19,8 @@ class DecoderLayer:
         self.input_norm = input_norm
         self.post_attention_norm = post_attention_norm
 
-    def prefill(self, x, cos, sin):
-        return self._forward(x, lambda h: self.attention.prefill(h, cos, sin))
+    def prefill(self, x, cos, sin, user: int = 0):
+        return self._forward(x, lambda h: self.attention.prefill(h, cos, sin, user))
 
     def decode(self, x, cur_pos, rot):
         return self._forward(x, lambda h: self.attention.decode(h, cur_pos, rot))

@@ -1,8 +1,8 @@
 """Per-layer device KV cache: ``[32, n_kv_heads, length, head_dim]`` TILE bfloat16 in DRAM, one pair per layer.
 
-Row 0 of the 32-row batch is the real sequence; prefill writes it with ``ttnn.fill_cache(batch_idx=0)``, decode
-writes all 32 rows with ``paged_update_cache`` (rows 1..31 are the padding users of the 32-row decode batch and
-are never read back). ``length`` is rounded up to a tile so a padded prompt always fits.
+Row ``u`` holds user ``u`` of the 32-row decode batch: its prefill writes it with ``ttnn.fill_cache(batch_idx=u)``,
+each decode step writes the active users' rows with ``paged_update_cache`` (an idle user, at position -1, is
+skipped). ``length`` is rounded up to a tile so a padded prompt always fits.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import ttnn
 
-CACHE_BATCH = 32  # decode runs a 32-row batch (one tile of users); only row 0 is real
+CACHE_BATCH = 32  # decode runs a 32-row batch (one tile of users)
 
 
 def round_up(n: int, multiple: int = 32) -> int:

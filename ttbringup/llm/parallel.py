@@ -15,6 +15,11 @@ Attention heads go to chips whole (``HeadPlan``): with ``n_kv`` divisible by the
 KV head is replicated on ``chips / n_kv`` chips, which split its query group, padded with zero heads when the
 group does not divide (their zero o_proj rows add nothing). On one chip every method is the plain upload and
 ``all_reduce`` is the identity, so single-chip bringups run exactly the ops they always did.
+
+``DataParallel`` is the other way to use a mesh, for models that fit one chip: every chip holds the whole model
+(weights replicated, no collectives) and its own 32 users, so a mesh of ``n`` chips decodes ``32 n`` users. The
+per-user inputs (token ids, positions, rotary rows) are sharded over the chips, user ``u`` on chip ``u // 32`` in
+its row ``u % 32``, and results come back chip after chip along the rows.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import torch
 import ttnn
 
 from .errors import UnsupportedModelError
+from .kv_cache import CACHE_BATCH
 from .weights import DRAM, linear_weight
 
 PAD = -1  # a padded (all-zero) head or column
@@ -75,11 +81,25 @@ def _take(weight: torch.Tensor, index: torch.Tensor | None, dim: int) -> torch.T
 
 
 class TensorParallel:
-    """Weights, reductions and host reads of the shared blocks on ``device`` (one chip or a whole mesh)."""
+    """Weights, reductions and host reads of the shared blocks on ``device`` (one chip or a whole mesh).
+
+    ``replicas``: independent copies of the model on the device (1 here: the chips share one model);
+    ``users``: decode rows over all of them."""
+
+    replicas = 1
 
     def __init__(self, device):
         self.device = device
         self.chips = device.get_num_devices()
+
+    @property
+    def users(self) -> int:
+        return CACHE_BATCH * self.replicas
+
+    def user_values(self, values: torch.Tensor, dtype, dim: int, device=None):
+        """Per-user values, replica after replica along ``dim``, as a ttnn tensor (on ``device`` if given; a host
+        tensor to ``copy_host_to_device_tensor`` from otherwise). Here every chip gets them all."""
+        return ttnn.from_torch(values, dtype=dtype, device=device)
 
     def heads(self, n_heads: int, n_kv_heads: int) -> HeadPlan:
         return head_plan(n_heads, n_kv_heads, self.chips)
@@ -126,3 +146,37 @@ class TensorParallel:
         if sharded:
             return ttnn.to_torch(t, mesh_composer=ttnn.ConcatMeshToTensor(self.device, dim=len(t.shape) - 1))
         return ttnn.to_torch(ttnn.get_device_tensors(t)[0])
+
+
+class DataParallel(TensorParallel):
+    """Every chip of ``device`` holds the whole model and 32 users of its own (see module doc)."""
+
+    def __init__(self, device):
+        super().__init__(device)
+        self.replicas = self.chips
+
+    def heads(self, n_heads: int, n_kv_heads: int) -> HeadPlan:
+        return head_plan(n_heads, n_kv_heads, 1)
+
+    def column(self, weight: torch.Tensor, dtype, rows: torch.Tensor | None = None):
+        return linear_weight(_take(weight.detach(), rows, 0), self.device, dtype)
+
+    def row(self, weight: torch.Tensor, dtype, cols: torch.Tensor | None = None):
+        return linear_weight(_take(weight.detach(), cols, 1), self.device, dtype)
+
+    def padded(self, size: int) -> None:
+        return None
+
+    def all_reduce(self, partial):
+        return partial  # each chip's result is already its users' whole result
+
+    def user_values(self, values: torch.Tensor, dtype, dim: int, device=None):
+        if self.chips == 1:
+            return super().user_values(values, dtype, dim, device)
+        return ttnn.from_torch(values, dtype=dtype, device=device, mesh_mapper=ttnn.ShardTensorToMesh(self.device, dim=dim))
+
+    def to_host(self, t, sharded: bool = False) -> torch.Tensor:
+        """Every chip's rows, chip after chip (``sharded`` makes no difference: each chip holds whole rows)."""
+        if self.chips == 1:
+            return ttnn.to_torch(t)
+        return ttnn.to_torch(t, mesh_composer=ttnn.ConcatMeshToTensor(self.device, dim=len(t.shape) - 2))

@@ -1,7 +1,8 @@
 """``demo.py MODEL_PY``: greedy text generation on the bringup with TTFT and decode tokens/s/user.
 
-On the emulator the numbers are labelled "emulator wall time": they measure the torch emulation
-on this host, not a Tenstorrent card.
+``--batch N`` decodes N users (up to 32, the prompt for each); ``--table`` times batch 1 and 32, eager and
+traced, on one build and prints TTFT, tokens/s/user and tokens/s for each. On the emulator the numbers are
+labelled "emulator wall time": they measure the torch emulation on this host, not a Tenstorrent card.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import cli_errors, go_offline
+from ..cli import CliError, cli_errors, go_offline
 from .common import add_model_args, summary
 from .eval import request_from_args
 
@@ -25,8 +26,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="prefill the prompt token by token")
     p.add_argument("--trace", action="store_true",
                    help="replay the decode steps as a metal trace (captured after one eager step)")
+    p.add_argument("--batch", type=int, default=1, help="users decoding the prompt together (1-32, default 1)")
+    p.add_argument("--table", action="store_true",
+                   help="time batch 1 and 32, eager and traced, and print the table (implies a trace region)")
     p.add_argument("--json", metavar="PATH", default=None, help="write text and timings as JSON")
     return p
+
+
+MAX_BATCH = 32  # users of one decode batch
+
+
+def table(runs: list[tuple[str, object]], backend: str) -> str:
+    """The batch / trace speed table, one line per run."""
+    label = " (emulator wall time)" if backend == "emu" else ""
+    lines = [f"| batch | decode | TTFT ms | tokens/s/user | tokens/s | users agree |{label}",
+             "|---:|---|---:|---:|---:|---|"]
+    for mode, gen in runs:
+        per_user = "n/a" if gen.decode_tokens_per_second is None else f"{gen.decode_tokens_per_second:.2f}"
+        total = "n/a" if gen.tokens_per_second is None else f"{gen.tokens_per_second:.2f}"
+        lines.append(f"| {gen.batch} | {mode} | {gen.ttft_seconds * 1000:.1f} | {per_user} | {total} | "
+                     f"{'yes' if gen.users_agree else 'NO'} |")
+    return "\n".join(lines)
 
 
 def speed_line(gen, backend: str) -> str:
@@ -41,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.min_new_tokens = None
     with cli_errors():
+        if not 1 <= args.batch <= MAX_BATCH:
+            raise CliError(f"--batch {args.batch} is out of range: a decode batch holds 1 to {MAX_BATCH} users")
+        if args.table:
+            args.trace = True  # the device needs a trace region for the traced rows
         req = request_from_args(args)
         go_offline()
         from ..generation import timed_generate
@@ -54,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         with built_bringup(loaded) as tt_model:
             if args.prefill_decode:
                 tt_model.prefill_by_decode = True
-            gen = timed_generate(tt_model, loaded.prompt_ids, req.max_new_tokens, pad)
+            if args.table:
+                runs = table_runs(tt_model, loaded.prompt_ids, req.max_new_tokens, pad)
+                gen = runs[0][1]
+            else:
+                gen = timed_generate(tt_model, loaded.prompt_ids, req.max_new_tokens, pad, batch=args.batch)
             traced = bool(getattr(tt_model, "decode_traced", False))
         text = loaded.tokenizer.decode(gen.new_ids) if loaded.tokenizer is not None else str(gen.new_ids)
         print(f"Bringup: {req.model_py} | model: {req.model} | backend: {loaded.backend}")
@@ -62,9 +90,36 @@ def main(argv: list[str] | None = None) -> int:
         print("--- generated text ---")
         print(text)
         print("----------------------")
-        print(speed_line(gen, loaded.backend) + (" | decode traced" if traced else ""))
+        if args.table:
+            print(table(runs, loaded.backend))
+        else:
+            batch = f" | batch {gen.batch}: {gen.tokens_per_second or 0:.2f} tokens/s" if gen.batch > 1 else ""
+            print(speed_line(gen, loaded.backend) + batch + (" | decode traced" if traced else ""))
+        if not gen.users_agree or (args.table and not all(g.users_agree for _, g in runs)):
+            print("warning: the users of one batch generated different tokens from the same prompt",
+                  file=sys.stderr)
         if args.json:
+            extra = {"table": [{"decode": mode, **g.to_dict()} for mode, g in runs]} if args.table else {}
             write_json(args.json, {"text": text, "backend": loaded.backend, "decode_traced": traced,
-                                   **gen.to_dict()})
+                                   **gen.to_dict(), **extra})
             print(f"wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def table_runs(tt_model, prompt_ids, max_new_tokens: int, pad) -> list:
+    """Generate at batch 1 and 32, eager and traced, on one build: ``[(mode, Generation), ...]``."""
+    from ..generation import timed_generate
+
+    traceable = hasattr(tt_model, "trace_decode")
+    timed_generate(tt_model, prompt_ids, 2, pad)  # warm-up: the first run's one-time costs stay out of the table
+    runs = []
+    for batch in (1, MAX_BATCH):
+        for traced in ((False, True) if traceable else (False,)):
+            if traceable:
+                tt_model.trace_decode = traced
+            gen = timed_generate(tt_model, prompt_ids, max_new_tokens, pad, batch=batch)
+            mode = "traced" if traceable and tt_model.decode_traced else "eager"
+            if traceable:
+                tt_model.release_trace()
+            runs.append((mode, gen))
+    return runs
