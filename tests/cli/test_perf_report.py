@@ -18,7 +18,8 @@ N300_FILE = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / "n300" / "function
 def reports(run, tiny):
     """The runs, started together (see conftest.Runner)."""
     for key, model_file, extra in (("eager", N150_FILE, ()), ("traced", N150_FILE, ("--trace",)),
-                                   ("n300", N300_FILE, ("--table", "both", "--constants"))):
+                                   ("n300", N300_FILE, ("--table", "both", "--constants")),
+                                   ("batch32", N150_FILE, ("--batch", 32, "--table", "none"))):
         run.start(key, SCRIPT, model_file, "--model", TINY_LLAMA, "--prompt_len", 40, "--csv",
                   tiny.tmp / f"perf_{key}.csv", *extra)
     for system in ("n150", "t3000"):  # real shapes from the bundled config (data-free: seconds)
@@ -190,3 +191,23 @@ def test_a_bringup_without_device_ops_is_refused(run, tiny):
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("error: ") and "ran no ttnn device ops" in r.stderr
+
+
+def test_a_batch_of_32_users_reads_more_kv_per_step_and_multiplies_tokens_per_second(reports, tiny):
+    one, many = reports.result("eager"), reports.result("batch32")
+    assert many.returncode == 0, many.stderr
+    per_user = number(r"Estimated decode: ([\d.]+) tokens/s/user", many.stdout)
+    assert number(r"([\d.]+) tokens/s at batch 32", many.stdout) == pytest.approx(32 * per_user, rel=1e-3)
+    step = r"\(([\d.]+) ms per step"
+    assert number(step, many.stdout) > number(step, one.stdout)
+    assert "32 users prefilled one after another" in many.stdout
+    rows = read_csv(tiny.tmp / "perf_batch32.csv")
+    assert sum(1 for r in rows if r["phase"] == "prefill" and r["op_code"] == "scaled_dot_product_attention") == \
+        32 * sum(1 for r in read_csv(tiny.tmp / "perf_eager.csv")
+                 if r["phase"] == "prefill" and r["op_code"] == "scaled_dot_product_attention")
+
+
+def test_a_batch_beyond_the_models_users_is_refused(run):
+    r = run(SCRIPT, N150_FILE, "--model", TINY_LLAMA, "--batch", 33, "--prompt_len", 8)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr and "--batch 33" in r.stderr.strip().splitlines()[-1]

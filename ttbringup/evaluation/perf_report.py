@@ -7,9 +7,10 @@
 and replayed, later steps replayed); the last decode step is the one reported. Each recorded op gets its
 predicted device time and the op-to-op gap before it (``device_time.timeline``); then
 
-* TTFT = the prefill's device time + gaps (embedding through LM head; host transfers not counted),
-* decode tokens/s/user = 1 / (the last decode step's device time + gaps); tokens/s = that x batch (1 here:
-  the bringups run one user, though every decode step computes 32 rows).
+* TTFT = one user's prefill pass, device time + gaps (embedding through LM head; host transfers not counted):
+  with ``batch`` users the prefill phase (one pass per user, as the bringups prefill) divided by ``batch``,
+* decode tokens/s/user = 1 / (the last decode step's device time + gaps); tokens/s = that x ``batch`` (every
+  decode step computes 32 rows; only the active users' KV prefixes are read).
 
 ``weight_dtype`` (bf16 / bfp8 / bfp4) is a what-if: the file's ``WEIGHT_DTYPE`` replaced for the build.
 The tables, the estimate lines (with predicted / published ratios when the model and system match a published
@@ -31,6 +32,7 @@ class PerfRequest:
     system: str | None = None  # n150 / n300 / t3000; None: the smallest that holds the file's mesh
     prompt_len: int = 128
     decode_steps: int = 4
+    batch: int = 1  # users decoding together (each prefilled on its own, as the bringups do)
     trace: bool = False
     max_seq_len: int = 2048
     device_id: int = 0
@@ -49,10 +51,16 @@ class PerfReport:
     phases: dict = field(default_factory=dict)  # phase -> rows, every phase run
 
     @property
-    def ttft_s(self) -> float:
+    def prefill_s(self) -> float:
+        """The whole prefill phase: every user's prompt (one pass per user)."""
         from ttbringup.emu.device_time.timeline import total_seconds
 
         return total_seconds(self.prefill)
+
+    @property
+    def ttft_s(self) -> float:
+        """Time to first token of one user: its own prefill pass (the phase over the users)."""
+        return self.prefill_s / self.request.batch
 
     @property
     def decode_step_s(self) -> float:
@@ -64,6 +72,10 @@ class PerfReport:
     def tokens_per_s_per_user(self) -> float:
         return 1.0 / self.decode_step_s
 
+    @property
+    def tokens_per_s(self) -> float:
+        return self.request.batch / self.decode_step_s
+
 
 def validate(req: PerfRequest) -> None:
     """Checks that need no model (fail fast)."""
@@ -74,6 +86,7 @@ def validate(req: PerfRequest) -> None:
 
     check_positive("--prompt_len", req.prompt_len)
     check_positive("--decode_steps", req.decode_steps)
+    check_positive("--batch", req.batch)
     check_positive("--max_seq_len", req.max_seq_len)
     if req.weight_dtype is not None and req.weight_dtype not in WEIGHT_DTYPES:
         raise CliError(f"unknown --weight_dtype {req.weight_dtype!r}; choose one of {', '.join(WEIGHT_DTYPES)}")
@@ -156,16 +169,19 @@ def run(req: PerfRequest) -> PerfReport:
         if req.prompt_len + req.decode_steps > cache_len:
             raise CliError(f"--prompt_len ({req.prompt_len}) + --decode_steps ({req.decode_steps}) exceeds the "
                            f"model's cache (max_cache_len {cache_len})")
+        users = int(getattr(model, "users", 1))
+        if req.batch > users:
+            raise CliError(f"--batch {req.batch}: {req.model_py} builds a model of {users} user(s)")
         if req.trace:
             if not hasattr(model, "trace_decode"):
                 raise CliError(f"{req.model_py} builds a model without a traceable decode (no trace_decode)")
             model.trace_decode = True
         with torch.inference_mode(), device_time.recording() as rec:
             with rec.in_phase("prefill"):
-                out = model(torch.zeros(1, req.prompt_len, dtype=torch.long))
+                out = model(torch.zeros(req.batch, req.prompt_len, dtype=torch.long))
             for step in range(req.decode_steps):
                 with rec.in_phase(f"decode {step + 1}"):
-                    out = model(torch.zeros(1, 1, dtype=torch.long), past_key_values=out.past_key_values)
+                    out = model(torch.zeros(req.batch, 1, dtype=torch.long), past_key_values=out.past_key_values)
         traced = bool(getattr(model, "decode_traced", False))
         if traced:
             model.release_trace()

@@ -15,11 +15,12 @@ CSV_COLUMNS = ("phase", "id", "op_code", "traced", "device_time_us", "op_to_op_g
                "dram_sharded", "mesh", "inputs", "outputs")
 
 # tt_transformers' published figures (perf-facts.md §1: perf mode = bfp4 gate/up at LoFi, bfp8 elsewhere at HiFi2,
-# decode traced, ~128-token prompt, batch 1): (model, system) -> (decode t/s/u, TTFT ms)
+# decode traced, ~128-token prompt): (model, system, batch) -> (decode t/s/u, TTFT ms per user)
 PUBLISHED = {
-    ("meta-llama/Llama-3.2-1B", "n150"): (87.8, 26.0),
-    ("meta-llama/Llama-3.2-1B", "n300"): (105.9, 22.0),
-    ("meta-llama/Llama-3.2-1B", "t3000"): (119.8, 32.0),
+    ("meta-llama/Llama-3.2-1B", "n150", 1): (87.8, 26.0),
+    ("meta-llama/Llama-3.2-1B", "n300", 1): (105.9, 22.0),
+    ("meta-llama/Llama-3.2-1B", "t3000", 1): (119.8, 32.0),
+    ("meta-llama/Llama-3.2-1B", "n150", 32): (54.7, 38.0),
 }
 
 
@@ -90,12 +91,15 @@ def summary_lines(report) -> list[str]:
     lines = [
         f"Bringup: {req.model_py} | model: {req.model} | system: {report.system.name} "
         f"(mesh {report.mesh[0]}x{report.mesh[1]}) | prompt {req.prompt_len} tokens | decode {mode}{weights}",
-        f"Estimated TTFT: {report.ttft_s * 1e3:.2f} ms (prefill, {len(report.prefill)} device ops, eager)",
-        f"Estimated decode: {report.tokens_per_s_per_user:.1f} tokens/s/user, {report.tokens_per_s_per_user:.1f} "
-        f"tokens/s at batch 1 ({report.decode_step_s * 1e3:.3f} ms per step, {len(report.decode)} device ops)",
+        f"Estimated TTFT: {report.ttft_s * 1e3:.2f} ms (prefill, {len(report.prefill)} device ops, eager"
+        + (f"; {req.batch} users prefilled one after another: {report.prefill_s * 1e3:.2f} ms)" if req.batch > 1
+           else ")"),
+        f"Estimated decode: {report.tokens_per_s_per_user:.1f} tokens/s/user, {report.tokens_per_s:.1f} "
+        f"tokens/s at batch {req.batch} ({report.decode_step_s * 1e3:.3f} ms per step, {len(report.decode)} device "
+        "ops)",
         "[predicted by the ttbringup device-time model from the emulator's op log; not a measurement]",
     ]
-    published = PUBLISHED.get((req.model, report.system.name))
+    published = PUBLISHED.get((req.model, report.system.name, req.batch))
     if published is not None:
         lines.append(f"Published (tt_transformers perf mode: bfp4/bfp8 weights, LoFi/HiFi2, traced): {published[0]} "
                      f"tokens/s/user, TTFT {published[1]:.0f} ms; predicted/published decode "

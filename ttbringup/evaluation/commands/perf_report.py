@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="prefill length in tokens (default 128)")
     p.add_argument("--decode_steps", "--decode-steps", dest="decode_steps", type=int, default=4,
                    help="decode steps to run; the last one is reported (default 4)")
+    p.add_argument("--batch", type=int, default=1,
+                   help="users decoding together, up to the model's users (default 1); each prefills on its own")
     p.add_argument("--trace", action="store_true", help="replay the decode steps as a metal trace")
     p.add_argument("--weight_dtype", "--weight-dtype", dest="weight_dtype", choices=("bf16", "bfp8", "bfp4"),
                    default=None, help="what-if: build with this weight dtype instead of the file's WEIGHT_DTYPE")
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         from ..perf_tables import by_op_code, format_table, summary_lines, write_csv
 
         req = PerfRequest(model_py=args.model_py, model="", system=args.system, prompt_len=args.prompt_len,
+                          batch=args.batch,
                           decode_steps=args.decode_steps, trace=args.trace, max_seq_len=args.max_seq_len,
                           device_id=args.device_id, cache_dir=args.cache_dir,
                           weight_dtype=args.weight_dtype)
