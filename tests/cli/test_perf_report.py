@@ -12,6 +12,7 @@ SCRIPT = "scripts/perf_report.py"
 TINY_LLAMA = REPO / "ttbringup" / "fixtures" / "tiny" / "meta-llama__Llama-3.2-1B"
 N150_FILE = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / "n150" / "functional" / "model.py"
 N300_FILE = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / "n300" / "functional" / "model.py"
+HARDWARE_FIRST = REPO / "tests" / "data" / "hardware_first_bringup" / "model.py"  # reads its weights' values
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,9 @@ def reports(run, tiny):
     """The runs, started together (see conftest.Runner)."""
     for key, model_file, extra in (("eager", N150_FILE, ()), ("traced", N150_FILE, ("--trace",)),
                                    ("n300", N300_FILE, ("--table", "both", "--constants")),
-                                   ("batch32", N150_FILE, ("--batch", 32, "--table", "none"))):
+                                   ("batch32", N150_FILE, ("--batch", 32, "--table", "none")),
+                                   ("hw_random", HARDWARE_FIRST, ("--random-weights", "--table", "none")),
+                                   ("hw_data_free", HARDWARE_FIRST, ("--table", "none"))):
         run.start(key, SCRIPT, model_file, "--model", TINY_LLAMA, "--prompt_len", 40, "--csv",
                   tiny.tmp / f"perf_{key}.csv", *extra)
     for system in ("n150", "t3000"):  # real shapes from the bundled config (data-free: seconds)
@@ -211,3 +214,12 @@ def test_a_batch_beyond_the_models_users_is_refused(run):
     r = run(SCRIPT, N150_FILE, "--model", TINY_LLAMA, "--batch", 33, "--prompt_len", 8)
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr and "--batch 33" in r.stderr.strip().splitlines()[-1]
+
+
+def test_a_file_that_needs_weight_data_is_told_to_use_random_weights_and_then_runs(reports):
+    data_free, random = reports.result("hw_data_free"), reports.result("hw_random")
+    assert data_free.returncode == 2 and "Traceback" not in data_free.stderr
+    last = data_free.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "does not build without data" in last and "--random-weights" in last
+    assert random.returncode == 0, random.stderr
+    assert number(r"Estimated decode: ([\d.]+) tokens/s/user", random.stdout) > 0

@@ -1,7 +1,8 @@
 """Predicted device time of a bringup on a Wormhole system, from one data-free emulator run.
 
 ``run(PerfRequest) -> PerfReport``: build the bringup on the HF model of its config on torch's ``meta`` device
-(no weights are read: device time does not depend on values), then with device-time recording on
+(no weights are read: device time does not depend on values; ``random_weights`` builds from random weights instead,
+for a file whose build needs data), then with device-time recording on
 (``ttbringup.emu.device_time``) run one prefill of ``prompt_len`` tokens and ``decode_steps`` decode steps. With
 ``trace`` the decode is replayed as a metal trace (the bringup's ``trace_decode``: step 1 eager, step 2 captured
 and replayed, later steps replayed); the last decode step is the one reported. Each recorded op gets its
@@ -38,6 +39,8 @@ class PerfRequest:
     device_id: int = 0
     cache_dir: str | None = None
     weight_dtype: str | None = None  # bf16 / bfp8 / bfp4: replaces the file's WEIGHT_DTYPE for this run (what-if)
+    random_weights: bool = False  # build from random weights (seeded) instead of data-free: for files that need data
+    seed: int = 0
 
 
 @dataclass
@@ -130,22 +133,47 @@ def _system(req: PerfRequest, mesh):
 WEIGHT_DTYPES = {"bf16": "bfloat16", "bfp8": "bfloat8_b", "bfp4": "bfloat4_b"}
 
 
-def _build(req: PerfRequest, module, ttnn, meta, device):
-    """``build_model``, with the file's ``WEIGHT_DTYPE`` replaced for the build when ``req.weight_dtype`` says."""
-    if req.weight_dtype is None:
-        return module.build_model(meta, device, req.max_seq_len)
-    if not hasattr(module, "WEIGHT_DTYPE"):
-        raise CliError(f"--weight_dtype: {req.model_py} has no WEIGHT_DTYPE constant to replace")
-    saved = module.WEIGHT_DTYPE
-    module.WEIGHT_DTYPE = getattr(ttnn, WEIGHT_DTYPES[req.weight_dtype])
+def hf_model_of(req: PerfRequest, config):
+    """The HF model to build from: data-free (torch ``meta``), or random weights drawn with ``req.seed``."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from .loading import meta_model, stored_dtype
+
+    if not req.random_weights:
+        return meta_model(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(req.seed)
+        return AutoModelForCausalLM.from_config(config, dtype=stored_dtype(config)).eval()
+
+
+def _needs_data(err: BaseException) -> bool:
+    return isinstance(err, (NotImplementedError, RuntimeError)) and "meta" in str(err).lower()
+
+
+def _build(req: PerfRequest, module, ttnn, hf_model, device):
+    """``build_model``, with the file's ``WEIGHT_DTYPE`` replaced for the build when ``req.weight_dtype`` says; a
+    data-free build that fails for want of data says to rerun with ``--random-weights``."""
+    saved = getattr(module, "WEIGHT_DTYPE", None)
+    if req.weight_dtype is not None:
+        if not hasattr(module, "WEIGHT_DTYPE"):
+            raise CliError(f"--weight_dtype: {req.model_py} has no WEIGHT_DTYPE constant to replace")
+        module.WEIGHT_DTYPE = getattr(ttnn, WEIGHT_DTYPES[req.weight_dtype])
     try:
-        return module.build_model(meta, device, req.max_seq_len)
+        return module.build_model(hf_model, device, req.max_seq_len)
+    except Exception as err:  # noqa: BLE001 - re-raised unless it is the data-free build's own limit
+        if not req.random_weights and _needs_data(err):
+            raise CliError(f"{req.model_py} does not build without data ({type(err).__name__}: "
+                           f"{' '.join(str(err).split())}); rerun with --random-weights") from err
+        raise
     finally:
-        module.WEIGHT_DTYPE = saved
+        if req.weight_dtype is not None:
+            module.WEIGHT_DTYPE = saved
 
 
 def run(req: PerfRequest) -> PerfReport:
-    """Build the bringup data-free, run prefill + decode with recording, time every op (module docstring)."""
+    """Build the bringup (data-free unless ``random_weights``), run prefill + decode with recording, time every op
+    (module docstring)."""
     validate(req)
     import torch
 
@@ -154,17 +182,17 @@ def run(req: PerfRequest) -> PerfReport:
     from ttbringup.emu.device_time.timeline import timed_rows
 
     from .device import TRACE_REGION_SIZE, opened_device
-    from .loading import load_model_module, mesh_shape_of, meta_model
+    from .loading import load_model_module, mesh_shape_of
 
     ttnn = backend.load("emu", announce=False)
     config = config_of(req.model, req.cache_dir)
     module = load_model_module(req.model_py)
     mesh = mesh_shape_of(module)
     system = _system(req, mesh)
-    meta = meta_model(config)
+    hf_model = hf_model_of(req, config)
     region = TRACE_REGION_SIZE if req.trace else 0
     with opened_device(ttnn, mesh, req.device_id, trace_region_size=region) as device:
-        model = _build(req, module, ttnn, meta, device)
+        model = _build(req, module, ttnn, hf_model, device)
         cache_len = int(getattr(model, "max_cache_len", req.max_seq_len))
         if req.prompt_len + req.decode_steps > cache_len:
             raise CliError(f"--prompt_len ({req.prompt_len}) + --decode_steps ({req.decode_steps}) exceeds the "

@@ -37,9 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV of every op of every phase (default perf_report.csv)")
     for action in p._actions:
         if action.dest == "random_weights":
-            action.help = ("accepted for the other tools' command lines; the report never reads weights (it "
-                           "builds data-free from the config: a local --model dir's, else the bundled real config "
-                           "of a seed id, else the HF cache's)")
+            action.help = ("build from random weights drawn with --seed instead of data-free (for a model file "
+                           "whose build needs data; costs host memory like an eval). Either way no checkpoint "
+                           "weights are read: the config is a local --model dir's, else the bundled real config "
+                           "of a seed id, else the HF cache's")
         elif action.dest == "backend":
             action.help = "emu only: the prediction runs on the emulator"
     return p
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                           batch=args.batch,
                           decode_steps=args.decode_steps, trace=args.trace, max_seq_len=args.max_seq_len,
                           device_id=args.device_id, cache_dir=args.cache_dir,
-                          weight_dtype=args.weight_dtype)
+                          weight_dtype=args.weight_dtype, random_weights=args.random_weights, seed=args.seed)
         validate(req)
         req.model = resolve_model(args.model_py, args.model)
         check_writable(args.csv, "--csv")
