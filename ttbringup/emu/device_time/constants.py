@@ -49,7 +49,7 @@ SFPU_PER_CYCLE = Fact(128, "elem/cycle/core", "[uncertain] no SFPU throughput in
 
 # Achieved fraction of peak for matmuls run with ttnn's automatic program config (what a bringup calling
 # ttnn.linear without a program_config gets): GEMM_FLOPS.md out-of-box bf16 HiFi2 4096^3 68 TF of 131 (0.52),
-# bfp8 LoFi 138 TF of 262 (0.53).
+# bfp8 LoFi 138 TF of 262 (0.53). Not applied to DRAM-sharded matmuls (facts §6.2's decode law has none).
 MATMUL_EFFICIENCY = Fact(0.52, "fraction", "facts §2 achieved matmul N150, out-of-box configs: 68/131 and 138/262 "
                                            "(GEMM_FLOPS.md)")
 SDPA_EFFICIENCY = Fact(0.52, "fraction", "[uncertain] facts §6.3 says attention efficiency is below matmul's but "
@@ -72,7 +72,7 @@ SDPA_DECODE_FIXED_S = Fact(41.4e-6, "s", "facts §3.4 QWEN3 note: SDPA decode in
 # ----------------------------------------------------------------------------- small ops and dispatch
 
 SMALL_OP_S = Fact(3.3e-6, "s", "facts §3.4 QWEN3 note: a small data-movement eltwise takes 3.3 us on 64 cores "
-                               "(facts §6.1 t_small_op 1.5-6 us); used as every non-matmul op's floor")
+                               "(facts §6.1 t_small_op 1.5-6 us); used as every op's floor")
 OP_TO_OP_TRACED_S = Fact(2.05e-6, "s", "facts §2 op-to-op gap, traced: microbenchmark golden on wh_n300 2.05 us")
 HOST_DISPATCH_S = Fact(25e-6, "s", "[uncertain] facts §2 has no host dispatch figure; llms.md §4.5.4 shows 756 us "
                                    "of op-to-op gaps per untraced layer, taken here over ~30 ops per layer")
