@@ -223,3 +223,25 @@ def test_a_file_that_needs_weight_data_is_told_to_use_random_weights_and_then_ru
     assert last.startswith("error: ") and "does not build without data" in last and "--random-weights" in last
     assert random.returncode == 0, random.stderr
     assert number(r"Estimated decode: ([\d.]+) tokens/s/user", random.stdout) > 0
+
+
+def grouped(stdout, title):
+    """The rows of a grouped table (by op code / by layer) and its total line, as lists of cells."""
+    lines = stdout.splitlines()
+    body = []
+    for line in lines[lines.index(title) + 2:]:
+        if not line.strip():
+            break
+        body.append(line.rsplit(None, 4))
+    return body[:-1], body[-1]
+
+
+def test_the_decode_is_grouped_by_layer_even_when_traced(reports, tiny):
+    r = reports.result("traced")
+    groups, total = grouped(r.stdout, "Decode step 4, by layer (predicted):")
+    assert [g[0] for g in groups] == ["outside layers", "layer 0", "layer 1"]  # the tiny model has 2 layers
+    assert groups[1][1:] == groups[2][1:]  # identical layers cost the same
+    assert sum(int(g[1]) for g in groups) == int(total[1])
+    assert sum(float(g[2]) for g in groups) == pytest.approx(float(total[2]), abs=0.01 * len(groups))
+    rows = [row for row in read_csv(tiny.tmp / "perf_traced.csv") if row["phase"] == "decode 4"]
+    assert {row["block"] for row in rows} == {"", "layer 0", "layer 1"}

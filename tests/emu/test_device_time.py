@@ -260,7 +260,7 @@ def test_trace_replays_are_recorded_as_traced_and_remove_host_dispatch():
         with device_time.recording() as rec:
             with rec.in_phase("eager"):
                 _step(x, w)
-            with rec.in_phase("capture"):
+            with rec.in_phase("capture"), rec.in_block("block A"):
                 tid = ttnn.begin_trace_capture(device, cq_id=0)
                 _step(x, w)
                 ttnn.end_trace_capture(device, tid, cq_id=0)
@@ -273,6 +273,7 @@ def test_trace_replays_are_recorded_as_traced_and_remove_host_dispatch():
     eager, replay = rec.of_phase("eager"), rec.of_phase("replay")
     assert [r.op for r in replay] == [r.op for r in eager] == ["ttnn.rms_norm", "ttnn.linear", "ttnn.add"]
     assert all(r.traced for r in replay) and not any(r.traced for r in eager)
+    assert {r.block for r in replay} == {"block A"} and {r.block for r in eager} == {""}  # kept from the capture
     eager_rows, replay_rows = timed_rows(eager, N150), timed_rows(replay, N150)
     assert [r.cost.device_s for r in eager_rows] == [r.cost.device_s for r in replay_rows]
     assert all(r.gap_s == C.OP_TO_OP_TRACED_S for r in replay_rows)

@@ -75,10 +75,11 @@ class MeshTraceId:
 
 
 class _Call:
-    __slots__ = ("name", "op", "args", "kwargs", "output")
+    __slots__ = ("name", "op", "args", "kwargs", "output", "block")
 
     def __init__(self, name, op, args, kwargs, output):
         self.name, self.op, self.args, self.kwargs, self.output = name, op, args, kwargs, output
+        self.block = device_time.current_block()  # device-time tag, kept for the replays
 
 
 class _Trace:
@@ -282,7 +283,8 @@ def execute_trace(mesh_device, trace_id: MeshTraceId, *, cq_id=None, blocking: b
         for call in trace.calls:
             fresh = call.op(*call.args, **call.kwargs)
             if device_time._active is not None:
-                device_time._active.add(call.name, call.op, call.args, call.kwargs, fresh, mesh_device, traced=True)
+                device_time._active.add(call.name, call.op, call.args, call.kwargs, fresh, mesh_device, traced=True,
+                                        block=call.block)
             _refill(call.output, fresh)
     finally:
         tensor.skip_alive_checks(False)

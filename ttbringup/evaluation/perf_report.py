@@ -22,6 +22,7 @@ Bad input raises :class:`~ttbringup.evaluation.cli.CliError`.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from .cli import CliError, check_positive
@@ -171,6 +172,33 @@ def _build(req: PerfRequest, module, ttnn, hf_model, device):
             module.WEIGHT_DTYPE = saved
 
 
+@contextlib.contextmanager
+def layer_blocks(model, recorder):
+    """Tag the ops of ``model.layers[i]``'s ``prefill`` / ``decode`` calls with block ``"layer i"`` while the
+    ``with`` block runs (instance attributes wrapping the methods, removed afterwards). A model without ``layers``
+    is left alone: its records stay untagged."""
+    wrapped = []
+    for i, layer in enumerate(getattr(model, "layers", None) or []):
+        for name in ("prefill", "decode"):
+            method = getattr(layer, name, None)
+            if callable(method) and name not in vars(layer):
+                setattr(layer, name, _tagged(method, recorder, f"layer {i}"))
+                wrapped.append((layer, name))
+    try:
+        yield
+    finally:
+        for layer, name in wrapped:
+            delattr(layer, name)
+
+
+def _tagged(method, recorder, block: str):
+    def call(*args, **kwargs):
+        with recorder.in_block(block):
+            return method(*args, **kwargs)
+
+    return call
+
+
 def run(req: PerfRequest) -> PerfReport:
     """Build the bringup (data-free unless ``random_weights``), run prefill + decode with recording, time every op
     (module docstring)."""
@@ -204,7 +232,7 @@ def run(req: PerfRequest) -> PerfReport:
             if not hasattr(model, "trace_decode"):
                 raise CliError(f"{req.model_py} builds a model without a traceable decode (no trace_decode)")
             model.trace_decode = True
-        with torch.inference_mode(), device_time.recording() as rec:
+        with torch.inference_mode(), device_time.recording() as rec, layer_blocks(model, rec):
             with rec.in_phase("prefill"):
                 out = model(torch.zeros(req.batch, req.prompt_len, dtype=torch.long))
             for step in range(req.decode_steps):

@@ -10,7 +10,7 @@ import os
 
 COLUMNS = ("ID", "Total %", "Bound", "OP Code", "Device Time [us]", "Op-to-Op Gap [us]", "Cores", "DRAM [GB/s]",
            "DRAM %", "FLOPs [TFLOPs]", "FLOPs %", "Math Fidelity")
-CSV_COLUMNS = ("phase", "id", "op_code", "traced", "device_time_us", "op_to_op_gap_us", "cores", "dram_bytes",
+CSV_COLUMNS = ("phase", "id", "block", "op_code", "traced", "device_time_us", "op_to_op_gap_us", "cores", "dram_bytes",
                "dram_gbps", "dram_pct", "flops", "tflops", "flops_pct", "bound", "limited_by", "math_fidelity",
                "dram_sharded", "mesh", "inputs", "outputs")
 
@@ -31,7 +31,8 @@ def row_values(row, index: int, total_s: float) -> dict:
     cost, rec = row.cost, row.record
     peak = C.PERF_REPORT_TFLOPS_PER_CORE[rec.fidelity or "HiFi4"] * cost.cores
     return {
-        "phase": rec.phase, "id": index, "op_code": rec.op.removeprefix("ttnn."), "traced": rec.traced,
+        "phase": rec.phase, "id": index, "block": rec.block, "op_code": rec.op.removeprefix("ttnn."),
+        "traced": rec.traced,
         "device_time_us": cost.device_s * 1e6, "op_to_op_gap_us": row.gap_s * 1e6, "cores": cost.cores,
         "dram_bytes": cost.dram_bytes, "dram_gbps": cost.dram_gbps,
         "dram_pct": 100 * cost.dram_bytes / cost.device_s / C.DRAM_PEAK_BPS,
@@ -69,12 +70,21 @@ def format_table(rows: list, title: str) -> list[str]:
 
 def by_op_code(rows: list, title: str) -> list[str]:
     """Rows grouped by op code (most time first): count, device time, gaps, share; the last line sums them."""
+    return _grouped(rows, title, "OP Code", lambda row: row.record.op.removeprefix("ttnn."), by_time=True)
+
+
+def by_block(rows: list, title: str) -> list[str]:
+    """Rows grouped by block (``layer 0``, ``layer 1``, ... in order; untagged ops as ``outside layers``)."""
+    return _grouped(rows, title, "Block", lambda row: row.record.block or "outside layers", by_time=False)
+
+
+def _grouped(rows: list, title: str, heading: str, key, by_time: bool) -> list[str]:
     groups: dict[str, list] = {}
     for row in rows:
-        groups.setdefault(row.record.op.removeprefix("ttnn."), []).append(row)
+        groups.setdefault(key(row), []).append(row)
     total_s = sum(r.total_s for r in rows)
-    out = [title, f"{'OP Code':<40}  {'Count':>5}  {'Device Time [us]':>16}  {'Op-to-Op Gap [us]':>17}  {'Total %':>7}"]
-    ordered = sorted(groups.items(), key=lambda kv: -sum(r.total_s for r in kv[1]))
+    out = [title, f"{heading:<40}  {'Count':>5}  {'Device Time [us]':>16}  {'Op-to-Op Gap [us]':>17}  {'Total %':>7}"]
+    ordered = sorted(groups.items(), key=lambda kv: -sum(r.total_s for r in kv[1])) if by_time else groups.items()
     for code, group in ordered:
         device, gaps = sum(r.cost.device_s for r in group), sum(r.gap_s for r in group)
         share = 100 * (device + gaps) / total_s if total_s else 0.0

@@ -33,14 +33,27 @@ ENV_SWITCH = "TTBRINGUP_DEVICE_TIME"
 
 
 class Recorder:
-    """The device-time log: records in execution order, each tagged with the phase it ran in."""
+    """The device-time log: records in execution order, each tagged with the phase it ran in and the block (e.g.
+    ``"layer 3"``) the caller said it belongs to. A traced op keeps the block it was captured in."""
 
     def __init__(self):
         self.records: list[Record] = []
         self.phase = ""
+        self.block = ""
 
-    def add(self, name: str, fn, args, kwargs, out, device, traced: bool) -> None:
-        self.records.append(make_record(name, fn, args, kwargs, out, device, traced, self.phase))
+    def add(self, name: str, fn, args, kwargs, out, device, traced: bool, block: str | None = None) -> None:
+        record = make_record(name, fn, args, kwargs, out, device, traced, self.phase)
+        record.block = self.block if block is None else block
+        self.records.append(record)
+
+    @contextlib.contextmanager
+    def in_block(self, block: str):
+        """Tag the records made inside the ``with`` block (and ops captured into a trace there) with ``block``."""
+        previous, self.block = self.block, block
+        try:
+            yield self
+        finally:
+            self.block = previous
 
     @contextlib.contextmanager
     def in_phase(self, phase: str):
@@ -56,6 +69,11 @@ class Recorder:
 
 
 _active: Recorder | None = None
+
+
+def current_block() -> str:
+    """The active recorder's block tag ("" when recording is off): what a trace capture stores with each op."""
+    return _active.block if _active is not None else ""
 
 
 def active() -> Recorder | None:
@@ -78,4 +96,4 @@ def recording(recorder: Recorder | None = None):
 if os.environ.get(ENV_SWITCH, "") not in ("", "0"):
     _active = Recorder()
 
-__all__ = ["ENV_SWITCH", "Record", "Recorder", "TensorSpec", "active", "recording"]
+__all__ = ["ENV_SWITCH", "Record", "Recorder", "TensorSpec", "active", "current_block", "recording"]

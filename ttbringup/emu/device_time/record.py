@@ -78,6 +78,7 @@ class Record:
     phase: str = ""  # the recorder's phase when it ran ("prefill", "decode 2", ...)
     kind: str = "op"
     positions: dict = field(default_factory=dict)  # POSITION_ARGS name -> tuple of ints, or None if data-free
+    block: str = ""  # the caller's tag ("layer 3"), see Recorder.in_block
 
     def input(self, *names: str) -> TensorSpec | None:
         """The first input passed as one of ``names``, or None."""

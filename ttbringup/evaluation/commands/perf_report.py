@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             raise CliError(f"perf_report predicts device time from the emulator; --backend {args.backend} is not "
                            "supported (use --backend emu or leave it out)")
         from ..perf_report import PerfRequest, run, validate
-        from ..perf_tables import by_op_code, format_table, summary_lines, write_csv
+        from ..perf_tables import by_block, by_op_code, format_table, summary_lines, write_csv
 
         req = PerfRequest(model_py=args.model_py, model="", system=args.system, prompt_len=args.prompt_len,
                           batch=args.batch,
@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             for name, rows in (("Prefill", report.prefill), (f"Decode step {req.decode_steps}", report.decode)):
                 print()
                 print("\n".join(by_op_code(rows, f"{name}, by op code (predicted):")))
+            for name, rows in (("Prefill", report.prefill), (f"Decode step {req.decode_steps}", report.decode)):
+                print()
+                print("\n".join(by_block(rows, f"{name}, by layer (predicted):")))
         if args.constants:
             from ttbringup.emu.device_time.constants import table
 
