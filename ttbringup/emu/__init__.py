@@ -29,14 +29,18 @@ record_event, wait_for_event, QueueId,         ``events``
 event_synchronize, synchronize_device, MeshEvent
 ttnn.experimental.*                            ``experimental/``
 ttnn.transformer.*                             ``transformer/``
+ttnn.operations.*                              ``operations/`` (the modules above)
 =============================================  ===========================
+
+While the emulator is registered as ``ttnn``, ``import ttnn.core``, ``from ttnn.device import Arch`` and the
+other real submodule imports resolve to these same module objects (``submodules``).
 
 Every device op runs per chip on a mesh (``per_chip``). Any other public ttnn name resolves to a stand-in that raises ``NotEmulatedError`` when used.
 Emulator-only helpers (memory reports, data-free checks) live in ``ttbringup.emu.memory`` and
 are not part of the ttnn namespace users code against.
 """
 
-from . import experimental, transformer
+from . import experimental, operations, submodules, transformer
 from .ccl import all_gather, all_reduce, reduce_scatter
 from .core import (
     as_tensor,
@@ -155,3 +159,5 @@ class _Config:
 CONFIG = _Config()
 
 __getattr__ = not_emulated_getattr("ttnn")
+
+submodules.install()  # `import ttnn.core` etc. reach these modules while the emulator is `ttnn`

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from .errors import check
+from .errors import check, not_emulated_getattr
 from .memory import DRAM_BANK_SIZE, DRAM_BANKS, ChipMemory
 from .events import CommandQueues
 from .trace import DeviceTraces, region_bytes_per_bank
@@ -178,3 +178,6 @@ def get_fabric_config() -> FabricConfig:
 
 def GetNumAvailableDevices() -> int:
     return MAX_CHIPS
+
+
+__getattr__ = not_emulated_getattr("ttnn.device", also_in="ttbringup.emu")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .errors import not_emulated_getattr
+
 TILE_SIZE = 32
 
 
@@ -338,3 +340,6 @@ def tile_padded_shape(shape, tile: Tile = DEFAULT_TILE) -> tuple:
     if len(dims) < 2:  # a scalar or vector is stored as one row of tiles: [40] -> [32, 64]
         return (tile.height, round_up(dims[0] if dims else 1, tile.width))
     return dims[:-2] + (round_up(dims[-2], tile.height), round_up(dims[-1], tile.width))
+
+
+__getattr__ = not_emulated_getattr("ttnn.types", also_in="ttbringup.emu")
