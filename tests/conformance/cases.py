@@ -1696,6 +1696,92 @@ def _(ttnn, d):
     return ttnn.reshape(H(ttnn, d).tt(1, 1, 64, 64), ttnn.Shape((1, 1, 64, 64)), ttnn.Shape((1, 1, 32, 64)))
 
 
+# The window rule (issue 16): a TILE tensor viewed with a smaller logical shape inside the same padding.
+@case("reshape", "3arg_window_inside_padding", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128], [1, 4, 32, 128])
+
+
+@case("reshape", "3arg_window_inside_padding_bf8", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128, dtype="bfloat8_b"), [1, 4, 1, 128], [1, 4, 32, 128])
+
+
+@case("reshape", "3arg_window_rank_change", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [4, 8, 128], [4, 32, 128])
+
+
+@case("reshape", "3arg_window_grows_into_padding", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 8, 128), [1, 4, 20, 128], [1, 4, 32, 128])
+
+
+@case("reshape", "3arg_window_memory_config_ignored", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128], [1, 4, 32, 128],
+                        memory_config=ttnn.L1_MEMORY_CONFIG)
+
+
+@case("reshape", "3arg_row_major_padded_window", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128, layout=ttnn.ROW_MAJOR_LAYOUT), [1, 4, 8, 128], [1, 4, 32, 128])
+
+
+@case("reshape", "shape_2arg_smaller_whole_tiles", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), ttnn.Shape([1, 2, 32, 128]))
+
+
+@case("reshape", "list_2arg_smaller_window", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128])
+
+
+@case("reshape", "shape_2arg_smaller_window", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), ttnn.Shape([1, 4, 8, 128]))
+
+
+@case("reshape", "3arg_window_padding_past_buffer", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128], [1, 4, 64, 128])
+
+
+@case("reshape", "3arg_window_more_tile_rows_than_buffer", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 8, 8, 128], [1, 8, 32, 128])
+
+
+@case("reshape", "3arg_window_padding_not_whole_tiles", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128], [1, 4, 8, 128])
+
+
+@case("reshape", "3arg_window_new_padded_width", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 64], [1, 4, 32, 64])
+
+
+def _error_mentions(call, text: str) -> bool:
+    """Whether ``call()`` raises with ``text`` in its message (error texts that code matches on)."""
+    try:
+        call()
+    except Exception as err:  # noqa: BLE001
+        return text in str(err)
+    return False
+
+
+@case("reshape", "error_texts", OK)
+def _(ttnn, d):
+    t = H(ttnn, d).tt(1, 4, 32, 128)
+    return (_error_mentions(lambda: ttnn.reshape(t, [1, 4, 8, 128]), "Invalid arguments to reshape"),
+            _error_mentions(lambda: ttnn.reshape(t, ttnn.Shape([1, 4, 8, 128])),
+                            "Attempting to reshape between two shapes with different volumes"),
+            _error_mentions(lambda: ttnn.reshape(t, [1, 4, 8, 128], [1, 4, 64, 128]),
+                            "MeshBuffer must be large enough to hold the tensor."))
+
+
 @case("transpose", "decode_heads", OK)
 def _(ttnn, d):
     h = H(ttnn, d)
@@ -1747,6 +1833,22 @@ def _(ttnn, d):
                   "(the repeated dim hides a user error); the emulator rejects dims that are not a permutation")
 def _(ttnn, d):
     return ttnn.permute(H(ttnn, d).tt(1, 1, 32, 64), (0, 1, 2, 2))
+
+
+@case("permute", "index_out_of_range", ERR)
+def _(ttnn, d):
+    return ttnn.permute(H(ttnn, d).tt(1, 1, 32, 64), (0, 1, 2, 4))
+
+
+@case("permute", "error_texts", OK)
+def _(ttnn, d):
+    t = H(ttnn, d).tt(1, 1, 32, 64)
+    return (_error_mentions(lambda: ttnn.permute(t, (0, 1, 2)), "The number of dimensions in the tensor input does "
+                                                                 "not match the length of the desired ordering"),
+            _error_mentions(lambda: ttnn.permute(t, (0, 1, 2, 3, 0)), "The number of dimensions in the tensor input "
+                                                                       "does not match the length of the desired ordering"),
+            _error_mentions(lambda: ttnn.permute(t, (0, 1, 2, 4)),
+                            "Index is out of bounds for the rank, should be between 0 and 3 however is 4"))
 
 
 # =================================================================================================================

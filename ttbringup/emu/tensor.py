@@ -327,7 +327,7 @@ class Tensor:
         from .data_movement import reshape
 
         if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = tuple(shape[0])
+            shape = shape[0] if isinstance(shape[0], Shape) else tuple(shape[0])  # the Shape overload stays one
         return reshape(self, shape)
 
     def deallocate(self, force: bool = False) -> None:
