@@ -20,8 +20,9 @@ zeros, ones, full, empty                       ``creation``
 linear, matmul                                 ``matmul``
 rms_norm, layer_norm, softmax                  ``normalization``
 add, sub, mul, silu, relu, gelu                ``eltwise``
-embedding                                      ``embedding``
-concat, slice, reshape, transpose, permute     ``data_movement``
+embedding, EmbeddingsType                      ``embedding``
+concat, slice, reshape, transpose, permute,    ``data_movement``
+TileReshapeMapMode
 fill_cache, update_cache                       ``kv_cache``
 begin_trace_capture, end_trace_capture,        ``trace``
 execute_trace, release_trace, MeshTraceId
@@ -58,7 +59,7 @@ from .core import (
     typecast,
 )
 from .creation import empty, full, ones, zeros
-from .data_movement import concat, permute, reshape, slice, transpose
+from .data_movement import TileReshapeMapMode, concat, permute, reshape, slice, transpose
 from .device import (
     Arch,
     Device,
@@ -95,7 +96,7 @@ from .distributed import (
     shard_tensor_to_mesh_mapper,
 )
 from .eltwise import add, gelu, mul, multiply, relu, silu, sub, subtract
-from .embedding import embedding
+from .embedding import EmbeddingsType, embedding
 from .errors import not_emulated_getattr
 from .events import MeshEvent, QueueId, event_synchronize, record_event, synchronize_device, wait_for_event
 from .kv_cache import fill_cache, update_cache

@@ -80,3 +80,17 @@ def not_emulated_getattr(module_name: str, also_in: str | None = None):
         return NotEmulated(f"{module_name}.{name}")
 
     return __getattr__
+
+
+def not_emulated_members(qualname: str, names: str):
+    """A ``__getattr__`` for an emulated ttnn class: ``names`` (space-separated) are members of the real 0.81.1
+    class that the emulator lacks; each resolves to a NotEmulated stand-in that raises when called or used
+    (``crs.bounding_box()``: NotEmulatedError). Any other missing name is a plain AttributeError."""
+    real = frozenset(names.split())
+
+    def __getattr__(self, name: str):
+        if name in real:
+            return NotEmulated(f"{qualname}.{name}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    return __getattr__

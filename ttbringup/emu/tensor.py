@@ -25,7 +25,7 @@ import importlib
 import torch
 
 from . import numerics
-from .errors import TTError, check
+from .errors import TTError, check, not_emulated_members
 from .memory import Buffer, buffer_request
 from .types import (
     BLOCK_FLOAT_DTYPES,
@@ -391,6 +391,13 @@ class Tensor:
         return _op("le")(self, *args, **kwargs)
 
     __hash__ = object.__hash__
+
+    # members of the real 0.81.1 Tensor the emulator lacks
+    __getattr__ = not_emulated_members("ttnn.Tensor", """
+        buffer_address buffer_aligned_page_size buffer_num_pages buffer_page_size buffer_unique_id device_coords
+        devices element_size experimental_per_core_buffer_address extract_shard get_tile host_buffer
+        is_per_core_allocated is_range_lockstep_allocated pad pad_to_tile spec tensor_id tensor_topology to_list
+        to_numpy to_torch_with_padded_shape unpad unpad_from_tile update_tensor_topology""")
 
     def __repr__(self):
         where = "HOST" if self._device is None else f"DEVICE {self._memory_config.buffer_type.name}"
