@@ -59,7 +59,7 @@ NOT_EMULATED = frozenset({
     "ttnn.operation_tracer", "ttnn.profiler", "ttnn.reflection", "ttnn.stack_trace_source", "ttnn.tools",
     "ttnn.torch_tracer", "ttnn.tracer",
     *(f"ttnn.experimental.{name}" for name in (
-        "deepseek", "deepseek_prefill", "disaggregation", "fabric_mux", "kda", "layer_completion",
+        "deepseek", "deepseek_prefill", "fabric_mux", "kda", "layer_completion",
         "moe_compute_utils", "quasar", "reload", "tensor_prefetcher_matmul")),
     *(f"ttnn.operations.{name}" for name in (
         "activations", "binary_backward", "binary_complex", "comparison", "complex_unary_backward", "conv2d",
