@@ -312,6 +312,37 @@ def _(ttnn, d):
     return ttnn.to_device(h.host(1, 3, 32, 64), d, memory_config=h.shard((1, 3, 32, 64), 4))
 
 
+# Tensor.to: to(device, mem_config=None, cq_id=None) and to(target_layout), by position or keyword (issue 16).
+@case("to_device", "tensor_to_by_keyword", OK)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 20, 20).to(device=d, mem_config=ttnn.L1_MEMORY_CONFIG, cq_id=0)
+
+
+@case("to_device", "tensor_to_positional_queue_id", OK)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 32, 32).to(d, None, ttnn.QueueId(0))
+
+
+@case("to_device", "tensor_to_target_layout_keyword", OK)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 20, 20, layout=ttnn.ROW_MAJOR_LAYOUT).to(target_layout=ttnn.TILE_LAYOUT)
+
+
+@case("to_device", "tensor_to_layout_of_device_tensor", OK)
+def _(ttnn, d):
+    return H(ttnn, d).tt(1, 1, 20, 20).to(ttnn.ROW_MAJOR_LAYOUT)
+
+
+@case("to_device", "tensor_to_memory_config_keyword", ERR)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 32, 32).to(device=d, memory_config=ttnn.L1_MEMORY_CONFIG)  # it is mem_config
+
+
+@case("to_device", "tensor_to_layout_with_memory_config", ERR)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 32, 32).to(ttnn.TILE_LAYOUT, ttnn.L1_MEMORY_CONFIG)
+
+
 @case("from_device", "tile", OK)
 def _(ttnn, d):
     return ttnn.from_device(H(ttnn, d).tt(1, 1, 20, 20))
@@ -1229,6 +1260,85 @@ def _(ttnn, d):
 def _(ttnn, d):
     h = H(ttnn, d)
     return ttnn.multiply(h.tt(1, 1, 32, 64), h.tt(1, 1, 96, 64))
+
+
+# Tensor operators (issue 16): 0.81.1 maps them onto these ops in ttnn/__init__.py.
+@case("add", "operator_tensor_plus_tensor", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 20, 64) + h.tt(1, 1, 1, 64)
+
+
+@case("add", "operator_tensor_plus_int", OK)
+def _(ttnn, d):
+    return H(ttnn, d).tt(1, 1, 20, 64) + 3
+
+
+@case("add", "operator_float_plus_tensor", OK)
+def _(ttnn, d):
+    return 0.42 + H(ttnn, d).tt(1, 1, 20, 64, dtype=ttnn.float32)
+
+
+@case("add", "operator_keywords_pass_through", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64).__add__(h.tt(1, 1, 32, 64), memory_config=ttnn.L1_MEMORY_CONFIG)
+
+
+@case("add", "operator_host_tensors", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.host(1, 1, 32, 64) + h.host(1, 1, 32, 64)
+
+
+@case("add", "operator_with_a_string", ERR)
+def _(ttnn, d):
+    return H(ttnn, d).tt(1, 1, 32, 64) + "x"
+
+
+@case("subtract", "operator_tensor_minus_tensor", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 2, 32, 64) - h.tt(1, 2, 32, 64)
+
+
+@case("subtract", "operator_int_minus_tensor", OK)
+def _(ttnn, d):
+    return 3 - H(ttnn, d).tt(1, 1, 20, 64, dtype="bfloat8_b")
+
+
+@case("subtract", "operator_unary_minus", ERR)
+def _(ttnn, d):
+    return -H(ttnn, d).tt(1, 1, 32, 64)  # 0.81.1's Tensor has no __neg__: a TypeError on both
+
+
+@case("multiply", "operator_tensor_times_tensor", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64) * h.tt(1, 1, 32, 1)
+
+
+@case("multiply", "operator_float_times_tensor", OK)
+def _(ttnn, d):
+    return 0.125 * H(ttnn, d).tt(1, 1, 32, 64)
+
+
+@case("multiply", "operator_shape_mismatch", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64) * h.tt(1, 1, 32, 96)
+
+
+@case("matmul", "operator_at", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64) @ h.tt(1, 1, 64, 96)
+
+
+@case("matmul", "operator_at_k_mismatch", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64) @ h.tt(1, 1, 96, 64)
 
 
 @case("silu", "tile", OK)
