@@ -1,7 +1,10 @@
 """Choose the ttnn implementation: the real package on a machine with a card, else the emulator.
 
 ``load()`` returns the module to use as ``ttnn`` and registers it in ``sys.modules["ttnn"]``,
-so every later ``import ttnn`` (ours, and bringup files written for hardware) gets it.
+so every later ``import ttnn`` (ours, and bringup files written for hardware) gets it. Submodule
+imports follow the choice: with the emulator registered, ``import ttnn.core`` is the emulator's
+module (``ttbringup.emu.submodules``); the real package's ``ttnn.*`` entries are set aside while the
+emulator is registered and put back when the real package is chosen again.
 """
 
 from __future__ import annotations
@@ -19,12 +22,32 @@ class BackendError(RuntimeError):
     """The requested backend cannot be used here."""
 
 
+_set_aside: dict[str, ModuleType] = {}  # the real package's ttnn and ttnn.* modules while the emulator is registered
+
+
+def _set_real_modules_aside() -> None:
+    for name in [n for n in sys.modules if n == "ttnn" or n.startswith("ttnn.")]:
+        module = sys.modules[name]
+        if not (getattr(module, "__name__", "").startswith("ttbringup.") or vars(module).get("IS_NOT_EMULATED")):
+            _set_aside[name] = sys.modules.pop(name)
+
+
+def _forget_emulator_submodules() -> None:
+    from .emu import submodules
+
+    submodules.forget()
+    for name, module in _set_aside.items():
+        sys.modules.setdefault(name, module)
+    _set_aside.clear()
+
+
 def _import_real_ttnn() -> ModuleType:
     current = sys.modules.get("ttnn")
     if current is not None and not getattr(current, "IS_EMULATOR", False):
         return current
     if current is not None:  # the emulator is registered: look past it for the real package
         del sys.modules["ttnn"]
+        _forget_emulator_submodules()  # puts a real package registered before the emulator back
     try:
         return importlib.import_module("ttnn")
     except ImportError as err:
@@ -68,6 +91,7 @@ def load(name: str | None = None, *, announce: bool = True) -> ModuleType:
 
         module = emu
         reason = f"ttnn emulator ({reason})" if reason else "ttnn emulator"
+        _set_real_modules_aside()
     sys.modules["ttnn"] = module
     if announce:
         print(f"[ttbringup] backend: {reason}", file=sys.stderr)

@@ -312,6 +312,37 @@ def _(ttnn, d):
     return ttnn.to_device(h.host(1, 3, 32, 64), d, memory_config=h.shard((1, 3, 32, 64), 4))
 
 
+# Tensor.to: to(device, mem_config=None, cq_id=None) and to(target_layout), by position or keyword (issue 16).
+@case("to_device", "tensor_to_by_keyword", OK)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 20, 20).to(device=d, mem_config=ttnn.L1_MEMORY_CONFIG, cq_id=0)
+
+
+@case("to_device", "tensor_to_positional_queue_id", OK)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 32, 32).to(d, None, ttnn.QueueId(0))
+
+
+@case("to_device", "tensor_to_target_layout_keyword", OK)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 20, 20, layout=ttnn.ROW_MAJOR_LAYOUT).to(target_layout=ttnn.TILE_LAYOUT)
+
+
+@case("to_device", "tensor_to_layout_of_device_tensor", OK)
+def _(ttnn, d):
+    return H(ttnn, d).tt(1, 1, 20, 20).to(ttnn.ROW_MAJOR_LAYOUT)
+
+
+@case("to_device", "tensor_to_memory_config_keyword", ERR)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 32, 32).to(device=d, memory_config=ttnn.L1_MEMORY_CONFIG)  # it is mem_config
+
+
+@case("to_device", "tensor_to_layout_with_memory_config", ERR)
+def _(ttnn, d):
+    return H(ttnn, d).host(1, 1, 32, 32).to(ttnn.TILE_LAYOUT, ttnn.L1_MEMORY_CONFIG)
+
+
 @case("from_device", "tile", OK)
 def _(ttnn, d):
     return ttnn.from_device(H(ttnn, d).tt(1, 1, 20, 20))
@@ -1231,6 +1262,85 @@ def _(ttnn, d):
     return ttnn.multiply(h.tt(1, 1, 32, 64), h.tt(1, 1, 96, 64))
 
 
+# Tensor operators (issue 16): 0.81.1 maps them onto these ops in ttnn/__init__.py.
+@case("add", "operator_tensor_plus_tensor", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 20, 64) + h.tt(1, 1, 1, 64)
+
+
+@case("add", "operator_tensor_plus_int", OK)
+def _(ttnn, d):
+    return H(ttnn, d).tt(1, 1, 20, 64) + 3
+
+
+@case("add", "operator_float_plus_tensor", OK)
+def _(ttnn, d):
+    return 0.42 + H(ttnn, d).tt(1, 1, 20, 64, dtype=ttnn.float32)
+
+
+@case("add", "operator_keywords_pass_through", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64).__add__(h.tt(1, 1, 32, 64), memory_config=ttnn.L1_MEMORY_CONFIG)
+
+
+@case("add", "operator_host_tensors", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.host(1, 1, 32, 64) + h.host(1, 1, 32, 64)
+
+
+@case("add", "operator_with_a_string", ERR)
+def _(ttnn, d):
+    return H(ttnn, d).tt(1, 1, 32, 64) + "x"
+
+
+@case("subtract", "operator_tensor_minus_tensor", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 2, 32, 64) - h.tt(1, 2, 32, 64)
+
+
+@case("subtract", "operator_int_minus_tensor", OK)
+def _(ttnn, d):
+    return 3 - H(ttnn, d).tt(1, 1, 20, 64, dtype="bfloat8_b")
+
+
+@case("subtract", "operator_unary_minus", ERR)
+def _(ttnn, d):
+    return -H(ttnn, d).tt(1, 1, 32, 64)  # 0.81.1's Tensor has no __neg__: a TypeError on both
+
+
+@case("multiply", "operator_tensor_times_tensor", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64) * h.tt(1, 1, 32, 1)
+
+
+@case("multiply", "operator_float_times_tensor", OK)
+def _(ttnn, d):
+    return 0.125 * H(ttnn, d).tt(1, 1, 32, 64)
+
+
+@case("multiply", "operator_shape_mismatch", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64) * h.tt(1, 1, 32, 96)
+
+
+@case("matmul", "operator_at", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64) @ h.tt(1, 1, 64, 96)
+
+
+@case("matmul", "operator_at_k_mismatch", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return h.tt(1, 1, 32, 64) @ h.tt(1, 1, 96, 64)
+
+
 @case("silu", "tile", OK)
 def _(ttnn, d):
     return ttnn.silu(H(ttnn, d).tt(1, 1, 20, 64))
@@ -1696,6 +1806,92 @@ def _(ttnn, d):
     return ttnn.reshape(H(ttnn, d).tt(1, 1, 64, 64), ttnn.Shape((1, 1, 64, 64)), ttnn.Shape((1, 1, 32, 64)))
 
 
+# The window rule (issue 16): a TILE tensor viewed with a smaller logical shape inside the same padding.
+@case("reshape", "3arg_window_inside_padding", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128], [1, 4, 32, 128])
+
+
+@case("reshape", "3arg_window_inside_padding_bf8", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128, dtype="bfloat8_b"), [1, 4, 1, 128], [1, 4, 32, 128])
+
+
+@case("reshape", "3arg_window_rank_change", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [4, 8, 128], [4, 32, 128])
+
+
+@case("reshape", "3arg_window_grows_into_padding", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 8, 128), [1, 4, 20, 128], [1, 4, 32, 128])
+
+
+@case("reshape", "3arg_window_memory_config_ignored", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128], [1, 4, 32, 128],
+                        memory_config=ttnn.L1_MEMORY_CONFIG)
+
+
+@case("reshape", "3arg_row_major_padded_window", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128, layout=ttnn.ROW_MAJOR_LAYOUT), [1, 4, 8, 128], [1, 4, 32, 128])
+
+
+@case("reshape", "shape_2arg_smaller_whole_tiles", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), ttnn.Shape([1, 2, 32, 128]))
+
+
+@case("reshape", "list_2arg_smaller_window", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128])
+
+
+@case("reshape", "shape_2arg_smaller_window", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), ttnn.Shape([1, 4, 8, 128]))
+
+
+@case("reshape", "3arg_window_padding_past_buffer", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128], [1, 4, 64, 128])
+
+
+@case("reshape", "3arg_window_more_tile_rows_than_buffer", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 8, 8, 128], [1, 8, 32, 128])
+
+
+@case("reshape", "3arg_window_padding_not_whole_tiles", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 128], [1, 4, 8, 128])
+
+
+@case("reshape", "3arg_window_new_padded_width", ERR)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 4, 32, 128), [1, 4, 8, 64], [1, 4, 32, 64])
+
+
+def _error_mentions(call, text: str) -> bool:
+    """Whether ``call()`` raises with ``text`` in its message (error texts that code matches on)."""
+    try:
+        call()
+    except Exception as err:  # noqa: BLE001
+        return text in str(err)
+    return False
+
+
+@case("reshape", "error_texts", OK)
+def _(ttnn, d):
+    t = H(ttnn, d).tt(1, 4, 32, 128)
+    return (_error_mentions(lambda: ttnn.reshape(t, [1, 4, 8, 128]), "Invalid arguments to reshape"),
+            _error_mentions(lambda: ttnn.reshape(t, ttnn.Shape([1, 4, 8, 128])),
+                            "Attempting to reshape between two shapes with different volumes"),
+            _error_mentions(lambda: ttnn.reshape(t, [1, 4, 8, 128], [1, 4, 64, 128]),
+                            "MeshBuffer must be large enough to hold the tensor."))
+
+
 @case("transpose", "decode_heads", OK)
 def _(ttnn, d):
     h = H(ttnn, d)
@@ -1747,6 +1943,22 @@ def _(ttnn, d):
                   "(the repeated dim hides a user error); the emulator rejects dims that are not a permutation")
 def _(ttnn, d):
     return ttnn.permute(H(ttnn, d).tt(1, 1, 32, 64), (0, 1, 2, 2))
+
+
+@case("permute", "index_out_of_range", ERR)
+def _(ttnn, d):
+    return ttnn.permute(H(ttnn, d).tt(1, 1, 32, 64), (0, 1, 2, 4))
+
+
+@case("permute", "error_texts", OK)
+def _(ttnn, d):
+    t = H(ttnn, d).tt(1, 1, 32, 64)
+    return (_error_mentions(lambda: ttnn.permute(t, (0, 1, 2)), "The number of dimensions in the tensor input does "
+                                                                 "not match the length of the desired ordering"),
+            _error_mentions(lambda: ttnn.permute(t, (0, 1, 2, 3, 0)), "The number of dimensions in the tensor input "
+                                                                       "does not match the length of the desired ordering"),
+            _error_mentions(lambda: ttnn.permute(t, (0, 1, 2, 4)),
+                            "Index is out of bounds for the rank, should be between 0 and 3 however is 4"))
 
 
 # =================================================================================================================

@@ -230,13 +230,59 @@ def test_reshape_row_major_and_host(device):
 
 def test_reshape_validation(device):
     t = dev_tensor(torch.randn(1, 1, 32, 64), device)
-    with pytest.raises(TTError, match="different volumes"):
+    with pytest.raises(TTError, match="Invalid arguments to reshape"):  # the list/tuple overload's text
         ttnn.reshape(t, (1, 1, 32, 32))
+    with pytest.raises(TTError, match="Invalid arguments to reshape"):
+        t.reshape(1, 1, 32, 32)
+    with pytest.raises(TTError, match="different volumes"):  # the ttnn.Shape overload's
+        ttnn.reshape(t, ttnn.Shape((1, 1, 16, 64)))
     with pytest.raises(TTError, match="Only one dimension can be inferred"):
         ttnn.reshape(t, (-1, -1, 64))
     ttnn.deallocate(t)
     with pytest.raises(TTError, match="not allocated"):
         ttnn.reshape(t, (32, 64))
+
+
+def test_reshape_to_a_smaller_window_inside_the_padding_is_a_view(device):
+    """[1,4,32,128] -> logical [1,4,8,128] padded [1,4,32,128]: each head keeps its tile row; the first 8 rows
+    are the logical data (the decode-heads idiom). The list form of the same call is refused, as on 0.81.1."""
+    x = torch.randn(1, 4, 32, 128)
+    t = dev_tensor(x, device)
+    v = ttnn.reshape(t, [1, 4, 8, 128], [1, 4, 32, 128])
+    assert list(v.shape) == [1, 4, 8, 128] and list(v.padded_shape) == [1, 4, 32, 128]
+    assert torch.equal(host(v), bf16(x[:, :, :8]))
+    w = ttnn.reshape(t, ttnn.Shape([4, 1, 128]), ttnn.Shape([4, 32, 128]))  # rank changes too
+    assert torch.equal(host(w), bf16(x[0, :, :1]))
+    ttnn.deallocate(v)
+    assert not t.is_allocated()  # one buffer
+    with pytest.raises(TTError, match="Invalid arguments to reshape"):
+        ttnn.reshape(dev_tensor(x, device), [1, 4, 8, 128])
+
+
+def test_reshape_window_growing_back_into_the_padding(device):
+    x = torch.randn(1, 4, 8, 128)
+    v = ttnn.reshape(dev_tensor(x, device), ttnn.Shape([1, 4, 20, 128]), ttnn.Shape([1, 4, 32, 128]))
+    assert list(v.shape) == [1, 4, 20, 128] and list(v.padded_shape) == [1, 4, 32, 128]
+    assert torch.equal(host(v)[:, :, :8], bf16(x))
+
+
+def test_reshape_shape_form_of_smaller_whole_tiles_is_a_view(device):
+    """0.81.1 views a ttnn.Shape reshape that passes its view rule even when the volume shrinks (issue 15558)."""
+    x = torch.randn(1, 4, 32, 128)
+    v = ttnn.reshape(dev_tensor(x, device), ttnn.Shape([1, 2, 32, 128]))
+    assert list(v.padded_shape) == [1, 2, 32, 128] and torch.equal(host(v), bf16(x[:, :2]))
+
+
+@pytest.mark.parametrize("logical, padded, message", [
+    ([1, 4, 8, 128], [1, 4, 64, 128], "MeshBuffer must be large enough"),  # padding past the buffer
+    ([1, 8, 8, 128], [1, 8, 32, 128], "MeshBuffer must be large enough"),  # more tile rows than the buffer
+    ([1, 4, 8, 128], [1, 4, 8, 128], "different volumes"),  # padded shape not whole tiles
+    ([1, 4, 8, 64], [1, 4, 32, 64], "different volumes"),  # a different padded width
+])
+def test_reshape_window_refusals(device, logical, padded, message):
+    t = dev_tensor(torch.randn(1, 4, 32, 128), device)
+    with pytest.raises(TTError, match=message):
+        ttnn.reshape(t, logical, padded)
 
 
 # ----------------------------------------------------------------------------- transpose / permute
@@ -275,6 +321,11 @@ def test_transpose_permute_validation(device):
         ttnn.transpose(t, 1, 4)
     with pytest.raises(TTError, match="must list each"):
         ttnn.permute(t, (0, 1, 1, 2))
+    with pytest.raises(TTError, match="^ttnn.permute: The number of dimensions in the tensor input does not match "
+                                      "the length of the desired ordering$"):  # 0.81.1's text: code matches on it
+        ttnn.permute(t, (0, 1, 2))
+    with pytest.raises(TTError, match="Index is out of bounds for the rank, should be between 0 and 3 however is 4"):
+        ttnn.permute(t, (0, 1, 2, 4))
     with pytest.raises(TTError, match="on device"):
         ttnn.permute(ttnn.from_torch(torch.randn(2, 2), dtype=ttnn.bfloat16), (1, 0))
 

@@ -20,8 +20,9 @@ zeros, ones, full, empty                       ``creation``
 linear, matmul                                 ``matmul``
 rms_norm, layer_norm, softmax                  ``normalization``
 add, sub, mul, silu, relu, gelu                ``eltwise``
-embedding                                      ``embedding``
-concat, slice, reshape, transpose, permute     ``data_movement``
+embedding, EmbeddingsType                      ``embedding``
+concat, slice, reshape, transpose, permute,    ``data_movement``
+TileReshapeMapMode
 fill_cache, update_cache                       ``kv_cache``
 begin_trace_capture, end_trace_capture,        ``trace``
 execute_trace, release_trace, MeshTraceId
@@ -29,14 +30,18 @@ record_event, wait_for_event, QueueId,         ``events``
 event_synchronize, synchronize_device, MeshEvent
 ttnn.experimental.*                            ``experimental/``
 ttnn.transformer.*                             ``transformer/``
+ttnn.operations.*                              ``operations/`` (the modules above)
 =============================================  ===========================
+
+While the emulator is registered as ``ttnn``, ``import ttnn.core``, ``from ttnn.device import Arch`` and the
+other real submodule imports resolve to these same module objects (``submodules``).
 
 Every device op runs per chip on a mesh (``per_chip``). Any other public ttnn name resolves to a stand-in that raises ``NotEmulatedError`` when used.
 Emulator-only helpers (memory reports, data-free checks) live in ``ttbringup.emu.memory`` and
 are not part of the ttnn namespace users code against.
 """
 
-from . import experimental, transformer
+from . import experimental, operations, submodules, transformer
 from .ccl import all_gather, all_reduce, reduce_scatter
 from .core import (
     as_tensor,
@@ -54,7 +59,7 @@ from .core import (
     typecast,
 )
 from .creation import empty, full, ones, zeros
-from .data_movement import concat, permute, reshape, slice, transpose
+from .data_movement import TileReshapeMapMode, concat, permute, reshape, slice, transpose
 from .device import (
     Arch,
     Device,
@@ -91,7 +96,7 @@ from .distributed import (
     shard_tensor_to_mesh_mapper,
 )
 from .eltwise import add, gelu, mul, multiply, relu, silu, sub, subtract
-from .embedding import embedding
+from .embedding import EmbeddingsType, embedding
 from .errors import not_emulated_getattr
 from .events import MeshEvent, QueueId, event_synchronize, record_event, synchronize_device, wait_for_event
 from .kv_cache import fill_cache, update_cache
@@ -155,3 +160,5 @@ class _Config:
 CONFIG = _Config()
 
 __getattr__ = not_emulated_getattr("ttnn")
+
+submodules.install()  # `import ttnn.core` etc. reach these modules while the emulator is `ttnn`

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from . import distributed, events
-from .errors import NotEmulated, check
+from .errors import NotEmulated, check, not_emulated_getattr
 from .per_chip import copy_storage, like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
 from .trace import refuse_during_capture
@@ -458,3 +458,6 @@ def _transfer(t: Tensor, device, cq_id, op: str, *, read: bool, blocking: bool =
     if read and blocking:
         events.host_read(device, cq)
     return cq
+
+
+__getattr__ = not_emulated_getattr("ttnn.core", also_in="ttbringup.emu")  # also ttnn.operations.core

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from .errors import not_emulated_getattr
 from .tensor import Tensor, new_tensor
 from .types import BLOCK_FLOAT_DTYPES, DRAM_MEMORY_CONFIG, DataType, Layout, MemoryConfig
 
@@ -43,3 +44,6 @@ def empty(shape, dtype: DataType = DataType.BFLOAT16, layout: Layout = Layout.RO
         raise TypeError("ttnn.empty(): incompatible function arguments: device must be a MeshDevice, got None")
     host = full(shape, 0.0, dtype, layout)
     return place_on_device(host, device, memory_config=memory_config or DRAM_MEMORY_CONFIG)  # allocation, no write
+
+
+__getattr__ = not_emulated_getattr("ttnn")

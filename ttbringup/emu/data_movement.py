@@ -212,7 +212,7 @@ def _expand_key(op: str, keys: tuple, rank: int) -> list:
 
 def _infer_shape(op: str, t: Tensor, shape, exact: bool = True) -> tuple[tuple, bool, bool]:
     """(shape with a single ``-1`` resolved, whether one was inferred, whether the volumes match);
-    with ``exact`` (the 2-argument form) the volumes must match."""
+    with ``exact`` (the list/tuple overload) the volumes must match."""
     dims = [int(d) for d in shape]
     check(sum(d == -1 for d in dims) <= 1, op, "Only one dimension can be inferred in reshape")
     known = 1
@@ -224,8 +224,7 @@ def _infer_shape(op: str, t: Tensor, shape, exact: bool = True) -> tuple[tuple, 
     volume = 1
     for d in dims:
         volume *= d
-    check(volume == t.logical_volume() or not exact, op,
-          "Attempting to reshape between two shapes with different volumes")
+    check(volume == t.logical_volume() or not exact, op, "Invalid arguments to reshape")
     return tuple(dims), inferred, volume == t.logical_volume()
 
 
@@ -319,22 +318,25 @@ def reshape(input_tensor, shape, padded_shape=None, *, memory_config=None, pad_v
     Returns a view sharing the buffer (deallocating either kills both) when the last dim is
     unchanged and, for TILE, the second-to-last is unchanged or whole tiles before and after;
     otherwise the data is moved into a new tensor with recomputed tile padding. A reshape to the
-    same logical and padded shape returns ``input_tensor`` itself.
+    same logical and padded shape returns ``input_tensor`` itself. The list/tuple form needs equal
+    volumes ("Invalid arguments to reshape"); the ``ttnn.Shape`` forms may change the volume as
+    :func:`_window` describes (``reshape(t, [1,4,8,128], [1,4,32,128])`` on a ``[1,4,32,128]`` TILE
+    tensor is a view of each tile row's first 8 rows).
     """
     op = "ttnn.reshape"
     t = tensor_arg(input_tensor, op, "input_tensor")
     t._check_alive(op)
+    sequence_form = padded_shape is None and not isinstance(shape, Shape)  # the list/tuple overload
     if isinstance(shape, Shape):
         shape = tuple(shape)
-    logical, inferred, same_volume = _infer_shape(op, t, shape, exact=padded_shape is None)
+    logical, inferred, same_volume = _infer_shape(op, t, shape, exact=sequence_form)
+    if not same_volume:  # a ttnn.Shape form: a new logical window on the same buffer, or refused
+        return _window(op, t, logical, logical if padded_shape is None else tuple(padded_shape), memory_config)
     explicit = None if (padded_shape is None or inferred) else tuple(padded_shape)
     padded = _target_padded(op, t, logical, explicit)
     if logical == tuple(t.shape) and padded == tuple(t.padded_shape):
         return t
     fits = _volume(padded) <= _volume(t.padded_shape)
-    if not same_volume:  # 3-argument form only: a new logical window on the same buffer
-        check(fits, op, "MeshBuffer must be large enough to hold the tensor.")
-        return _reinterpret(op, t, logical, padded)
     if _is_free_view(t, logical, memory_config):
         check(fits, op, "MeshBuffer must be large enough to hold the tensor.")
         return _view(op, t, logical, padded)
@@ -346,6 +348,26 @@ def _volume(shape) -> int:
     for d in shape:
         n *= d
     return n
+
+
+def _window(op: str, t: Tensor, logical: tuple, requested: tuple, memory_config) -> Tensor:
+    """A reshape whose logical volume differs from the input's (the ``ttnn.Shape`` overloads; the 2-argument one
+    passes the logical shape as the padded one). As 0.81.1 decides it: when the view rule holds the result is a
+    view, padded as ``_target_padded`` says (ROW_MAJOR: as requested, padding included); otherwise a TILE
+    tensor may still be viewed with the requested padded shape if that is whole tiles with the input's padded
+    width (e.g. [1,4,32,128] -> logical [1,4,8,128], padded [1,4,32,128]). Anything else is refused; a view
+    larger than the buffer too."""
+    tiled = t.layout == Layout.TILE
+    th, tw = t.tile.height, t.tile.width
+    whole = lambda shape: len(shape) >= 2 and shape[-2] % th == 0 and shape[-1] % tw == 0  # noqa: E731
+    if _is_free_view(t, logical, memory_config):
+        padded = _target_padded(op, t, logical, requested) if tiled else requested
+    else:
+        check(tiled and whole(requested) and requested[-1] == t.padded_shape[-1], op,
+              "Attempting to reshape between two shapes with different volumes")
+        padded = requested
+    check(_volume(padded) <= _volume(t.padded_shape), op, "MeshBuffer must be large enough to hold the tensor.")
+    return _reinterpret(op, t, logical, tuple(padded))
 
 
 def _reinterpret(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
@@ -389,7 +411,11 @@ def permute(input_tensor, dims, pad_value: float = 0.0, *, memory_config=None) -
     on_device(t, op, "Operand to permute need to be on device!")
     rank = len(t.shape)
     dims = [int(d) for d in dims]
-    check(len(dims) == rank, op, f"dims {dims} must list each of the tensor's {rank} dims once")
+    check(len(dims) == rank, op,
+          "The number of dimensions in the tensor input does not match the length of the desired ordering")
+    for d in dims:
+        check(-rank <= d < rank, op, f"Index is out of bounds for the rank, should be between 0 and {rank - 1} "
+                                     f"however is {d}")
     order = [normalize_dim(d, rank, op) for d in dims]
     check(sorted(order) == list(range(rank)), op, f"dims {dims} must list each of the tensor's {rank} dims once")
     return _like(t, _owned(t._native(op).permute(order)), memory_config, pad_value)

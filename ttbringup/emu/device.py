@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from .errors import check
+from .errors import check, not_emulated_getattr, not_emulated_members
 from .memory import DRAM_BANK_SIZE, DRAM_BANKS, ChipMemory
 from .events import CommandQueues
 from .trace import DeviceTraces, region_bytes_per_bank
@@ -31,6 +31,16 @@ class Arch(enum.Enum):
 
 class MeshDevice:
     """The device object ttnn hands out; ``ttnn.Device`` is this class too."""
+
+    # members of the real 0.81.1 MeshDevice the emulator lacks (the program-cache API among them)
+    __getattr__ = not_emulated_members("ttnn.MeshDevice", """
+        clear_loaded_sub_device_manager clear_program_cache create_sub_device_manager create_submesh
+        create_submeshes disable_and_clear_program_cache dram_core_from_logical_core dram_grid_size
+        enable_program_cache get_fabric_node_id get_optimal_dram_bank_to_logical_worker_assignment get_submeshes
+        get_system_mesh_id get_view load_sub_device_manager logical_core_from_worker_core num_program_cache_entries
+        quiesce_devices remove_sub_device_manager reset_sub_device_stall_group reshape
+        set_program_cache_misses_allowed set_sub_device_stall_group sfpu_eps sfpu_inf sfpu_nan
+        worker_core_from_logical_core""")
 
     def __init__(self, mesh_shape: MeshShape, device_ids: list[int], trace_region_size: int = 0,
                  num_command_queues: int = 1):
@@ -178,3 +188,6 @@ def get_fabric_config() -> FabricConfig:
 
 def GetNumAvailableDevices() -> int:
     return MAX_CHIPS
+
+
+__getattr__ = not_emulated_getattr("ttnn.device", also_in="ttbringup.emu")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import TTError, check, fatal
+from .errors import TTError, check, fatal, not_emulated_getattr
 from .per_chip import join_chip_tensors
 from .tensor import Tensor, chip_storage, num_stacked
 from .types import MeshShape
@@ -251,3 +251,5 @@ __all__ = [
     "compose", "concat_mesh_to_tensor_composer", "create_mesh_composer", "create_mesh_mapper", "distribute",
     "get_device_tensors", "replicate_tensor_to_mesh_mapper", "shard_tensor_to_mesh_mapper",
 ]
+
+__getattr__ = not_emulated_getattr("ttnn.distributed", also_in="ttbringup.emu")

@@ -5,6 +5,8 @@ precondition. The emulator raises :class:`TTError` (a ``RuntimeError``) whose fi
 ``ttnn.<op>: <condition>`` so a user sees which op refused which input.
 """
 
+import sys
+
 
 class TTError(RuntimeError):
     """A precondition a real ttnn op checks was broken."""
@@ -61,12 +63,34 @@ class NotEmulated:
         return f"<not emulated: {self._qualname}>"
 
 
-def not_emulated_getattr(module_name: str):
-    """A module-level ``__getattr__`` that answers unknown public names with NotEmulated."""
+def not_emulated_getattr(module_name: str, also_in: str | None = None):
+    """A module-level ``__getattr__`` that answers unknown public names with NotEmulated.
+
+    ``also_in`` names a module whose own attributes are tried first: the real ``ttnn.types``, ``ttnn.core``,
+    ``ttnn.device`` and ``ttnn.distributed`` re-export top-level ``ttnn`` names, so the emulator's modules that
+    stand for them look a missing name up in the emulator's top level before calling it not emulated.
+    """
 
     def __getattr__(name: str):
         if name.startswith("_"):
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        home = sys.modules.get(also_in) if also_in else None
+        if home is not None and name in vars(home):
+            return vars(home)[name]
         return NotEmulated(f"{module_name}.{name}")
+
+    return __getattr__
+
+
+def not_emulated_members(qualname: str, names: str):
+    """A ``__getattr__`` for an emulated ttnn class: ``names`` (space-separated) are members of the real 0.81.1
+    class that the emulator lacks; each resolves to a NotEmulated stand-in that raises when called or used
+    (``crs.bounding_box()``: NotEmulatedError). Any other missing name is a plain AttributeError."""
+    real = frozenset(names.split())
+
+    def __getattr__(self, name: str):
+        if name in real:
+            return NotEmulated(f"{qualname}.{name}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     return __getattr__

@@ -20,10 +20,12 @@ Ops never see a distributed tensor: ``per_chip`` hands them one chip's view at a
 
 from __future__ import annotations
 
+import importlib
+
 import torch
 
 from . import numerics
-from .errors import TTError, check
+from .errors import TTError, check, not_emulated_members
 from .memory import Buffer, buffer_request
 from .types import (
     BLOCK_FLOAT_DTYPES,
@@ -147,6 +149,17 @@ def skip_alive_checks(on: bool) -> None:
     """While on, ops read deallocated tensors (a trace replay reading the scratch its capture freed)."""
     global _replaying
     _replaying = on
+
+
+_TO_SIGNATURES = ("to(): incompatible function arguments. The following argument types are supported:\n"
+                  "    1. to(self, device: ttnn.MeshDevice, mem_config: ttnn.MemoryConfig | None = None, "
+                  "cq_id: ttnn.QueueId | None = None) -> ttnn.Tensor\n"
+                  "    2. to(self, target_layout: ttnn.Layout) -> ttnn.Tensor")
+
+
+def _op(name: str):
+    """The emulator's ``ttnn.<name>``, looked up when an operator runs (a NotEmulated stand-in if it lacks it)."""
+    return getattr(importlib.import_module(__package__), name)
 
 
 class Tensor:
@@ -295,18 +308,26 @@ class Tensor:
 
         return from_device(self, blocking, queue_id=cq_id)
 
-    def to(self, target, mem_config: MemoryConfig | None = None, cq_id=None) -> "Tensor":
+    def to(self, device=None, mem_config: MemoryConfig | None = None, cq_id=None, *, target_layout=None) -> "Tensor":
+        """The two real overloads: ``to(device, mem_config=None, cq_id=None)`` places a host tensor on a device
+        (``cq_id`` an int or QueueId); ``to(target_layout)`` converts the layout (a Layout first is taken as it)."""
         from . import core
 
-        if isinstance(target, Layout):
-            return core.to_layout(self, target)
-        return core.to_device(self, target, memory_config=mem_config, queue_id=cq_id)
+        if isinstance(device, Layout) and target_layout is None:
+            device, target_layout = None, device
+        if target_layout is not None:
+            if device is not None or mem_config is not None or cq_id is not None:
+                raise TypeError(_TO_SIGNATURES)
+            return core.to_layout(self, target_layout)
+        if device is None or isinstance(device, (Layout, MemoryConfig)):
+            raise TypeError(_TO_SIGNATURES)
+        return core.to_device(self, device, memory_config=mem_config, queue_id=cq_id)
 
     def reshape(self, *shape) -> "Tensor":
         from .data_movement import reshape
 
         if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = tuple(shape[0])
+            shape = shape[0] if isinstance(shape[0], Shape) else tuple(shape[0])  # the Shape overload stays one
         return reshape(self, shape)
 
     def deallocate(self, force: bool = False) -> None:
@@ -322,6 +343,61 @@ class Tensor:
         from .data_movement import getitem
 
         return getitem(self, key)
+
+    # ---- operators: the real 0.81.1 Python layer maps each onto a ttnn op (``ttnn/__init__.py``). There is no
+    # unary minus, abs or ** (``-t`` is a TypeError there too); comparisons are ttnn.eq/ne/gt/ge/lt/le (not
+    # emulated: they raise NotEmulatedError); tensors stay hashable by identity.
+    def __add__(self, *args, **kwargs):
+        return _op("add")(self, *args, **kwargs)
+
+    __radd__ = __add__
+
+    def __sub__(self, *args, **kwargs):
+        return _op("subtract")(self, *args, **kwargs)
+
+    def __rsub__(self, other, *args, **kwargs):
+        return _op("subtract")(other, self, *args, **kwargs)  # subtract's scalar-first overload, as 0.81.1 does
+
+    def __mul__(self, *args, **kwargs):
+        return _op("multiply")(self, *args, **kwargs)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, *args, **kwargs):
+        return _op("divide")(self, *args, **kwargs)
+
+    def __rtruediv__(self, *args, **kwargs):
+        return _op("rdiv")(self, *args, **kwargs)
+
+    def __matmul__(self, *args, **kwargs):
+        return _op("matmul")(self, *args, **kwargs)
+
+    def __eq__(self, *args, **kwargs):
+        return _op("eq")(self, *args, **kwargs)
+
+    def __ne__(self, *args, **kwargs):
+        return _op("ne")(self, *args, **kwargs)
+
+    def __gt__(self, *args, **kwargs):
+        return _op("gt")(self, *args, **kwargs)
+
+    def __ge__(self, *args, **kwargs):
+        return _op("ge")(self, *args, **kwargs)
+
+    def __lt__(self, *args, **kwargs):
+        return _op("lt")(self, *args, **kwargs)
+
+    def __le__(self, *args, **kwargs):
+        return _op("le")(self, *args, **kwargs)
+
+    __hash__ = object.__hash__
+
+    # members of the real 0.81.1 Tensor the emulator lacks
+    __getattr__ = not_emulated_members("ttnn.Tensor", """
+        buffer_address buffer_aligned_page_size buffer_num_pages buffer_page_size buffer_unique_id device_coords
+        devices element_size experimental_per_core_buffer_address extract_shard get_tile host_buffer
+        is_per_core_allocated is_range_lockstep_allocated pad pad_to_tile spec tensor_id tensor_topology to_list
+        to_numpy to_torch_with_padded_shape unpad unpad_from_tile update_tensor_topology""")
 
     def __repr__(self):
         where = "HOST" if self._device is None else f"DEVICE {self._memory_config.buffer_type.name}"

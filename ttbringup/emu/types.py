@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .errors import not_emulated_getattr, not_emulated_members
+
 TILE_SIZE = 32
 
 
@@ -178,6 +180,9 @@ class Tile:
     def width(self):
         return self.tile_shape[1]
 
+    __getattr__ = not_emulated_members("ttnn.Tile", "face_shape get_tile_size narrow_tile num_faces partial_face "
+                                                    "transpose_of_faces transpose_within_face")
+
 
 DEFAULT_TILE = Tile()
 
@@ -187,6 +192,8 @@ class CoreCoord:
     x: int
     y: int
 
+    __getattr__ = not_emulated_members("ttnn.CoreCoord", "from_json to_json")
+
 
 @dataclass(frozen=True)
 class CoreRange:
@@ -195,6 +202,8 @@ class CoreRange:
 
     def num_cores(self) -> int:
         return (self.end.x - self.start.x + 1) * (self.end.y - self.start.y + 1)
+
+    __getattr__ = not_emulated_members("ttnn.CoreRange", "contains from_json grid_size to_json")
 
 
 @dataclass(frozen=True)
@@ -209,6 +218,9 @@ class CoreRangeSet:
 
     def num_cores(self) -> int:
         return sum(r.num_cores() for r in self.ranges_)
+
+    __getattr__ = not_emulated_members("ttnn.CoreRangeSet", "bounding_box contains empty from_json merge size "
+                                                            "subtract to_json")
 
 
 class CoreGrid:
@@ -243,6 +255,8 @@ class ShardSpec:
     def num_cores(self) -> int:
         return self.grid.num_cores()
 
+    __getattr__ = not_emulated_members("ttnn.ShardSpec", "from_json to_json")
+
 
 @dataclass(frozen=True)
 class MemoryConfig:
@@ -254,6 +268,10 @@ class MemoryConfig:
 
     def is_sharded(self) -> bool:
         return self.memory_layout != TensorMemoryLayout.INTERLEAVED
+
+    __getattr__ = not_emulated_members("ttnn.MemoryConfig", "experimental_set_per_core_allocation "
+                                       "experimental_set_range_lockstep_allocation from_json interleaved "
+                                       "nd_shard_spec to_json")
 
 
 DRAM_MEMORY_CONFIG = MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.DRAM)
@@ -338,3 +356,6 @@ def tile_padded_shape(shape, tile: Tile = DEFAULT_TILE) -> tuple:
     if len(dims) < 2:  # a scalar or vector is stored as one row of tiles: [40] -> [32, 64]
         return (tile.height, round_up(dims[0] if dims else 1, tile.width))
     return dims[:-2] + (round_up(dims[-2], tile.height), round_up(dims[-1], tile.width))
+
+
+__getattr__ = not_emulated_getattr("ttnn.types", also_in="ttbringup.emu")

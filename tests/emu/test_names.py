@@ -1,0 +1,60 @@
+"""Names of the 0.81.1 surface: enums the ops take, exported as real code spells them, and members of the real
+classes the emulator lacks, which raise the not-emulated error rather than a bare AttributeError."""
+
+import pytest
+import torch
+
+import ttbringup.emu as ttnn
+from ttbringup.emu.errors import NotEmulatedError
+
+
+def test_tile_reshape_map_mode_is_exported_and_accepted(device):
+    assert [m.name for m in ttnn.TileReshapeMapMode] == ["CACHE", "RECREATE"]
+    x = torch.randn(1, 1, 64, 64)
+    t = ttnn.from_torch(x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    out = ttnn.reshape(t, (1, 2, 32, 64), reshape_tile_mode=ttnn.TileReshapeMapMode.RECREATE)
+    assert torch.equal(ttnn.to_torch(out), x.reshape(1, 2, 32, 64).bfloat16())
+
+
+def test_embeddings_type_is_exported_and_accepted(device):
+    assert [m.name for m in ttnn.EmbeddingsType] == ["GENERIC", "PADDED", "BINARY"]
+    assert ttnn.EmbeddingsType is ttnn.operations.embedding.EmbeddingsType  # where 0.81.1 also has it
+    table = torch.randn(64, 32)
+    ids = torch.tensor([[0, 3, 5, 3]], dtype=torch.int32)
+    w = ttnn.from_torch(table, dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
+    i = ttnn.from_torch(ids, dtype=ttnn.uint32, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
+    out = ttnn.to_torch(ttnn.embedding(i, w, padding_idx=3, embeddings_type=ttnn.EmbeddingsType.PADDED))
+    assert torch.equal(out[0, 0], table[0].bfloat16()) and not out[0, 1].any() and not out[0, 3].any()
+
+
+@pytest.mark.parametrize("member", ["bounding_box", "merge", "subtract", "contains", "to_json"])
+def test_core_range_set_members_the_emulator_lacks(member):
+    crs = ttnn.CoreRangeSet([ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 3))])
+    assert crs.num_cores() == 32
+    with pytest.raises(NotEmulatedError, match=f"ttnn.CoreRangeSet.{member} is not emulated"):
+        getattr(crs, member)()
+
+
+def test_device_and_tensor_members_the_emulator_lacks(device):
+    with pytest.raises(NotEmulatedError, match="ttnn.MeshDevice.enable_program_cache"):
+        device.enable_program_cache()
+    with pytest.raises(NotEmulatedError, match="ttnn.MeshDevice.num_program_cache_entries"):
+        device.num_program_cache_entries()
+    t = ttnn.from_torch(torch.ones(3, 5), dtype=ttnn.bfloat16)
+    with pytest.raises(NotEmulatedError, match="ttnn.Tensor.pad_to_tile"):
+        t.pad_to_tile(0.0)
+    with pytest.raises(NotEmulatedError, match="ttnn.Tensor.spec"):
+        t.spec.page_config  # a property on the card: any use of it raises
+    with pytest.raises(NotEmulatedError, match="ttnn.Tile.get_tile_size"):
+        t.tile.get_tile_size(ttnn.bfloat16)
+    with pytest.raises(NotEmulatedError, match="ttnn.MemoryConfig.to_json"):
+        ttnn.DRAM_MEMORY_CONFIG.to_json()
+
+
+def test_names_the_real_classes_lack_stay_attribute_errors(device):
+    t = ttnn.from_torch(torch.ones(3, 5), dtype=ttnn.bfloat16)
+    for obj, name in ((t, "no_such_member"), (device, "open"), (ttnn.CoreCoord(0, 0), "z"),
+                      (ttnn.DRAM_MEMORY_CONFIG, "buffer"), (t, "_private")):
+        with pytest.raises(AttributeError):
+            getattr(obj, name)
+    assert not hasattr(t, "neg")
