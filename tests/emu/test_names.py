@@ -35,11 +35,27 @@ def test_core_range_set_members_the_emulator_lacks(member):
         getattr(crs, member)()
 
 
+def test_the_program_cache_api_counts_distinct_op_signatures(device):
+    device.enable_program_cache()  # tt_transformers-style setup code calls it first
+    x = ttnn.from_torch(torch.ones(32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    y = ttnn.from_torch(torch.ones(32, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    ttnn.add(x, x)
+    ttnn.add(x, x)  # the same program again
+    assert device.num_program_cache_entries() == 1
+    ttnn.relu(x)
+    assert device.num_program_cache_entries() == 2  # as the 0.81.1 mock counts it
+    ttnn.add(y, y)  # new tensor specs: a new entry here (the mock reuses add's program: an upper bound)
+    assert device.num_program_cache_entries() == 3
+    device.clear_program_cache()
+    assert device.num_program_cache_entries() == 0
+    device.disable_and_clear_program_cache()
+    ttnn.add(x, x)
+    assert device.num_program_cache_entries() == 0
+
+
 def test_device_and_tensor_members_the_emulator_lacks(device):
-    with pytest.raises(NotEmulatedError, match="ttnn.MeshDevice.enable_program_cache"):
-        device.enable_program_cache()
-    with pytest.raises(NotEmulatedError, match="ttnn.MeshDevice.num_program_cache_entries"):
-        device.num_program_cache_entries()
+    with pytest.raises(NotEmulatedError, match="ttnn.MeshDevice.create_submesh"):
+        device.create_submesh(ttnn.MeshShape(1, 1))
     t = ttnn.from_torch(torch.ones(3, 5), dtype=ttnn.bfloat16)
     with pytest.raises(NotEmulatedError, match="ttnn.Tensor.pad_to_tile"):
         t.pad_to_tile(0.0)

@@ -34,10 +34,10 @@ class MeshDevice:
 
     # members of the real 0.81.1 MeshDevice the emulator lacks (the program-cache API among them)
     __getattr__ = not_emulated_members("ttnn.MeshDevice", """
-        clear_loaded_sub_device_manager clear_program_cache create_sub_device_manager create_submesh
-        create_submeshes disable_and_clear_program_cache dram_core_from_logical_core dram_grid_size
-        enable_program_cache get_fabric_node_id get_optimal_dram_bank_to_logical_worker_assignment get_submeshes
-        get_system_mesh_id get_view load_sub_device_manager logical_core_from_worker_core num_program_cache_entries
+        clear_loaded_sub_device_manager create_sub_device_manager create_submesh
+        create_submeshes dram_core_from_logical_core dram_grid_size
+        get_fabric_node_id get_optimal_dram_bank_to_logical_worker_assignment get_submeshes
+        get_system_mesh_id get_view load_sub_device_manager logical_core_from_worker_core
         quiesce_devices remove_sub_device_manager reset_sub_device_stall_group reshape
         set_program_cache_misses_allowed set_sub_device_stall_group sfpu_eps sfpu_inf sfpu_nan
         worker_core_from_logical_core""")
@@ -52,6 +52,24 @@ class MeshDevice:
         self._queues = CommandQueues(num_command_queues)
         self._chip_devices = [ChipDevice(self, i) for i in range(len(self._chips))]
         self.is_open = True
+
+    # ---- the program cache (ops compiled per op and tensor specs; see trace.DeviceTraces) ----
+    def enable_program_cache(self) -> None:
+        """Cache compiled programs (the default)."""
+        self._traces.cache_enabled = True
+
+    def disable_and_clear_program_cache(self) -> None:
+        """Forget the compiled programs and compile every op anew from now on (a trace capture then refuses)."""
+        self._traces.cache_enabled = False
+        self._traces.programs.clear()
+
+    def clear_program_cache(self) -> None:
+        self._traces.programs.clear()
+
+    def num_program_cache_entries(self) -> int:
+        """Distinct (op, tensor specs) run so far: an upper bound of the card's count, where one program may serve
+        several shapes (0.81.1 mock: ``add`` on [32, 32] and on [32, 64] is one entry, here two)."""
+        return self._traces.program_count()
 
     def chip(self, index: int) -> "ChipDevice":
         """Emulator only: chip ``index`` (row-major) as an op running on that chip sees the device."""

@@ -112,6 +112,7 @@ class DeviceTraces:
         self.region_size = region_size
         self.command_queues = command_queues
         self.programs: set = set()
+        self.cache_enabled = True
         self.capturing: _Trace | None = None
         self.traces: dict[MeshTraceId, _Trace] = {}
         self.allocations_unsafe = False
@@ -145,7 +146,8 @@ def device_op(name: str, fn):
         if capture is not None and key not in traces.programs:
             raise TTError(f"{name}: Cannot load new binaries during trace capture. This program is not yet in "
                           "program cache. Warm up before capturing a trace.")
-        traces.programs.add(key)
+        if traces.cache_enabled:
+            traces.programs.add(key)
         _depth = 1
         try:
             out = fn(*args, **kwargs)
