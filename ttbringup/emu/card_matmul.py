@@ -1,0 +1,168 @@
+"""Card numerics of ``ttnn.matmul`` / ``ttnn.linear`` (card mode, see ``numerics_mode``): how a Wormhole B0
+Tensix core computes ``in0 @ in1`` (facts §2-§4, docs/card-numerics.md).
+
+Pure torch functions on values; ``matmul.py`` calls them when the mode is ``card``.
+
+Contracts:
+
+* ``resolve_config(a_dtype, b_dtype, out_dtype, compute_kernel_config, program_config, core_grid)`` ->
+  ``CardConfig``: a passed config is taken field by field (``math_fidelity`` ``Invalid``, the emulator's
+  constructor default, counts as ``LoFi``, the C++ struct's default); with none, 0.81.1's matmul defaults:
+  HiFi2, or LoFi when a program config or core grid is given or both inputs are bfloat8_b / bfloat4_b, and
+  HiFi3 when both inputs are float32 (Wormhole); ``fp32_dest_acc_en`` = output is float32,
+  ``packer_l1_acc`` = output is not float32, ``math_approx_mode`` False.
+* ``src_values(values, dtype)``: float32 operand values as the unpacker puts them into SrcA / SrcB: bfloat16
+  and block-float values as they are (bf16 holds them exactly), float32 truncated to TF32; zero-exponent
+  (zero, denormal) data become +0 (the FPU counts them as zero).
+* ``dst_fast(x, w, fidelity, fp32_dest)``: Dst values (float32) of ``x [M, K] @ w [K, N]`` (Src values, in0 = x
+  in SrcB, in1 = w in SrcA): per fidelity phase the exact 5 x 7-bit slice products, summed per 16-wide K chunk
+  (one MVMUL) with float32 arithmetic, accumulated into Dst chunk by chunk in the LLK order (per 32-wide K tile:
+  phases outer, the two K halves inner; K tiles in order) with one rounding per chunk: BF16 Dst round to
+  nearest, ties away from zero, on the magnitude; FP32 Dst the float32 add (ties to even).
+  **Not bit-exact**: the MVMUL's alignment of each product to its group-of-8 maximum (a ~12-bit window with
+  its own rounding), the 11-bit pre-rounding of terms for a BF16 Dst, the ties-away rounding of an FP32 Dst,
+  denormal flushing of results and inf / NaN handling are not modelled (tests/emu/test_card_mode.py measures
+  the difference to the reference).
+* ``dst_reference(x, w, fidelity, fp32_dest)``: the same through the bit-exact ``card.fpu.matmul_tiles``
+  (ttsim's MVMUL arithmetic; K zero-padded to whole tiles). Slow: about 1 s per phase for 32 x 1024 x 1024.
+* ``round_into_dst(v, fp32_dest)``: one rounding of float32 values into Dst (as ``dst_fast`` does per step).
+* ``pack(dst, fp32_dest, out_dtype)``: the packer's conversion of Dst values into the output dtype, returned as
+  float32 values whose host encoding (``tensor.encode``) reproduces the device's data exactly: bf16 from an
+  FP32 Dst ties away from zero, from a BF16 Dst unchanged (denormals -> +0 either way); float32 as is;
+  bfloat8_b / bfloat4_b by the device's double rounding (``card.packer.pack_bfp``) over 16-column blocks of
+  the zero-padded width, decoded to the exact values of the device codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .card import formats, fpu, packer
+from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
+
+_FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
+                   MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
+_COLUMNS_PER_BLOCK = 2048  # output columns per fast-path block (bounds the per-chunk sums held at once)
+
+
+@dataclass(frozen=True)
+class CardConfig:
+    """The compute kernel config a matmul runs with on the card."""
+
+    math_fidelity: str  # LoFi / HiFi2 / HiFi3 / HiFi4
+    fp32_dest_acc_en: bool
+    packer_l1_acc: bool
+    math_approx_mode: bool
+
+
+def resolve_config(a_dtype: DataType, b_dtype: DataType, out_dtype: DataType, compute_kernel_config=None,
+                   program_config=None, core_grid=None) -> CardConfig:
+    """The config 0.81.1 runs a matmul with (see the module docstring)."""
+    if compute_kernel_config is not None:
+        c = compute_kernel_config
+        return CardConfig(_FIDELITY_NAMES[c.math_fidelity], bool(c.fp32_dest_acc_en), bool(c.packer_l1_acc),
+                          bool(c.math_approx_mode))
+    low_precision = a_dtype in BLOCK_FLOAT_DTYPES and b_dtype in BLOCK_FLOAT_DTYPES
+    fidelity = "LoFi" if (program_config is not None or core_grid is not None or low_precision) else "HiFi2"
+    if a_dtype == DataType.FLOAT32 and b_dtype == DataType.FLOAT32:
+        fidelity = "HiFi3"  # Wormhole: HiFi4 with fp32 accumulation hits a hardware bug (#38306)
+    fp32_out = out_dtype == DataType.FLOAT32
+    return CardConfig(fidelity, fp32_out, not fp32_out, False)
+
+
+# ----------------------------------------------------------------------------- operands
+
+
+def src_values(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
+    """float32 values as SrcA / SrcB hold them (see the module docstring)."""
+    v = values.to(torch.float32)
+    bits = v.contiguous().view(torch.int32)
+    if dtype == DataType.FLOAT32:
+        bits = bits & -(1 << 13)  # TF32: the 13 low mantissa bits dropped
+    bits = torch.where((bits & 0x7F800000) == 0, 0, bits)
+    return bits.view(torch.float32)
+
+
+def _slice_pair(v: torch.Tensor, reg: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(hi, lo) fidelity slices of Src values as float32 values (exact): SrcA hidden + 4 / next 5 bits (the TF32
+    LSB unused), SrcB hidden + 6 / next 4 bits."""
+    bits = v.view(torch.int32)
+    hi_mask, full_mask = (-(1 << 19), -(1 << 14)) if reg == "A" else (-(1 << 17), -(1 << 13))
+    hi = (bits & hi_mask).view(torch.float32)
+    lo = (bits & full_mask).view(torch.float32) - hi
+    return hi, lo
+
+
+# ----------------------------------------------------------------------------- Dst
+
+
+def round_into_dst(v: torch.Tensor, fp32_dest: bool) -> torch.Tensor:
+    """float32 values rounded into the Dst format in place (BF16: ties away from zero on the magnitude)."""
+    if not fp32_dest:
+        bits = v.view(torch.int32)
+        bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    return v
+
+
+def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    pad = -x.shape[1] % 32
+    if pad:
+        x = torch.nn.functional.pad(x, (0, pad))
+        w = torch.nn.functional.pad(w, (0, 0, 0, pad))
+    return x, w
+
+
+def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
+    """Dst values of ``x @ w`` by the fast formulation (see the module docstring)."""
+    x, w = _pad_k(x, w)
+    m, k = x.shape
+    n = w.shape[1]
+    chunks = k // 16
+    phase_list = fpu.phases(fidelity)
+    xb = _slice_pair(x.contiguous(), "B")  # in0 -> SrcB
+    xb = [s.reshape(m, chunks, 16).transpose(0, 1) for s in xb]  # [C, M, 16]
+    out = torch.empty((m, n), dtype=torch.float32)
+    for c0 in range(0, n, _COLUMNS_PER_BLOCK):
+        c1 = min(n, c0 + _COLUMNS_PER_BLOCK)
+        wa = _slice_pair(w[:, c0:c1].contiguous(), "A")  # in1 -> SrcA
+        wa = [s.reshape(chunks, 16, c1 - c0) for s in wa]
+        sums = [torch.bmm(xb[(p >> 1) & 1], wa[p & 1]) for p in phase_list]  # per phase [C, M, cols]
+        d = torch.zeros((m, c1 - c0), dtype=torch.float32)
+        for t in range(chunks // 2):
+            for s in sums:
+                for h in (0, 1):
+                    d.add_(s[2 * t + h])
+                    round_into_dst(d, fp32_dest)
+        out[:, c0:c1] = d
+    return out
+
+
+def dst_reference(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
+    """Dst values of ``x @ w`` through the bit-exact card primitives."""
+    x, w = _pad_k(x, w)
+    words = fpu.matmul_tiles(formats.to_bits(x), formats.to_bits(w), fidelity, "fp32" if fp32_dest else "bf16")
+    return formats.from_bits(words)
+
+
+# ----------------------------------------------------------------------------- packer
+
+
+def pack(dst: torch.Tensor, fp32_dest: bool, out_dtype: DataType) -> torch.Tensor:
+    """Output values [..., N] the packer writes from Dst values (see the module docstring)."""
+    words = formats.to_bits(dst)
+    if out_dtype == DataType.FLOAT32:
+        return formats.from_bits(packer.pack_fp32_to_fp32(words) if fp32_dest else packer.pack_bf16_to_bf16(words))
+    if out_dtype == DataType.BFLOAT16:
+        packed = packer.pack_fp32_to_bf16(words) if fp32_dest else packer.pack_bf16_to_bf16(words)
+        return formats.from_bits(packed)
+    if out_dtype in BLOCK_FLOAT_DTYPES:
+        n = words.shape[-1]
+        pad = -n % 32
+        if pad:
+            words = torch.nn.functional.pad(words, (0, pad))
+        fmt = "bfp8_b" if out_dtype == DataType.BFLOAT8_B else "bfp4_b"
+        codes, shared = packer.pack_bfp(words, "fp32" if fp32_dest else "bf16", fmt)
+        return packer.bfp_value(codes, shared, fmt).to(torch.float32)[..., :n]
+    raise ValueError(f"matmul output dtype {out_dtype} is not a float format")
