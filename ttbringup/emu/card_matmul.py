@@ -44,7 +44,7 @@ from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
                    MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
-_COLUMNS_PER_BLOCK = 2048  # output columns per fast-path block (bounds the per-chunk sums held at once)
+_SLAB_BYTES = 4 << 20  # weight rows sliced at a time by the fast path
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,21 @@ def src_values(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
     return bits.view(torch.float32)
 
 
-def _slice_pair(v: torch.Tensor, reg: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(hi, lo) fidelity slices of Src values as float32 values (exact): SrcA hidden + 4 / next 5 bits (the TF32
-    LSB unused), SrcB hidden + 6 / next 4 bits."""
+_HI_MASK = {"A": -(1 << 19), "B": -(1 << 17)}  # SrcA: sign, exponent, hidden + 4; SrcB: hidden + 6
+_FULL_MASK = {"A": -(1 << 14), "B": -(1 << 13)}  # the bits the two slices cover (SrcA drops the TF32 LSB)
+
+
+def _slices(v: torch.Tensor, reg: str, need_lo: bool, out: tuple | None = None) -> tuple:
+    """(hi, lo) fidelity slices of contiguous Src values ``v`` as float32 values (exact; lo None unless
+    ``need_lo``): SrcA hidden + 4 / next 5 bits (the TF32 LSB unused), SrcB hidden + 6 / next 4 bits.
+    ``out`` optionally gives (hi, lo) buffers of v's shape to write into."""
     bits = v.view(torch.int32)
-    hi_mask, full_mask = (-(1 << 19), -(1 << 14)) if reg == "A" else (-(1 << 17), -(1 << 13))
-    hi = (bits & hi_mask).view(torch.float32)
-    lo = (bits & full_mask).view(torch.float32) - hi
+    hi = torch.bitwise_and(bits, _HI_MASK[reg], out=None if out is None else out[0].view(torch.int32))
+    hi = hi.view(torch.float32)
+    if not need_lo:
+        return hi, None
+    full = torch.bitwise_and(bits, _FULL_MASK[reg]).view(torch.float32) if reg == "A" else v  # B: Src is TF32
+    lo = torch.sub(full, hi, out=None if out is None else out[1])
     return hi, lo
 
 
@@ -115,28 +123,34 @@ def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 
 def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
-    """Dst values of ``x @ w`` by the fast formulation (see the module docstring)."""
+    """Dst values of ``x @ w`` by the fast formulation (see the module docstring).
+
+    Each MVMUL is one in-place ``addmm`` of a 16-wide K chunk of the slices into Dst (float32) followed by the
+    Dst rounding; the weight is sliced a slab of rows at a time (about ``_SLAB_BYTES``), so it is read about
+    once per phase and no full-size copy of it is made."""
     x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
-    chunks = k // 16
     phase_list = fpu.phases(fidelity)
-    xb = _slice_pair(x.contiguous(), "B")  # in0 -> SrcB
-    xb = [s.reshape(m, chunks, 16).transpose(0, 1) for s in xb]  # [C, M, 16]
-    out = torch.empty((m, n), dtype=torch.float32)
-    for c0 in range(0, n, _COLUMNS_PER_BLOCK):
-        c1 = min(n, c0 + _COLUMNS_PER_BLOCK)
-        wa = _slice_pair(w[:, c0:c1].contiguous(), "A")  # in1 -> SrcA
-        wa = [s.reshape(chunks, 16, c1 - c0) for s in wa]
-        sums = [torch.bmm(xb[(p >> 1) & 1], wa[p & 1]) for p in phase_list]  # per phase [C, M, cols]
-        d = torch.zeros((m, c1 - c0), dtype=torch.float32)
-        for t in range(chunks // 2):
-            for s in sums:
-                for h in (0, 1):
-                    d.add_(s[2 * t + h])
-                    round_into_dst(d, fp32_dest)
-        out[:, c0:c1] = d
-    return out
+    need_a_lo = any(p & 1 for p in phase_list)
+    need_b_lo = any(p & 2 for p in phase_list)
+    xb = _slices(x.contiguous(), "B", need_b_lo)  # in0 -> SrcB
+    w = w.contiguous()
+    slab = max(32, min(k, _SLAB_BYTES // (4 * max(n, 1)) // 32 * 32))
+    bufs = (torch.empty((slab, n), dtype=torch.float32), torch.empty((slab, n), dtype=torch.float32))
+    d = torch.zeros((m, n), dtype=torch.float32)
+    bits = d.view(torch.int32)
+    for r0 in range(0, k, slab):
+        r1 = min(k, r0 + slab)
+        wa = _slices(w[r0:r1], "A", need_a_lo, tuple(b[: r1 - r0] for b in bufs))  # in1 -> SrcA
+        for t0 in range(0, r1 - r0, 32):
+            for p in phase_list:  # phases outer, the two K halves of the tile inner
+                a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
+                for h0 in (t0, t0 + 16):
+                    d.addmm_(b_part[:, r0 + h0: r0 + h0 + 16], a_part[h0: h0 + 16])
+                    if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
+                        bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    return d
 
 
 def dst_reference(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
