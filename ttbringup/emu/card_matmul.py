@@ -13,7 +13,8 @@ Contracts:
   ``packer_l1_acc`` = output is not float32, ``math_approx_mode`` False.
 * ``src_values(values, dtype)``: float32 operand values as the unpacker puts them into SrcA / SrcB: bfloat16
   and block-float values as they are (bf16 holds them exactly), float32 truncated to TF32; zero-exponent
-  (zero, denormal) data become +0 (the FPU counts them as zero).
+  (zero, denormal) data are left as they are: the reference counts them as zero, the fast path multiplies the
+  denormal (a difference below 2^-126 per product).
 * ``dst_fast(x, w, fidelity, fp32_dest)``: Dst values (float32) of ``x [M, K] @ w [K, N]`` (Src values, in0 = x
   in SrcB, in1 = w in SrcA): per fidelity phase the exact 5 x 7-bit slice products, summed per 16-wide K chunk
   (one MVMUL) with float32 arithmetic, accumulated into Dst chunk by chunk in the LLK order (per 32-wide K tile:
@@ -35,6 +36,7 @@ Contracts:
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -44,7 +46,7 @@ from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
                    MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
-_SLAB_BYTES = 4 << 20  # weight rows sliced at a time by the fast path
+_DST_ELEMENTS = 1 << 15  # Dst values the fast path updates per op (torch's elementwise threading grain)
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,9 @@ def resolve_config(a_dtype: DataType, b_dtype: DataType, out_dtype: DataType, co
 def src_values(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
     """float32 values as SrcA / SrcB hold them (see the module docstring)."""
     v = values.to(torch.float32)
-    bits = v.contiguous().view(torch.int32)
-    if dtype == DataType.FLOAT32:
-        bits = bits & -(1 << 13)  # TF32: the 13 low mantissa bits dropped
-    bits = torch.where((bits & 0x7F800000) == 0, 0, bits)
-    return bits.view(torch.float32)
+    if dtype != DataType.FLOAT32:
+        return v
+    return (v.contiguous().view(torch.int32) & -(1 << 13)).view(torch.float32)  # TF32: 13 low mantissa bits dropped
 
 
 _HI_MASK = {"A": -(1 << 19), "B": -(1 << 17)}  # SrcA: sign, exponent, hidden + 4; SrcB: hidden + 6
@@ -126,8 +126,9 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     """Dst values of ``x @ w`` by the fast formulation (see the module docstring).
 
     Each MVMUL is one in-place ``addmm`` of a 16-wide K chunk of the slices into Dst (float32) followed by the
-    Dst rounding; the weight is sliced a slab of rows at a time (about ``_SLAB_BYTES``), so it is read about
-    once per phase and no full-size copy of it is made."""
+    Dst rounding. Outputs are taken a block of columns at a time, at most ``_DST_ELEMENTS`` Dst values, so the
+    many small per-MVMUL ops stay in cache and below torch's threading grain (on a busy shared machine a
+    parallel op waits for a descheduled thread); each block's weight columns are sliced once."""
     x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
@@ -135,22 +136,40 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     need_a_lo = any(p & 1 for p in phase_list)
     need_b_lo = any(p & 2 for p in phase_list)
     xb = _slices(x.contiguous(), "B", need_b_lo)  # in0 -> SrcB
-    w = w.contiguous()
-    slab = max(32, min(k, _SLAB_BYTES // (4 * max(n, 1)) // 32 * 32))
-    bufs = (torch.empty((slab, n), dtype=torch.float32), torch.empty((slab, n), dtype=torch.float32))
-    d = torch.zeros((m, n), dtype=torch.float32)
+    cols = max(32, min(n, _DST_ELEMENTS // max(m, 1) // 32 * 32))
+    out = torch.empty((m, n), dtype=torch.float32)
+    with _one_thread():
+        for c0 in range(0, n, cols):
+            _dst_block(xb, w, c0, min(n, c0 + cols), phase_list, need_a_lo, fp32_dest, out)
+    return out
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """torch on one thread for the block loop: its ops are small, and a parallel small op on a busy shared
+    machine waits a scheduler time slice for its second thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _dst_block(xb, w, c0, c1, phase_list, need_a_lo, fp32_dest, out) -> None:
+    """Dst of output columns c0:c1 into ``out`` (see ``dst_fast``)."""
+    k, m = w.shape[0], xb[0].shape[0]
+    wa = _slices(w[:, c0:c1].contiguous(), "A", need_a_lo)  # in1 -> SrcA
+    d = torch.zeros((m, c1 - c0), dtype=torch.float32)
     bits = d.view(torch.int32)
-    for r0 in range(0, k, slab):
-        r1 = min(k, r0 + slab)
-        wa = _slices(w[r0:r1], "A", need_a_lo, tuple(b[: r1 - r0] for b in bufs))  # in1 -> SrcA
-        for t0 in range(0, r1 - r0, 32):
-            for p in phase_list:  # phases outer, the two K halves of the tile inner
-                a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
-                for h0 in (t0, t0 + 16):
-                    d.addmm_(b_part[:, r0 + h0: r0 + h0 + 16], a_part[h0: h0 + 16])
-                    if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
-                        bits.add_(0x8000).bitwise_and_(-(1 << 16))
-    return d
+    for t0 in range(0, k, 32):
+        for p in phase_list:  # phases outer, the two K halves of the tile inner
+            a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
+            for h0 in (t0, t0 + 16):
+                d.addmm_(b_part[:, h0: h0 + 16], a_part[h0: h0 + 16])
+                if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
+                    bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    out[:, c0:c1] = d
 
 
 def dst_reference(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
