@@ -11,8 +11,9 @@ Contracts:
   HiFi2, or LoFi when a program config or core grid is given or both inputs are bfloat8_b / bfloat4_b, and
   HiFi3 when both inputs are float32 (Wormhole); ``fp32_dest_acc_en`` = output is float32,
   ``packer_l1_acc`` = output is not float32, ``math_approx_mode`` False.
-* ``src_values(values, dtype)``: float32 operand values as the unpacker puts them into SrcA / SrcB: bfloat16
-  and block-float values as they are (bf16 holds them exactly), float32 truncated to TF32; zero-exponent
+* ``src_values(values, dtype)``: operand values as the unpacker puts them into SrcA / SrcB: bfloat16 and
+  block-float values returned as given (any float torch dtype holding them; bf16 holds them exactly), float32
+  truncated to TF32 (float32 result); zero-exponent
   (zero, denormal) data are left as they are: the reference counts them as zero, the fast path multiplies the
   denormal (a difference below 2^-126 per product).
 * ``dst_fast(x, w, fidelity, fp32_dest)``: Dst values (float32) of ``x [M, K] @ w [K, N]`` (Src values, in0 = x
@@ -47,6 +48,7 @@ from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
                    MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
 _DST_ELEMENTS = 1 << 15  # Dst values the fast path updates per op (torch's elementwise threading grain)
+_WEIGHT_BLOCK_BYTES = 8 << 20  # float32 weight slices of one column block (reused heap memory, cache-sized)
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,10 @@ def resolve_config(a_dtype: DataType, b_dtype: DataType, out_dtype: DataType, co
 
 def src_values(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
     """float32 values as SrcA / SrcB hold them (see the module docstring)."""
-    v = values.to(torch.float32)
     if dtype != DataType.FLOAT32:
-        return v
-    return (v.contiguous().view(torch.int32) & -(1 << 13)).view(torch.float32)  # TF32: 13 low mantissa bits dropped
+        return values  # bfloat16 (or decoded block-float float32) values: exact in Src
+    v = values.to(torch.float32).contiguous()
+    return (v.view(torch.int32) & -(1 << 13)).view(torch.float32)  # TF32: 13 low mantissa bits dropped
 
 
 _HI_MASK = {"A": -(1 << 19), "B": -(1 << 17)}  # SrcA: sign, exponent, hidden + 4; SrcB: hidden + 6
@@ -126,7 +128,8 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     """Dst values of ``x @ w`` by the fast formulation (see the module docstring).
 
     Each MVMUL is one in-place ``addmm`` of a 16-wide K chunk of the slices into Dst (float32) followed by the
-    Dst rounding. Outputs are taken a block of columns at a time, at most ``_DST_ELEMENTS`` Dst values, so the
+    Dst rounding. Outputs are taken a block of columns at a time, at most ``_DST_ELEMENTS`` Dst values and
+    ``_WEIGHT_BLOCK_BYTES`` of widened weight, so the
     many small per-MVMUL ops stay in cache and below torch's threading grain (on a busy shared machine a
     parallel op waits for a descheduled thread); each block's weight columns are sliced once."""
     x, w = _pad_k(x, w)
@@ -135,8 +138,8 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     phase_list = fpu.phases(fidelity)
     need_a_lo = any(p & 1 for p in phase_list)
     need_b_lo = any(p & 2 for p in phase_list)
-    xb = _slices(x.contiguous(), "B", need_b_lo)  # in0 -> SrcB
-    cols = max(32, min(n, _DST_ELEMENTS // max(m, 1) // 32 * 32))
+    xb = _slices(x.to(torch.float32).contiguous(), "B", need_b_lo)  # in0 -> SrcB
+    cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
     out = torch.empty((m, n), dtype=torch.float32)
     with _one_thread():
         for c0 in range(0, n, cols):
@@ -159,7 +162,12 @@ def _one_thread():
 def _dst_block(xb, w, c0, c1, phase_list, need_a_lo, fp32_dest, out) -> None:
     """Dst of output columns c0:c1 into ``out`` (see ``dst_fast``)."""
     k, m = w.shape[0], xb[0].shape[0]
-    wa = _slices(w[:, c0:c1].contiguous(), "A", need_a_lo)  # in1 -> SrcA
+    block = w[:, c0:c1]
+    if block.stride(0) == 1 and block.shape[1] > 1:  # K-major storage (large weights): widen in that order
+        block = block.T.to(torch.float32, memory_format=torch.contiguous_format).T
+    else:
+        block = block.to(torch.float32, memory_format=torch.contiguous_format)
+    wa = _slices(block, "A", need_a_lo)  # in1 -> SrcA
     d = torch.zeros((m, c1 - c0), dtype=torch.float32)
     bits = d.view(torch.int32)
     for t0 in range(0, k, 32):

@@ -275,7 +275,7 @@ def _card_dst(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: boo
     x = a._values(op)
     if transpose_a:
         x = x.transpose(-2, -1)
-    w = b._values(op)
+    w = b._native(op)  # bf16 weights stay bf16 (widened a column block at a time by the card path)
     if transpose_b:
         w = w.transpose(-2, -1)
     x = card_matmul.src_values(x.reshape(-1, k) if bcast else x.reshape(-1, x.shape[-2], k), a.dtype)
