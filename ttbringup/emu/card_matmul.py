@@ -48,7 +48,7 @@ from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
                    MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
 _DST_ELEMENTS = 1 << 15  # Dst values the fast path updates per op (torch's elementwise threading grain)
-_WEIGHT_BLOCK_BYTES = 8 << 20  # float32 weight slices of one column block (reused heap memory, cache-sized)
+_WEIGHT_BLOCK_BYTES = 64 << 20  # weight storage of one column block
 
 
 @dataclass(frozen=True)
@@ -91,18 +91,16 @@ _HI_MASK = {"A": -(1 << 19), "B": -(1 << 17)}  # SrcA: sign, exponent, hidden + 
 _FULL_MASK = {"A": -(1 << 14), "B": -(1 << 13)}  # the bits the two slices cover (SrcA drops the TF32 LSB)
 
 
-def _slices(v: torch.Tensor, reg: str, need_lo: bool, out: tuple | None = None) -> tuple:
-    """(hi, lo) fidelity slices of contiguous Src values ``v`` as float32 values (exact; lo None unless
+def _slices(v: torch.Tensor, reg: str, need_lo: bool, tf32: bool = True) -> tuple:
+    """(hi, lo) fidelity slices of float32 Src values ``v`` as float32 values (exact; lo None unless
     ``need_lo``): SrcA hidden + 4 / next 5 bits (the TF32 LSB unused), SrcB hidden + 6 / next 4 bits.
-    ``out`` optionally gives (hi, lo) buffers of v's shape to write into."""
+    ``tf32=False`` promises bf16 values (nothing below the slices to drop)."""
     bits = v.view(torch.int32)
-    hi = torch.bitwise_and(bits, _HI_MASK[reg], out=None if out is None else out[0].view(torch.int32))
-    hi = hi.view(torch.float32)
+    hi = torch.bitwise_and(bits, _HI_MASK[reg]).view(torch.float32)
     if not need_lo:
         return hi, None
-    full = torch.bitwise_and(bits, _FULL_MASK[reg]).view(torch.float32) if reg == "A" else v  # B: Src is TF32
-    lo = torch.sub(full, hi, out=None if out is None else out[1])
-    return hi, lo
+    full = torch.bitwise_and(bits, _FULL_MASK[reg]).view(torch.float32) if reg == "A" and tf32 else v
+    return hi, full - hi
 
 
 # ----------------------------------------------------------------------------- Dst
@@ -128,10 +126,9 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     """Dst values of ``x @ w`` by the fast formulation (see the module docstring).
 
     Each MVMUL is one in-place ``addmm`` of a 16-wide K chunk of the slices into Dst (float32) followed by the
-    Dst rounding. Outputs are taken a block of columns at a time, at most ``_DST_ELEMENTS`` Dst values and
-    ``_WEIGHT_BLOCK_BYTES`` of widened weight, so the
+    Dst rounding. Outputs are taken a block of columns at a time, at most ``_DST_ELEMENTS`` Dst values, so the
     many small per-MVMUL ops stay in cache and below torch's threading grain (on a busy shared machine a
-    parallel op waits for a descheduled thread); each block's weight columns are sliced once."""
+    parallel op waits for a descheduled thread)."""
     x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
@@ -160,21 +157,25 @@ def _one_thread():
 
 
 def _dst_block(xb, w, c0, c1, phase_list, need_a_lo, fp32_dest, out) -> None:
-    """Dst of output columns c0:c1 into ``out`` (see ``dst_fast``)."""
+    """Dst of output columns c0:c1 into ``out`` (see ``dst_fast``): the weight is widened and sliced one K tile
+    (32 rows) at a time, so only its storage is read from memory and the slices stay in cache."""
     k, m = w.shape[0], xb[0].shape[0]
+    tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
     block = w[:, c0:c1]
-    if block.stride(0) == 1 and block.shape[1] > 1:  # K-major storage (large weights): widen in that order
-        block = block.T.to(torch.float32, memory_format=torch.contiguous_format).T
-    else:
-        block = block.to(torch.float32, memory_format=torch.contiguous_format)
-    wa = _slices(block, "A", need_a_lo)  # in1 -> SrcA
+    k_major = block.stride(0) == 1 and block.shape[1] > 1  # large weights are stored K-major
     d = torch.zeros((m, c1 - c0), dtype=torch.float32)
     bits = d.view(torch.int32)
     for t0 in range(0, k, 32):
+        tile = block[t0: t0 + 32]
+        if k_major:
+            tile = tile.T.to(torch.float32, memory_format=torch.contiguous_format).T
+        else:
+            tile = tile.to(torch.float32, memory_format=torch.contiguous_format)
+        wa = _slices(tile, "A", need_a_lo, tf32=tf32)  # in1 -> SrcA
         for p in phase_list:  # phases outer, the two K halves of the tile inner
             a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
-            for h0 in (t0, t0 + 16):
-                d.addmm_(b_part[:, h0: h0 + 16], a_part[h0: h0 + 16])
+            for h in (0, 16):
+                d.addmm_(b_part[:, t0 + h: t0 + h + 16], a_part[h: h + 16])
                 if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
                     bits.add_(0x8000).bitwise_and_(-(1 << 16))
     out[:, c0:c1] = d
