@@ -223,3 +223,21 @@ def test_card_mode_linear_with_bias_and_mesh(device):
         got = ttnn.linear(a, b, bias=bias, activation="relu")
     assert got.shape == want.shape and got.dtype == want.dtype
     assert float((host(got) - host(want)).abs().max()) <= 0.05 * float(host(want).abs().max())
+
+
+def test_float32_inputs_default_to_hifi3_on_tf32(device):
+    """float32 x float32 (transposed weight, ragged K): TF32 operands, HiFi3, FP32 Dst, float32 output. The card's
+    error is ~1e-3 relative (TF32 truncation, HiFi3 misses A-lo x B-lo); exact mode's ~1e-7. The fast path's
+    float32 outputs differ from the reference's in their low bits almost everywhere (measured 99.9 %), its
+    error level matches (measured ratio 0.996)."""
+    torch.manual_seed(10)
+    a = dev_tensor(torch.randn(40, 200), device, dtype=ttnn.float32)
+    b = dev_tensor(torch.randn(70, 200), device, dtype=ttnn.float32)
+    exact = host(a).double() @ host(b).double().T
+    with numerics_mode.use("card"):
+        fast = host(ttnn.matmul(a, b, transpose_b=True))
+    with numerics_mode.use("card", reference=True):
+        ref = host(ttnn.matmul(a, b, transpose_b=True))
+    exact_mode = host(ttnn.matmul(a, b, transpose_b=True))
+    assert _rel_rms(ref, exact) > 1e-4 > _rel_rms(exact_mode, exact)
+    assert 0.8 <= _rel_rms(fast, exact) / _rel_rms(ref, exact) <= 1.25
