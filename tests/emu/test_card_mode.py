@@ -241,3 +241,22 @@ def test_float32_inputs_default_to_hifi3_on_tf32(device):
     exact_mode = host(ttnn.matmul(a, b, transpose_b=True))
     assert _rel_rms(ref, exact) > 1e-4 > _rel_rms(exact_mode, exact)
     assert 0.8 <= _rel_rms(fast, exact) / _rel_rms(ref, exact) <= 1.25
+
+
+def test_card_mode_on_a_mesh_runs_chip_by_chip():
+    """A column-parallel linear on a 1x2 mesh: each chip's card-mode product equals that chip's single-chip one."""
+    mesh = ttnn.open_mesh_device(ttnn.MeshShape(1, 2))
+    try:
+        torch.manual_seed(11)
+        x, w = torch.randn(1, 1, 32, 64), torch.randn(1, 1, 64, 128)
+        tile = dict(dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+        a = ttnn.from_torch(x, device=mesh, mesh_mapper=ttnn.ReplicateTensorToMesh(mesh), **tile)
+        b = ttnn.from_torch(w, device=mesh, mesh_mapper=ttnn.ShardTensorToMesh(mesh, dim=3), **tile)
+        with numerics_mode.use("card", reference=True):
+            out = ttnn.to_torch(ttnn.linear(a, b), mesh_composer=ttnn.ConcatMeshToTensor(mesh, dim=3))
+    finally:
+        ttnn.close_mesh_device(mesh)
+    xb, wb = x[0, 0].bfloat16().float(), w[0, 0].bfloat16().float()
+    want = torch.cat([_primitive_bf16_out(xb, wb[:, :64], "HiFi2", "bf16"),
+                      _primitive_bf16_out(xb, wb[:, 64:], "HiFi2", "bf16")], dim=1)
+    assert torch.equal(out[0, 0].float(), want)
