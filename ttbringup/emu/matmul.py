@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import torch
 
-from . import host_cpu, numerics
+from . import card_matmul, host_cpu, numerics, numerics_mode
 from .eltwise import ACTIVATIONS
 from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
@@ -263,6 +263,50 @@ def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool
     return torch.matmul(x, w).reshape(out_shape)
 
 
+def _card_dst(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool,
+              cfg: card_matmul.CardConfig) -> torch.Tensor:
+    """Card mode: the Dst values (float32, output logical shape) of ``a @ b`` under ``cfg``."""
+    a_shape = _matrix_shape(a, transpose_a)
+    b_shape = _matrix_shape(b, transpose_b)
+    out_shape, bcast = _output_shape(op, a_shape, b_shape)
+    if a.is_data_free() or b.is_data_free():
+        return torch.empty(out_shape, dtype=torch.float32, device="meta")
+    k, n = b_shape[-2], b_shape[-1]
+    x = a._values(op)
+    if transpose_a:
+        x = x.transpose(-2, -1)
+    w = b._native(op)  # bf16 weights stay bf16 (widened a column block at a time by the card path)
+    if transpose_b:
+        w = w.transpose(-2, -1)
+    x = card_matmul.src_values(x.reshape(-1, k) if bcast else x.reshape(-1, x.shape[-2], k), a.dtype)
+    w = card_matmul.src_values(w.reshape(k, n) if bcast else w.reshape(-1, k, n), b.dtype)
+    dst = card_matmul.dst_reference if numerics_mode.card_reference() else card_matmul.dst_fast
+
+    def rows_times(xs: torch.Tensor, ws: torch.Tensor) -> torch.Tensor:
+        repeats = _trailing_repeats(xs)  # rows are independent: identical rows are computed once
+        if repeats:
+            return _fan_out_last(rows_times(xs[: xs.shape[0] - repeats + 1], ws), xs.shape[0])
+        return dst(xs, ws, cfg.math_fidelity, cfg.fp32_dest_acc_en)
+
+    if bcast:
+        return rows_times(x, w).reshape(out_shape)
+    return torch.stack([rows_times(xi, wi) for xi, wi in zip(x, w)]).reshape(out_shape)
+
+
+def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose_b, memory_config, out_dtype,
+              activation, compute_kernel_config, program_config, core_grid) -> Tensor:
+    cfg = card_matmul.resolve_config(a.dtype, b.dtype, out_dtype, compute_kernel_config, program_config, core_grid)
+    values = _card_dst(op, a, b, transpose_a, transpose_b, cfg)
+    if not values.is_meta:
+        if bias_row is not None:
+            values = card_matmul.round_into_dst(values + bias_row, cfg.fp32_dest_acc_en)
+        if activation is not None:
+            values = ACTIVATIONS[activation](values)
+        values = card_matmul.pack(values, cfg.fp32_dest_acc_en, out_dtype)
+    return new_tensor(values, dtype=out_dtype, layout=Layout.TILE, device=a.device(),
+                      memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
+
+
 def _check_arguments(op: str, a, b, *, transpose_a, transpose_b, activation, output_tile, optional_output_tensor,
                      in0_column_offset) -> None:
     tensor_arg(a, op, "input_tensor_a")
@@ -279,7 +323,8 @@ def _check_arguments(op: str, a, b, *, transpose_a, transpose_b, activation, out
 
 
 def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpose_b, memory_config, dtype,
-         activation, output_tile, optional_output_tensor, in0_column_offset) -> Tensor:
+         activation, output_tile, optional_output_tensor, in0_column_offset, compute_kernel_config=None,
+         program_config=None, core_grid=None) -> Tensor:
     a, b = input_tensor_a, input_tensor_b
     _check_arguments(op, a, b, transpose_a=transpose_a, transpose_b=transpose_b, activation=activation,
                      output_tile=output_tile, optional_output_tensor=optional_output_tensor,
@@ -288,6 +333,11 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
     if bias is not None:
         bias_row = _bias_row(op, bias, a, _matrix_shape(b, transpose_b), _matrix_shape_padded(b, transpose_b))
     out_dtype = dtype or a.dtype
+    if numerics_mode.is_card():
+        return _run_card(op, a, b, bias_row=bias_row, transpose_a=transpose_a, transpose_b=transpose_b,
+                         memory_config=memory_config, out_dtype=out_dtype, activation=activation,
+                         compute_kernel_config=compute_kernel_config, program_config=program_config,
+                         core_grid=core_grid)
     bf16_out = out_dtype == a.dtype == DataType.BFLOAT16 and bias is None and activation is None
     values = _product(op, a, b, transpose_a, transpose_b, bf16_out)
     if bias_row is not None:
@@ -314,6 +364,8 @@ def _on_all_chips(op: str, a: Tensor, b: Tensor, *, bias=None, transpose_a: bool
     (``a`` replicated, bf16 K-major weights) is one matmul over the chips' weights side by side; otherwise each
     chip's rows are multiplied by its weight (the per-row shortcuts of ``_times_weight`` apply per chip).
     """
+    if numerics_mode.is_card():  # card numerics run chip by chip
+        return NotImplemented
     if (not isinstance(a, Tensor) or not isinstance(b, Tensor) or b._shards is None or a.device() is not b.device()
             or bias is not None or transpose_a or transpose_b or _prod(list(b.shape)[:-2]) != 1):
         return NotImplemented
@@ -364,13 +416,15 @@ def linear(input_tensor_a, input_tensor_b, *, bias=None, transpose_a: bool = Fal
            global_cb=None, sub_device_id=None, prefetcher_pipes=[], in0_column_offset=None) -> Tensor:
     """``activation(a @ b + bias)``; ``bias`` is a row ``[1, N]`` / ``[1,1,1,N]`` broadcast over rows.
 
-    ``program_config``, ``compute_kernel_config``, ``core_grid``, ``global_cb``, ``sub_device_id``
-    and ``prefetcher_pipes`` only steer performance and are ignored.
+    ``global_cb``, ``sub_device_id`` and ``prefetcher_pipes`` only steer performance and are ignored;
+    ``compute_kernel_config``, ``program_config`` and ``core_grid`` matter in card mode only (they pick the
+    compute config).
     """
     return _run("ttnn.linear", input_tensor_a, input_tensor_b, bias=bias, transpose_a=transpose_a,
                 transpose_b=transpose_b, memory_config=memory_config, dtype=dtype, activation=activation,
                 output_tile=output_tile, optional_output_tensor=optional_output_tensor,
-                in0_column_offset=in0_column_offset)
+                in0_column_offset=in0_column_offset, compute_kernel_config=compute_kernel_config,
+                program_config=program_config, core_grid=core_grid)
 
 
 @per_chip(all_chips=_matmul_on_all_chips)
@@ -378,10 +432,12 @@ def matmul(input_tensor_a, input_tensor_b, *, transpose_a: bool = False, transpo
            memory_config=None, dtype: DataType | None = None, program_config=None, activation=None,
            compute_kernel_config=None, core_grid=None, output_tile=None, optional_output_tensor=None,
            global_cb=None, sub_device_id=None, prefetcher_pipes=[]) -> Tensor:
-    """``activation(a @ b)`` with the batch rules of the module docstring; perf arguments ignored."""
+    """``activation(a @ b)`` with the batch rules of the module docstring; perf arguments ignored (the compute
+    config arguments pick the card-mode config, see ``linear``)."""
     return _run("ttnn.matmul", input_tensor_a, input_tensor_b, bias=None, transpose_a=transpose_a,
                 transpose_b=transpose_b, memory_config=memory_config, dtype=dtype, activation=activation,
-                output_tile=output_tile, optional_output_tensor=optional_output_tensor, in0_column_offset=None)
+                output_tile=output_tile, optional_output_tensor=optional_output_tensor, in0_column_offset=None,
+                compute_kernel_config=compute_kernel_config, program_config=program_config, core_grid=core_grid)
 
 
 __getattr__ = not_emulated_getattr("ttnn")

@@ -323,7 +323,7 @@ class MeshCoordinate(MeshShape):
 
 @dataclass
 class WormholeComputeKernelConfig:
-    """Recorded and ignored: the emulator computes in float32 whatever the fidelity."""
+    """Ignored in exact mode (float32 whatever the fidelity); card-mode matmul / linear honour it (card_matmul)."""
 
     math_fidelity: MathFidelity = MathFidelity.Invalid
     math_approx_mode: bool = True

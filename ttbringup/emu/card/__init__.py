@@ -5,7 +5,8 @@ module: ``unpacker`` (L1 -> Src), ``fpu`` (fidelity phases, MVMUL / ELWMUL / ELW
 ``dst`` (the Dst register and datacopy into it), ``packer`` (Dst -> L1: bf16 / fp32 / bfp8_b /
 bfp4_b, L1 accumulation), ``sfpu`` (vector-unit FMA and bf16 rounding), ``tiles`` (face layout).
 The rules are those of tests/data/card_golden/README.md (Tenstorrent's ttsim, Wormhole), which the
-tests reproduce bit for bit.  Nothing here is wired into the ttnn ops yet.
+tests reproduce bit for bit.  Card-mode ttnn.matmul / linear use them as their reference path
+(``ttbringup.emu.card_matmul``).
 """
 
 from . import dst, formats, fpu, packer, sfpu, tiles, unpacker

@@ -1,0 +1,210 @@
+"""Card numerics of ``ttnn.matmul`` / ``ttnn.linear`` (card mode, see ``numerics_mode``): how a Wormhole B0
+Tensix core computes ``in0 @ in1`` (facts §2-§4, docs/card-numerics.md).
+
+Pure torch functions on values; ``matmul.py`` calls them when the mode is ``card``.
+
+Contracts:
+
+* ``resolve_config(a_dtype, b_dtype, out_dtype, compute_kernel_config, program_config, core_grid)`` ->
+  ``CardConfig``: a passed config is taken field by field (``math_fidelity`` ``Invalid``, the emulator's
+  constructor default, counts as ``LoFi``, the C++ struct's default); with none, 0.81.1's matmul defaults:
+  HiFi2, or LoFi when a program config or core grid is given or both inputs are bfloat8_b / bfloat4_b, and
+  HiFi3 when both inputs are float32 (Wormhole); ``fp32_dest_acc_en`` = output is float32,
+  ``packer_l1_acc`` = output is not float32, ``math_approx_mode`` False.
+* ``src_values(values, dtype)``: operand values as the unpacker puts them into SrcA / SrcB: bfloat16 and
+  block-float values returned as given (any float torch dtype holding them; bf16 holds them exactly), float32
+  truncated to TF32 (float32 result); zero-exponent
+  (zero, denormal) data are left as they are: the reference counts them as zero, the fast path multiplies the
+  denormal (a difference below 2^-126 per product).
+* ``dst_fast(x, w, fidelity, fp32_dest)``: Dst values (float32) of ``x [M, K] @ w [K, N]`` (Src values, in0 = x
+  in SrcB, in1 = w in SrcA): per fidelity phase the exact 5 x 7-bit slice products, summed per 16-wide K chunk
+  (one MVMUL) with float32 arithmetic, accumulated into Dst chunk by chunk in the LLK order (per 32-wide K tile:
+  phases outer, the two K halves inner; K tiles in order) with one rounding per chunk: BF16 Dst round to
+  nearest, ties away from zero, on the magnitude; FP32 Dst the float32 add (ties to even).
+  **Not bit-exact**: the MVMUL's alignment of each product to its group-of-8 maximum (a ~12-bit window with
+  its own rounding), the 11-bit pre-rounding of terms for a BF16 Dst, the ties-away rounding of an FP32 Dst,
+  denormal flushing of results and inf / NaN handling are not modelled (tests/emu/test_card_mode.py measures
+  the difference to the reference).
+* ``dst_reference(x, w, fidelity, fp32_dest)``: the same through the bit-exact ``card.fpu.matmul_tiles``
+  (ttsim's MVMUL arithmetic; K zero-padded to whole tiles). Slow: about 1 s per phase for 32 x 1024 x 1024.
+* ``round_into_dst(v, fp32_dest)``: one rounding of float32 values into Dst (as ``dst_fast`` does per step).
+* ``pack(dst, fp32_dest, out_dtype)``: the packer's conversion of Dst values into the output dtype, returned as
+  float32 values whose host encoding (``tensor.encode``) reproduces the device's data exactly: bf16 from an
+  FP32 Dst ties away from zero, from a BF16 Dst unchanged (denormals -> +0 either way); float32 as is;
+  bfloat8_b / bfloat4_b by the device's double rounding (``card.packer.pack_bfp``) over 16-column blocks of
+  the zero-padded width, decoded to the exact values of the device codes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+
+from .card import formats, fpu, packer
+from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
+
+_FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
+                   MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
+_DST_ELEMENTS = 1 << 15  # Dst values the fast path updates per op (keeps Dst and the tile slices in cache)
+_WEIGHT_BLOCK_BYTES = 64 << 20  # weight storage of one column block
+
+
+@dataclass(frozen=True)
+class CardConfig:
+    """The compute kernel config a matmul runs with on the card."""
+
+    math_fidelity: str  # LoFi / HiFi2 / HiFi3 / HiFi4
+    fp32_dest_acc_en: bool
+    packer_l1_acc: bool
+    math_approx_mode: bool
+
+
+def resolve_config(a_dtype: DataType, b_dtype: DataType, out_dtype: DataType, compute_kernel_config=None,
+                   program_config=None, core_grid=None) -> CardConfig:
+    """The config 0.81.1 runs a matmul with (see the module docstring)."""
+    if compute_kernel_config is not None:
+        c = compute_kernel_config
+        return CardConfig(_FIDELITY_NAMES[c.math_fidelity], bool(c.fp32_dest_acc_en), bool(c.packer_l1_acc),
+                          bool(c.math_approx_mode))
+    low_precision = a_dtype in BLOCK_FLOAT_DTYPES and b_dtype in BLOCK_FLOAT_DTYPES
+    fidelity = "LoFi" if (program_config is not None or core_grid is not None or low_precision) else "HiFi2"
+    if a_dtype == DataType.FLOAT32 and b_dtype == DataType.FLOAT32:
+        fidelity = "HiFi3"  # Wormhole: HiFi4 with fp32 accumulation hits a hardware bug (#38306)
+    fp32_out = out_dtype == DataType.FLOAT32
+    return CardConfig(fidelity, fp32_out, not fp32_out, False)
+
+
+# ----------------------------------------------------------------------------- operands
+
+
+def src_values(values: torch.Tensor, dtype: DataType) -> torch.Tensor:
+    """float32 values as SrcA / SrcB hold them (see the module docstring)."""
+    if dtype != DataType.FLOAT32:
+        return values  # bfloat16 (or decoded block-float float32) values: exact in Src
+    v = values.to(torch.float32).contiguous()
+    return (v.view(torch.int32) & -(1 << 13)).view(torch.float32)  # TF32: 13 low mantissa bits dropped
+
+
+_HI_MASK = {"A": -(1 << 19), "B": -(1 << 17)}  # SrcA: sign, exponent, hidden + 4; SrcB: hidden + 6
+_FULL_MASK = {"A": -(1 << 14), "B": -(1 << 13)}  # the bits the two slices cover (SrcA drops the TF32 LSB)
+
+
+def _slices(v: torch.Tensor, reg: str, need_lo: bool, tf32: bool = True) -> tuple:
+    """(hi, lo) fidelity slices of float32 Src values ``v`` as float32 values (exact; lo None unless
+    ``need_lo``): SrcA hidden + 4 / next 5 bits (the TF32 LSB unused), SrcB hidden + 6 / next 4 bits.
+    ``tf32=False`` promises bf16 values (nothing below the slices to drop)."""
+    bits = v.view(torch.int32)
+    hi = torch.bitwise_and(bits, _HI_MASK[reg]).view(torch.float32)
+    if not need_lo:
+        return hi, None
+    full = torch.bitwise_and(bits, _FULL_MASK[reg]).view(torch.float32) if reg == "A" and tf32 else v
+    return hi, full - hi
+
+
+# ----------------------------------------------------------------------------- Dst
+
+
+def round_into_dst(v: torch.Tensor, fp32_dest: bool) -> torch.Tensor:
+    """float32 values rounded into the Dst format in place (BF16: ties away from zero on the magnitude)."""
+    if not fp32_dest:
+        bits = v.view(torch.int32)
+        bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    return v
+
+
+def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    pad = -x.shape[1] % 32
+    if pad:
+        x = torch.nn.functional.pad(x, (0, pad))
+        w = torch.nn.functional.pad(w, (0, 0, 0, pad))
+    return x, w
+
+
+def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
+    """Dst values of ``x @ w`` by the fast formulation (see the module docstring).
+
+    Each MVMUL is one in-place ``addmm`` of a 16-wide K chunk of the slices into Dst (float32) followed by the
+    Dst rounding. Outputs are taken a block of columns at a time, at most ``_DST_ELEMENTS`` Dst values, so the
+    many small per-MVMUL ops stay in cache; they run on one torch thread (``_one_thread``: measured 0.048 s vs
+    1.3 s with two threads for a 1 x 2048 @ 2048 x 8192 linear)."""
+    x, w = _pad_k(x, w)
+    m, k = x.shape
+    n = w.shape[1]
+    phase_list = fpu.phases(fidelity)
+    need_a_lo = any(p & 1 for p in phase_list)
+    need_b_lo = any(p & 2 for p in phase_list)
+    xb = _slices(x.to(torch.float32).contiguous(), "B", need_b_lo)  # in0 -> SrcB
+    cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
+    out = torch.empty((m, n), dtype=torch.float32)
+    with _one_thread():
+        for c0 in range(0, n, cols):
+            _dst_block(xb, w, c0, min(n, c0 + cols), phase_list, need_a_lo, fp32_dest, out)
+    return out
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """torch on one thread for the block loop: its ops are small, and a parallel small op on a busy shared
+    machine waits a scheduler time slice for its second thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _dst_block(xb, w, c0, c1, phase_list, need_a_lo, fp32_dest, out) -> None:
+    """Dst of output columns c0:c1 into ``out`` (see ``dst_fast``): the weight is widened and sliced one K tile
+    (32 rows) at a time, so only its storage is read from memory and the slices stay in cache."""
+    k, m = w.shape[0], xb[0].shape[0]
+    tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
+    block = w[:, c0:c1]
+    k_major = block.stride(0) == 1 and block.shape[1] > 1  # large weights are stored K-major
+    d = torch.zeros((m, c1 - c0), dtype=torch.float32)
+    bits = d.view(torch.int32)
+    for t0 in range(0, k, 32):
+        tile = block[t0: t0 + 32]
+        if k_major:
+            tile = tile.T.to(torch.float32, memory_format=torch.contiguous_format).T
+        else:
+            tile = tile.to(torch.float32, memory_format=torch.contiguous_format)
+        wa = _slices(tile, "A", need_a_lo, tf32=tf32)  # in1 -> SrcA
+        for p in phase_list:  # phases outer, the two K halves of the tile inner
+            a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
+            for h in (0, 16):
+                d.addmm_(b_part[:, t0 + h: t0 + h + 16], a_part[h: h + 16])
+                if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
+                    bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    out[:, c0:c1] = d
+
+
+def dst_reference(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
+    """Dst values of ``x @ w`` through the bit-exact card primitives."""
+    x, w = _pad_k(x, w)
+    words = fpu.matmul_tiles(formats.to_bits(x), formats.to_bits(w), fidelity, "fp32" if fp32_dest else "bf16")
+    return formats.from_bits(words)
+
+
+# ----------------------------------------------------------------------------- packer
+
+
+def pack(dst: torch.Tensor, fp32_dest: bool, out_dtype: DataType) -> torch.Tensor:
+    """Output values [..., N] the packer writes from Dst values (see the module docstring)."""
+    words = formats.to_bits(dst)
+    if out_dtype == DataType.FLOAT32:
+        return formats.from_bits(packer.pack_fp32_to_fp32(words) if fp32_dest else packer.pack_bf16_to_bf16(words))
+    if out_dtype == DataType.BFLOAT16:
+        packed = packer.pack_fp32_to_bf16(words) if fp32_dest else packer.pack_bf16_to_bf16(words)
+        return formats.from_bits(packed)
+    if out_dtype in BLOCK_FLOAT_DTYPES:
+        n = words.shape[-1]
+        pad = -n % 32
+        if pad:
+            words = torch.nn.functional.pad(words, (0, pad))
+        fmt = "bfp8_b" if out_dtype == DataType.BFLOAT8_B else "bfp4_b"
+        codes, shared = packer.pack_bfp(words, "fp32" if fp32_dest else "bf16", fmt)
+        return packer.bfp_value(codes, shared, fmt).to(torch.float32)[..., :n]
+    raise ValueError(f"matmul output dtype {out_dtype} is not a float format")
