@@ -17,19 +17,20 @@ HARDWARE_FIRST = REPO / "tests" / "data" / "hardware_first_bringup" / "model.py"
 
 @pytest.fixture(scope="module")
 def reports(run, tiny):
-    """The runs, started together (see conftest.Runner)."""
+    """The runs, started together (see conftest.Runner); keys start with perf_ (the runner is shared with the other
+    CLI test modules, whose keys such as "traced" would otherwise collide)."""
     for key, model_file, extra in (("eager", N150_FILE, ()), ("traced", N150_FILE, ("--trace",)),
                                    ("n300", N300_FILE, ("--table", "both", "--constants")),
                                    ("batch32", N150_FILE, ("--batch", 32, "--table", "none")),
                                    ("hw_random", HARDWARE_FIRST, ("--random-weights", "--table", "none")),
                                    ("hw_data_free", HARDWARE_FIRST, ("--table", "none"))):
-        run.start(key, SCRIPT, model_file, "--model", TINY_LLAMA, "--prompt_len", 40, "--csv",
+        run.start(f"perf_{key}", SCRIPT, model_file, "--model", TINY_LLAMA, "--prompt_len", 40, "--csv",
                   tiny.tmp / f"perf_{key}.csv", *extra)
     for system in ("n150", "t3000"):  # real shapes from the bundled config (data-free: seconds)
         model_file = REPO / "models" / "meta-llama" / "Llama-3.2-1B" / system / "functional" / "model.py"
-        run.start(f"real_{system}", SCRIPT, model_file, "--trace", "--table", "none", "--csv",
+        run.start(f"perf_real_{system}", SCRIPT, model_file, "--trace", "--table", "none", "--csv",
                   tiny.tmp / f"perf_real_{system}.csv")
-    run.start("real_n150_bfp8", SCRIPT, N150_FILE, "--trace", "--table", "none", "--weight_dtype", "bfp8", "--csv",
+    run.start("perf_real_n150_bfp8", SCRIPT, N150_FILE, "--trace", "--table", "none", "--weight_dtype", "bfp8", "--csv",
               tiny.tmp / "perf_real_bfp8.csv")
     return run
 
@@ -66,7 +67,7 @@ def phase_ms(rows, phase):
 
 
 def test_report_prints_estimates_and_a_table_whose_total_is_the_sum_of_its_rows(reports):
-    r = reports.result("eager")
+    r = reports.result("perf_eager")
     assert r.returncode == 0, r.stderr
     assert "system: n150 (mesh 1x1)" in r.stdout and "decode eager" in r.stdout
     assert number(r"Estimated TTFT: ([\d.]+) ms", r.stdout) > 0
@@ -84,7 +85,7 @@ def test_report_prints_estimates_and_a_table_whose_total_is_the_sum_of_its_rows(
 
 
 def test_the_op_code_summary_sums_to_the_per_op_table(reports):
-    r = reports.result("eager")
+    r = reports.result("perf_eager")
     lines = r.stdout.splitlines()
     start = lines.index("Decode step 4, by op code (predicted):")
     body = []
@@ -102,7 +103,7 @@ def test_the_op_code_summary_sums_to_the_per_op_table(reports):
 
 def test_eight_chips_predict_a_faster_decode_than_one_but_not_8x(reports):
     rate = r"Estimated decode: ([\d.]+) tokens/s/user"
-    one, eight = reports.result("real_n150"), reports.result("real_t3000")
+    one, eight = reports.result("perf_real_n150"), reports.result("perf_real_t3000")
     assert one.returncode == 0 and eight.returncode == 0, (one.stderr, eight.stderr)
     assert "model: meta-llama/Llama-3.2-1B" in one.stdout and "system: t3000 (mesh 2x4)" in eight.stdout
     assert "Published (tt_transformers" in one.stdout  # the comparison line of a published row
@@ -111,7 +112,7 @@ def test_eight_chips_predict_a_faster_decode_than_one_but_not_8x(reports):
 
 
 def test_csv_parses_and_its_phases_add_up_to_the_estimates(reports, tiny):
-    r = reports.result("eager")
+    r = reports.result("perf_eager")
     rows = read_csv(tiny.tmp / "perf_eager.csv")
     assert {"prefill", "decode 1", "decode 4"} <= {row["phase"] for row in rows}
     assert phase_ms(rows, "prefill") == pytest.approx(number(r"Estimated TTFT: ([\d.]+) ms", r.stdout), abs=0.01)
@@ -125,7 +126,7 @@ def test_csv_parses_and_its_phases_add_up_to_the_estimates(reports, tiny):
 
 
 def test_trace_replays_the_decode_without_host_dispatch_and_is_faster(reports, tiny):
-    eager, traced = reports.result("eager"), reports.result("traced")
+    eager, traced = reports.result("perf_eager"), reports.result("perf_traced")
     assert traced.returncode == 0, traced.stderr
     assert "decode traced" in traced.stdout
     rate = r"Estimated decode: ([\d.]+) tokens/s/user"
@@ -138,7 +139,7 @@ def test_trace_replays_the_decode_without_host_dispatch_and_is_faster(reports, t
 
 
 def test_a_tensor_parallel_file_reports_its_collectives_on_n300(reports, tiny):
-    r = reports.result("n300")
+    r = reports.result("perf_n300")
     assert r.returncode == 0, r.stderr
     assert "system: n300 (mesh 1x2)" in r.stdout
     prefill, decode = tables(r.stdout)
@@ -165,7 +166,7 @@ def test_a_mesh_file_on_a_smaller_system_is_refused(run):
 
 def test_bfp8_weights_predict_a_faster_decode_than_bf16_for_a_dram_bound_model(reports):
     rate = r"Estimated decode: ([\d.]+) tokens/s/user"
-    bf16, bfp8 = reports.result("real_n150"), reports.result("real_n150_bfp8")
+    bf16, bfp8 = reports.result("perf_real_n150"), reports.result("perf_real_n150_bfp8")
     assert bfp8.returncode == 0, bfp8.stderr
     assert "weights replaced by bfp8" in bfp8.stdout and "weights replaced" not in bf16.stdout
     assert number(rate, bfp8.stdout) > number(rate, bf16.stdout)
@@ -197,7 +198,7 @@ def test_a_bringup_without_device_ops_is_refused(run, tiny):
 
 
 def test_a_batch_of_32_users_reads_more_kv_per_step_and_multiplies_tokens_per_second(reports, tiny):
-    one, many = reports.result("eager"), reports.result("batch32")
+    one, many = reports.result("perf_eager"), reports.result("perf_batch32")
     assert many.returncode == 0, many.stderr
     per_user = number(r"Estimated decode: ([\d.]+) tokens/s/user", many.stdout)
     assert number(r"([\d.]+) tokens/s at batch 32", many.stdout) == pytest.approx(32 * per_user, rel=1e-3)
@@ -217,7 +218,7 @@ def test_a_batch_beyond_the_models_users_is_refused(run):
 
 
 def test_a_file_that_needs_weight_data_is_told_to_use_random_weights_and_then_runs(reports):
-    data_free, random = reports.result("hw_data_free"), reports.result("hw_random")
+    data_free, random = reports.result("perf_hw_data_free"), reports.result("perf_hw_random")
     assert data_free.returncode == 2 and "Traceback" not in data_free.stderr
     last = data_free.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "does not build without data" in last and "--random-weights" in last
@@ -237,7 +238,7 @@ def grouped(stdout, title):
 
 
 def test_the_decode_is_grouped_by_layer_even_when_traced(reports, tiny):
-    r = reports.result("traced")
+    r = reports.result("perf_traced")
     groups, total = grouped(r.stdout, "Decode step 4, by layer (predicted):")
     assert [g[0] for g in groups] == ["outside layers", "layer 0", "layer 1"]  # the tiny model has 2 layers
     assert groups[1][1:] == groups[2][1:]  # identical layers cost the same
