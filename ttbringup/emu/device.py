@@ -48,7 +48,7 @@ class MeshDevice:
         self._device_ids = list(device_ids)
         reserved = region_bytes_per_bank(trace_region_size, DRAM_BANKS)
         self._chips = [ChipMemory(i, reserved) for i in device_ids]
-        self._traces = DeviceTraces(trace_region_size, num_command_queues)
+        self._traces = DeviceTraces(trace_region_size)
         self._queues = CommandQueues(num_command_queues)
         self._chip_devices = [ChipDevice(self, i) for i in range(len(self._chips))]
         self.is_open = True

@@ -108,9 +108,8 @@ class _Trace:
 class DeviceTraces:
     """A device's program cache, trace region and traces (``MeshDevice._traces``)."""
 
-    def __init__(self, region_size: int, command_queues: int):
+    def __init__(self, region_size: int):
         self.region_size = region_size
-        self.command_queues = command_queues
         self.programs: set = set()
         self.cache_enabled = True
         self.capturing: _Trace | None = None
@@ -216,13 +215,6 @@ def refuse_during_capture(device, transfer: str) -> None:
 # ----------------------------------------------------------------------------- the ttnn API
 
 
-def _cq(cq_id, traces: DeviceTraces, op: str) -> int:
-    cq = 0 if cq_id is None else int(cq_id)
-    check(0 <= cq < traces.command_queues, op,
-          f"cq_id {cq} is out of range: the device was opened with {traces.command_queues} command queue(s)")
-    return cq
-
-
 def _traces_of(mesh_device, op: str) -> DeviceTraces:
     traces = getattr(mesh_device, "_traces", None)
     if traces is None:
@@ -235,7 +227,7 @@ def begin_trace_capture(mesh_device, *, cq_id=None) -> MeshTraceId:
     """Start recording the device ops issued on ``mesh_device``; returns the new trace's id."""
     op = "ttnn.begin_trace_capture"
     traces = _traces_of(mesh_device, op)
-    cq = _cq(cq_id, traces, op)
+    cq = mesh_device._queues.queue(cq_id, op)
     check(traces.capturing is None, op, "a trace capture is already in progress on this device")
     trace_id = MeshTraceId(traces._next_id)
     traces._next_id += 1
@@ -250,7 +242,8 @@ def end_trace_capture(mesh_device, trace_id: MeshTraceId, *, cq_id=None) -> None
     traces = _traces_of(mesh_device, op)
     capture = traces.capturing
     check(capture is not None and capture.id == trace_id, op, f"trace {trace_id!r} is not being captured")
-    check(_cq(cq_id, traces, op) == capture.cq_id, op, f"trace {trace_id!r} is being captured on cq {capture.cq_id}")
+    check(mesh_device._queues.queue(cq_id, op) == capture.cq_id, op,
+          f"trace {trace_id!r} is being captured on cq {capture.cq_id}")
     traces.capturing = None
     capture.scratch = {i for i, t in capture.touched.items() if not t.is_allocated()}
     needed = traces.stored_bytes() + capture.size()
@@ -268,7 +261,8 @@ def execute_trace(mesh_device, trace_id: MeshTraceId, *, cq_id=None, blocking: b
     traces = _traces_of(mesh_device, op)
     check(traces.capturing is None, op, "cannot execute a trace while a trace capture is in progress")
     trace = _stored(traces, trace_id, op)
-    check(_cq(cq_id, traces, op) == trace.cq_id, op, f"trace {trace_id!r} was captured on cq {trace.cq_id}")
+    check(mesh_device._queues.queue(cq_id, op) == trace.cq_id, op,
+          f"trace {trace_id!r} was captured on cq {trace.cq_id}")
     for i, t in trace.touched.items():
         if not t.is_allocated() and i not in trace.scratch:
             raise fatal(op, f"a buffer trace {trace_id!r} reads or writes was deallocated after the capture "
