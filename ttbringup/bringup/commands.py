@@ -82,14 +82,14 @@ def run_new(args) -> int:
     name = args.name or source.name
     if not name or name.count("/") != 1:
         raise CliError(f"cannot tell which org/model {args.model} is; pass --name ORG/MODEL")
+    _setup()
     from .generate import bringup_dir
+    from .new import new_bringup
 
     out = bringup_dir(name, args.system, args.models_dir)
     existing = [p.name for p in (out / "model.py", out / "MODEL_BRINGUP.md") if p.exists()]
     if existing and not args.force:
         raise CliError(f"{out} already has {' and '.join(existing)}; pass --force to replace it")
-    _setup()
-    from .new import new_bringup
 
     return new_bringup(source, name, args.system, out)
 

@@ -106,10 +106,14 @@ def _constants(b: Bringup) -> list[str]:
     return lines
 
 
+def _tuple(items) -> str:
+    return "(" + ", ".join(f'"{x}"' for x in items) + ",)"
+
+
 def render_model_py(b: Bringup) -> str:
     a = b.check_args
-    check = (f"    check_config(hf_model.config, model_types={a['model_types']!r}, hidden_act={a['hidden_act']!r}, "
-             f"rope_types={a['rope_types']!r})")
+    check = (f"    check_config(hf_model.config, model_types={_tuple(a['model_types'])}, "
+             f"hidden_act=\"{a['hidden_act']}\", rope_types={_tuple(a['rope_types'])})")
     kwargs = ["        cache_cap=MAX_CACHE_LEN,", "        weight_dtype=WEIGHT_DTYPE,",
               "        embedding_dtype=EMBEDDING_DTYPE, embedding_layout=EMBEDDING_LAYOUT,"]
     if b.choice.lm_head is not None:
