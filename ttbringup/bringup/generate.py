@@ -107,7 +107,7 @@ def _constants(b: Bringup) -> list[str]:
 
 
 def _tuple(items) -> str:
-    return "(" + ", ".join(f'"{x}"' for x in items) + ",)"
+    return "(" + ", ".join(f'"{x}"' for x in items) + ("," if len(items) == 1 else "") + ")"
 
 
 def render_model_py(b: Bringup) -> str:
