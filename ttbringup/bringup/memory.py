@@ -113,7 +113,9 @@ def measure(config, system: str, choice: Choice, cache_len: int, build_flags: di
                        for t in caches)
         sizes = dict(weights_bytes=built - kv_bytes, kv_cache_bytes=kv_bytes, kv_cache_shape=tuple(caches[0].shape))
         try:
-            out = model(torch.zeros(1, prompt_len, dtype=torch.long))
+            # the device computes every position's logits either way; the host keeps one (65535 x 128256 floats
+            # would be 33.6 GB of host memory)
+            out = model(torch.zeros(1, prompt_len, dtype=torch.long), logits_to_keep=1)
             model(torch.zeros(1, 1, dtype=torch.long), past_key_values=out.past_key_values)
         except OutOfMemoryError as err:
             return Plan(chips=chips, fits=False, error=f"prefill/decode: {err}", **sizes, **base)
