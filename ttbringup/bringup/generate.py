@@ -159,7 +159,7 @@ def render_bringup_md(b: Bringup, check: dict, tiny_dir: Path) -> str:
     rel = f"models/{b.name}/{b.system}/functional/model.py"
     each = " per chip" if MESH_SHAPES[b.system] else ""
     ch = b.choice
-    choices = [
+    choices = [  # the why of each choice is fit's rule
         ("weights", ch.weight.name, f"the most precise dtype whose largest fitting cache reaches "
                                     f"{TARGET_CONTEXT} tokens (else the most precise that fits at all)"),
         ("embedding table", f"{ch.embedding.name} {ch.embedding_layout.name}",
@@ -184,7 +184,7 @@ def render_bringup_md(b: Bringup, check: dict, tiny_dir: Path) -> str:
         *[f"- {line}." for line in facts(b)], *[f"- {line}" for line in b.arch.special], "",
         "## Configuration choices\n", "| setting | value | why |", "|---|---|---|",
         *[f"| {a} | {v} | {w} |" for a, v, w in choices], "",
-        f"## Memory plan (real shape, emulated {b.system}, data-free{each})\n",
+        f"## Memory plan (real shape, emulated {b.system}, data-free{',' + each if each else ''})\n",
         "Built from the config on torch's meta device, so every device tensor has its real size and no values; then "
         "one prefill of `cache_len - 1` tokens and one decode step (`ttbringup fit`).\n",
         BEGIN, render_memory_plan(b), END, "",

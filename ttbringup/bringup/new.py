@@ -91,7 +91,8 @@ def new_bringup(source, name: str, system: str, out: Path) -> int:
     (out / "MODEL_BRINGUP.md").write_text(render_bringup_md(b, check, tiny_dir))
     ok = check["prefill_pcc"] >= PCC_MIN and check["decode_pcc"] >= PCC_MIN
     rel = _shown(model_py)
-    print(f"{name} on {system}: {b.arch.model_type} blocks {b.flags or ''}, {b.choice.name} weights, "
+    flags = "".join(f" {k}={v}" for k, v in sorted(b.flags.items()))
+    print(f"{name} on {system}: {b.arch.model_type} blocks{flags}, {b.choice.name} weights, "
           f"{b.cache_len}-token cache, peak {b.plan.peak_bytes / 1e9:.2f} GB, headroom "
           f"{b.plan.headroom_bytes / 1e9:.2f} GB per chip (from the {b.source})")
     print(f"wrote {rel} and {_shown(out / 'MODEL_BRINGUP.md')}")
