@@ -118,3 +118,38 @@ def test_config_is_read_from_a_dir_and_from_the_hf_cache(tmp_path):
     cached = read_config("test-org/cached", cache_dir=str(tmp_path / "hub"))
     assert cached.name == "test-org/cached" and cached.source == "HF cache test-org/cached"
     assert cached.config.head_dim == d["head_dim"]
+
+
+def test_prompt_len_sets_the_activation_peak_only():
+    config = read_config("Qwen/Qwen3-0.6B").config
+    flags = build_flags(architecture_of(config), config)
+    full = measure_cached(config, "n150", CHOICES["bf16"], 2048, flags)
+    short = measure_cached(config, "n150", CHOICES["bf16"], 2048, flags, prompt_len=128)
+    assert (short.weights_bytes, short.kv_cache_bytes) == (full.weights_bytes, full.kv_cache_bytes)
+    assert 0 < short.activation_bytes < full.activation_bytes
+
+
+def test_python_dash_m_runs_the_command_and_pyproject_installs_it(tmp_path):
+    import importlib
+    import os
+    import subprocess
+    import sys
+    import tomllib
+
+    from helpers import REPO
+
+    moe = _write_config(tmp_path, "moe.json", model_type="qwen2_moe", num_experts=60)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "ttbringup", "fit", str(moe)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 2 and "num_experts=60" in one_error_line(done.stderr)
+    target = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["ttbringup"]
+    module, name = target.split(":")
+    from ttbringup.bringup.commands import main
+
+    assert getattr(importlib.import_module(module), name) is main
+
+
+def test_bad_prompt_len_is_one_line(capsys):
+    code, _, err = run_cli(capsys, "fit", "Qwen/Qwen3-0.6B", "--prompt-len", "0")
+    assert code == 2 and "--prompt-len must be at least 1" in one_error_line(err)
