@@ -153,3 +153,15 @@ def test_python_dash_m_runs_the_command_and_pyproject_installs_it(tmp_path):
 def test_bad_prompt_len_is_one_line(capsys):
     code, _, err = run_cli(capsys, "fit", "Qwen/Qwen3-0.6B", "--prompt-len", "0")
     assert code == 2 and "--prompt-len must be at least 1" in one_error_line(err)
+
+
+def test_a_data_parallel_chip_holds_the_n150_plan_and_32_more_users():
+    config = read_config("meta-llama/Llama-3.2-1B").config
+    flags = build_flags(architecture_of(config), config)
+    from ttbringup.bringup.fit import fit
+
+    one = fit(config, "n150", flags, ("bf16",))[0]
+    dp = fit(config, "n300", flags, ("bf16",), data_parallel=True)[0]
+    assert (one.batch, dp.batch) == (32, 64)
+    assert (dp.cache_len, dp.best.weights_bytes, dp.best.kv_cache_bytes, dp.best.peak_bytes) == (
+        one.cache_len, one.best.weights_bytes, one.best.kv_cache_bytes, one.best.peak_bytes)

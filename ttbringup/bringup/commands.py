@@ -59,13 +59,15 @@ def run_fit(args) -> int:
     from .memory import DRAM_CAPACITY
 
     arch = architecture_of(source.config)
-    results = fit(source.config, args.system, build_flags(arch, source.config),
-                  (args.weights,) if args.weights else WEIGHTS, args.prompt_len)
+    flags, weights = build_flags(arch, source.config), (args.weights,) if args.weights else WEIGHTS
+    results = fit(source.config, args.system, flags, weights, args.prompt_len)
+    replicated = [] if args.system == "n150" else fit(source.config, args.system, flags, weights, args.prompt_len,
+                                                      data_parallel=True)
     prefill = f"{args.prompt_len}-token prefill" if args.prompt_len else "prefill of cache length - 1 tokens"
     print(f"{source.name or args.model} on {args.system} ({source.source}; model_type {source.config.model_type}): "
           f"per chip of {DRAM_CAPACITY:,} B DRAM, {prefill} + 1 decode step, emulated data-free; fits = no "
           f"out-of-memory and >= {MARGIN / 1e9:.0f} GB headroom\n")
-    print(render_table(results))
+    print(render_table(results + replicated))
     best = recommend(results, source.config)
     print()
     if best is None:

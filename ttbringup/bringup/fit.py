@@ -4,7 +4,9 @@ For each ``--weights`` choice the search measures data-free plans (``memory.meas
 lengths from 32 up to the config's ``max_position_embeddings`` (and that length itself when it is no power of two)
 and keeps the largest that **fits**: no out-of-memory and at least ``MARGIN`` bytes of DRAM left per chip (the
 tightest seed plan, ALLaM-7B on n150, keeps ~1 GB for what the plan does not hold: program binaries, a trace
-region, fragmentation). The batch is what the blocks allocate: 32 decode rows (users), each with the whole cache.
+region, fragmentation). The batch is what the blocks allocate: 32 decode rows (users), each with the whole cache;
+on a mesh ``fit(..., data_parallel=True)`` measures a whole model per chip instead (``build_decoder_lm``'s
+``data_parallel``), 32 users per chip.
 
 ``recommend``: the most precise weights (bf16, then bfp8, then bfp4) whose largest cache reaches
 ``TARGET_CONTEXT`` tokens (or the whole context when it is shorter); when none does, the most precise that fits at
@@ -50,10 +52,15 @@ class ChoiceFit:
     choice: Choice
     best: Plan | None
     smallest: Plan
+    data_parallel: bool = False
 
     @property
     def cache_len(self) -> int:
         return self.best.cache_len if self.best else 0
+
+    @property
+    def batch(self) -> int:
+        return CACHE_BATCH * (self.smallest.chips if self.data_parallel else 1)
 
 
 def fit_choice(config, system: str, choice: Choice, build_flags: dict, prompt_len: int | None = None) -> ChoiceFit:
@@ -63,9 +70,10 @@ def fit_choice(config, system: str, choice: Choice, build_flags: dict, prompt_le
     def probe(i: int) -> Plan:
         return measure_cached(config, system, choice, cands[i], build_flags, prompt_len=prompt_len)
 
+    dp = bool(build_flags.get("data_parallel"))
     first = probe(0)
     if not fits(first):
-        return ChoiceFit(choice, None, first)
+        return ChoiceFit(choice, None, first, dp)
     fixed = first.weights_bytes + max(first.activation_bytes, 0)
     est = max([i for i, n in enumerate(cands) if fixed + first.kv_bytes_per_token * n <= DRAM_CAPACITY - MARGIN],
               default=0)
@@ -78,16 +86,17 @@ def fit_choice(config, system: str, choice: Choice, build_flags: dict, prompt_le
             lo = mid
         else:
             hi = mid - 1
-    return ChoiceFit(choice, probe(lo), first)
+    return ChoiceFit(choice, probe(lo), first, dp)
 
 
 def fit(config, system: str, build_flags: dict, weights: tuple[str, ...] = PRECISION_ORDER,
-        prompt_len: int | None = None) -> list[ChoiceFit]:
-    return [fit_choice(config, system, CHOICES[w], build_flags, prompt_len) for w in weights]
+        prompt_len: int | None = None, data_parallel: bool = False) -> list[ChoiceFit]:
+    flags = {**build_flags, "data_parallel": True} if data_parallel else build_flags
+    return [fit_choice(config, system, CHOICES[w], flags, prompt_len) for w in weights]
 
 
 def recommend(results: list[ChoiceFit], config) -> ChoiceFit | None:
-    """See the module docstring; ``results`` in ``PRECISION_ORDER``. None when no choice fits."""
+    """See the module docstring; ``results`` (tensor-parallel) in ``PRECISION_ORDER``. None when no choice fits."""
     target = min(TARGET_CONTEXT, int(config.max_position_embeddings) // 32 * 32)
     for r in results:
         if r.best and r.cache_len >= target:
@@ -117,12 +126,13 @@ def render_table(results: list[ChoiceFit]) -> str:
     lines = [head, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         c = r.choice
-        dtypes = f"| {c.name} | {_dtype(c.embedding)} {c.embedding_layout.name} | {_dtype(c.lm_head or c.weight)} |"
+        label = f"{c.name}, data-parallel" if r.data_parallel else c.name
+        dtypes = f"| {label} | {_dtype(c.embedding)} {c.embedding_layout.name} | {_dtype(c.lm_head or c.weight)} |"
         p = r.best
         if p is None:
             lines.append(f"{dtypes} does not fit | | {why_not(r.smallest)} | | | | | |")
             continue
-        lines.append(f"{dtypes} {p.cache_len} | {CACHE_BATCH} | {_b(p.weights_bytes)} | {p.kv_bytes_per_token:,} B "
+        lines.append(f"{dtypes} {p.cache_len} | {r.batch} | {_b(p.weights_bytes)} | {p.kv_bytes_per_token:,} B "
                      f"| {_b(p.kv_cache_bytes)} | {_b(p.activation_bytes)} | {_b(p.peak_bytes)} "
                      f"| {_b(p.headroom_bytes)} |")
     return "\n".join(lines)
