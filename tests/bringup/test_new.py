@@ -94,3 +94,13 @@ def test_new_needs_a_name_when_the_config_has_none(tmp_path, capsys):
     path.write_text(json.dumps({"model_type": "llama"}))
     code, _, err = run_cli(capsys, "new", path, "--system", "n150", "--models-dir", tmp_path / "m")
     assert code == 2 and "--name" in one_error_line(err)
+
+
+def test_new_on_a_mesh_checks_the_file_on_the_mesh(tmp_path, capsys):
+    hf_id = "Qwen/Qwen3-0.6B"
+    code, out, _ = run_cli(capsys, "new", hf_id, "--system", "t3000", "--models-dir", tmp_path / "models")
+    assert code == 0, out
+    made = tmp_path / "models" / hf_id / "t3000" / "functional"
+    assert "MESH_SHAPE = (2, 4)" in (made / "model.py").read_text()
+    doc = (made / "MODEL_BRINGUP.md").read_text()
+    assert "weights per chip" in doc and "data-parallel" not in doc and "(pass," in out
