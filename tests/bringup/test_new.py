@@ -104,3 +104,11 @@ def test_new_on_a_mesh_checks_the_file_on_the_mesh(tmp_path, capsys):
     assert "MESH_SHAPE = (2, 4)" in (made / "model.py").read_text()
     doc = (made / "MODEL_BRINGUP.md").read_text()
     assert "weights per chip" in doc and "data-parallel" not in doc and "(pass," in out
+
+
+@pytest.mark.parametrize("name", ["a/..", "a/b/c", "../x"])
+def test_new_refuses_a_name_that_is_not_org_model(name, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "new", "Qwen/Qwen3-0.6B", "--system", "n150", "--name", name,
+                           "--models-dir", tmp_path / "m")
+    assert code == 2 and "is not ORG/MODEL" in one_error_line(err)
+    assert not (tmp_path / "m").exists()

@@ -10,6 +10,7 @@ Bad input (unreadable config, unknown system, an architecture the blocks do not 
 from __future__ import annotations
 
 import argparse
+import re
 
 from ttbringup.evaluation.cli import CliError, check_positive, cli_errors
 
@@ -82,8 +83,11 @@ def run_new(args) -> int:
 
     source = read_config(args.model, args.cache_dir)
     name = args.name or source.name
-    if not name or name.count("/") != 1:
+    if not name:
         raise CliError(f"cannot tell which org/model {args.model} is; pass --name ORG/MODEL")
+    parts = name.split("/")
+    if len(parts) != 2 or any(p in ("", ".", "..") or not re.fullmatch(r"[\w.-]+", p) for p in parts):
+        raise CliError(f"--name {name!r} is not ORG/MODEL (letters, digits, '.', '-', '_')")
     _setup()
     from .generate import bringup_dir
     from .new import new_bringup
