@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import distributed, events
+from . import distributed, events, tensor_file
+from .cores import num_cores_to_corerangeset  # noqa: F401 (ttnn.core exports it)
 from .errors import NotEmulated, check, not_emulated_getattr
 from .per_chip import copy_storage, like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
@@ -25,6 +26,7 @@ from .types import (
     CoreRange,
     CoreRangeSet,
     DataType,
+    DumpTensorMode,
     Layout,
     MemoryConfig,
     ShardOrientation,
@@ -124,10 +126,14 @@ def _k_major_if_weight(value, layout: Layout, min_elements: int = _K_MAJOR_MIN_E
 
 def as_tensor(tensor, dtype: DataType | None = None, *, layout: Layout | None = Layout.ROW_MAJOR, device=None,
               memory_config: MemoryConfig | None = None, cache_file_name=None, preprocess=None, mesh_mapper=None,
-              cache_dump_mode=None):
-    """``from_torch`` after ``preprocess``. The emulator keeps no cache files (values are the same)."""
+              cache_dump_mode: DumpTensorMode = DumpTensorMode.DISTRIBUTED_GATHER):
+    """``from_torch`` after ``preprocess``; with ``cache_file_name``, through a tensor file that a later call loads
+    instead of converting its input (``tensor_file.cached_tensor``)."""
     if device is not None and memory_config is None:
         raise RuntimeError("memory_config must be specified when device is specified")
+    if cache_file_name is not None:
+        return tensor_file.cached_tensor(tensor, dtype, layout, device, memory_config, cache_file_name, preprocess,
+                                         mesh_mapper, cache_dump_mode)
     if preprocess is not None:
         tensor = preprocess(tensor)
     return from_torch(tensor, dtype=dtype, layout=layout, device=device, memory_config=memory_config,
@@ -374,6 +380,11 @@ def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataTyp
                             device=tensor.device(), memory_config=memory_config, padded_shape=tensor._padded)
     return new_tensor(tensor._native(), dtype=dtype, layout=tensor.layout, device=tensor.device(),
                       memory_config=memory_config, tile=tensor.tile)
+
+
+def is_tensor_storage_on_device(tensor: Tensor) -> bool:
+    """True for a tensor held in device memory (``storage_type()`` is DEVICE), False for a host tensor."""
+    return tensor.storage_type() == "DEVICE"
 
 
 def get_memory_config(tensor: Tensor) -> MemoryConfig | None:

@@ -1,0 +1,423 @@
+"""Golden functions: the torch reference of each emulated op, as 0.81.1 attaches them to its ops.
+
+``attach()`` sets ``op.golden_function`` on every emulated op: a function of torch tensors taking the op's
+arguments (tensors as torch tensors, the rest as passed to the op) and returning torch tensors. Ops whose real
+golden is None (``empty``, ``deallocate``, ``dump_tensor``) get None. ``get_golden_function(op)`` returns it, or
+raises ``RuntimeError("<op> does not have a golden function")`` like the real one. The positional parameters of
+each golden are those of the real one (checked in the conformance lane); every golden takes and ignores the
+other keywords of its op.
+
+A golden is the op's mathematical definition in float32 (rounded into ``dtype`` where the op takes one), not a
+model of the card: compare an op against it with a tolerance, as tt-metal's tests do.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import torch
+import torch.nn.functional as F
+
+TORCH_DTYPES = {"BFLOAT16": torch.bfloat16, "FLOAT32": torch.float32, "BFLOAT8_B": torch.float32,
+                "BFLOAT4_B": torch.float32, "INT32": torch.int32, "UINT32": torch.int64, "UINT16": torch.int32,
+                "UINT8": torch.uint8, "INT8": torch.int8}
+
+
+def get_golden_function(operation):
+    """The torch reference attached to ``operation`` (see the module docstring)."""
+    golden = getattr(operation, "golden_function", None)
+    if golden is None:
+        raise RuntimeError(f"{operation} does not have a golden function")
+    return golden
+
+
+def _in_dtype(x: torch.Tensor, dtype):
+    """``x`` rounded into ttnn ``dtype`` (None: unchanged); block floats through their block quantisation."""
+    if dtype is None:
+        return x
+    from .tensor import BlockFloat, encode
+    from .types import BLOCK_FLOAT_DTYPES, Layout
+
+    if dtype in BLOCK_FLOAT_DTYPES:
+        stored = encode(x.float(), dtype, Layout.TILE)
+        return stored.decode() if isinstance(stored, BlockFloat) else stored
+    return encode(x, dtype, Layout.ROW_MAJOR).to(TORCH_DTYPES[dtype.name])
+
+
+# ----------------------------------------------------------------------------- host, layout, dtype
+
+
+def from_torch(tensor, dtype=None, **_):
+    return None if tensor is None else _in_dtype(tensor, dtype)
+
+
+def as_tensor(tensor, dtype=None, *, preprocess=None, **_):
+    if preprocess is not None:
+        tensor = preprocess(tensor)
+    return _in_dtype(tensor, dtype)
+
+
+def identity(tensor, *args, **kwargs):
+    return tensor
+
+
+def to_dtype(tensor, dtype, *args, **kwargs):
+    return _in_dtype(tensor, dtype)
+
+
+def typecast(input_tensor, dtype, *args, **kwargs):
+    return _in_dtype(input_tensor, dtype)
+
+
+# ----------------------------------------------------------------------------- creation
+
+
+def _filled(shape, value, dtype):
+    from .types import DataType
+
+    return _in_dtype(torch.full(tuple(shape), float(value)), dtype or DataType.BFLOAT16)
+
+
+def zeros(shape, dtype=None, *_, **__):
+    return _filled(shape, 0.0, dtype)
+
+
+def ones(shape, dtype=None, *_, **__):
+    return _filled(shape, 1.0, dtype)
+
+
+def full(shape, fill_value, dtype=None, *_, **__):
+    return _filled(shape, fill_value, dtype)
+
+
+def allocate_tensor_on_device(shape, dtype=None, *_, **__):
+    return torch.empty(tuple(shape), dtype=TORCH_DTYPES[dtype.name] if dtype is not None else torch.bfloat16)
+
+
+# ----------------------------------------------------------------------------- matmul
+
+
+def _activation(name):
+    if name is None:
+        return None
+    from .eltwise import ACTIVATIONS
+
+    return ACTIVATIONS[name] if isinstance(name, str) else ACTIVATIONS[name.op_type.name.lower()]
+
+
+def _product(a, b, transpose_a, transpose_b, bias, activation, program_config, dtype):
+    if transpose_a:
+        a = a.transpose(-1, -2)
+    if transpose_b:
+        b = b.transpose(-1, -2)
+    out = a.float() @ b.float()
+    if bias is not None:
+        out = out + bias.float().reshape(-1, bias.shape[-1])[0]
+    fused = getattr(program_config, "fused_activation", None)
+    act = _activation(fused if fused is not None else activation)
+    if act is not None:
+        out = act(out)
+    while out.dim() > a.dim() and out.shape[0] == 1:
+        out = out.squeeze(0)
+    return _in_dtype(out, dtype)
+
+
+def matmul(input_tensor_a, input_tensor_b, transpose_a=False, transpose_b=False, *, bias=None, activation=None,
+           program_config=None, dtype=None, **_):
+    return _product(input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias, activation, program_config, dtype)
+
+
+def linear(input_tensor_a, input_tensor_b, transpose_a=False, transpose_b=False, *, bias=None, program_config=None,
+           activation=None, dtype=None, **_):
+    return _product(input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias, activation, program_config, dtype)
+
+
+# ----------------------------------------------------------------------------- normalization, softmax
+
+
+def rms_norm(input_tensor, weight=None, *, epsilon=1e-12, bias=None, residual_input_tensor=None, **_):
+    x = input_tensor.float()
+    if residual_input_tensor is not None:
+        x = x + residual_input_tensor.float()
+    x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + epsilon)
+    if weight is not None:
+        x = x * weight.float().reshape(-1)[: x.shape[-1]]
+    if bias is not None:
+        x = x + bias.float().reshape(-1)[: x.shape[-1]]
+    return x
+
+
+def layer_norm(input_tensor, *, epsilon=1e-12, residual_input_tensor=None, weight=None, bias=None, **_):
+    x = input_tensor.float()
+    if residual_input_tensor is not None:
+        x = x + residual_input_tensor.float()
+    w = None if weight is None else weight.float().reshape(-1)[: x.shape[-1]]
+    b = None if bias is None else bias.float().reshape(-1)[: x.shape[-1]]
+    return F.layer_norm(x, (x.shape[-1],), w, b, eps=epsilon)
+
+
+def softmax(input_tensor, dim=None, **_):
+    return torch.softmax(input_tensor.float(), -1 if dim is None else dim)
+
+
+def scale_mask_softmax(input_tensor, scale=None, mask=None, *_, **__):
+    x = input_tensor.float()
+    if scale is not None:
+        x = x * scale
+    if mask is not None:
+        x = x + mask.float()
+    return torch.softmax(x, dim=-1)
+
+
+# ----------------------------------------------------------------------------- eltwise
+
+
+def add(input_tensor_a, input_tensor_b, *args, **kwargs):
+    return torch.add(input_tensor_a, input_tensor_b)
+
+
+def subtract(input_tensor_a, input_tensor_b, *args, **kwargs):
+    return torch.sub(input_tensor_a, input_tensor_b)
+
+
+def multiply(input_tensor_a, input_tensor_b, *args, **kwargs):
+    return torch.mul(input_tensor_a, input_tensor_b)
+
+
+def silu(input_tensor, *args, **kwargs):
+    return F.silu(input_tensor.float())
+
+
+def relu(input_tensor, *args, **kwargs):
+    return torch.relu(input_tensor)
+
+
+def gelu(input_tensor, *args, **kwargs):
+    return F.gelu(input_tensor.float())
+
+
+# ----------------------------------------------------------------------------- embedding, data movement
+
+
+def embedding(input_tensor, weight, *, dtype=None, **_):
+    return _in_dtype(F.embedding(input_tensor.to(torch.int64), weight), dtype)
+
+
+def concat(tensors, dim=0, groups=1, **_):
+    return torch.cat(list(tensors), dim)
+
+
+def slice(input_tensor, slice_start=None, slice_end=None, slice_step=None, *args, **kwargs):
+    steps = slice_step if slice_step is not None else [1] * len(slice_start)
+    return input_tensor[tuple(builtins.slice(int(s), int(e), int(st)) for s, e, st in zip(slice_start, slice_end, steps))]
+
+
+
+def reshape(input_tensor, shape, *args, **kwargs):
+    return input_tensor.reshape(tuple(shape))
+
+
+def transpose(input_tensor, dim1, dim2, *args, **kwargs):
+    return torch.transpose(input_tensor, dim1, dim2)
+
+
+def permute(input_tensor, dims, **_):
+    return torch.permute(input_tensor, tuple(dims))
+
+
+def slice_write(input_tensor, output_tensor, begins, ends, strides, *args, **kwargs):
+    out = output_tensor.clone()
+    out[tuple(builtins.slice(b, e, s) for b, e, s in zip(begins, ends, strides))] = input_tensor.to(out.dtype)
+    return out
+
+
+def fill_implicit_tile_padding(input_tensor, fill_value, *args, **kwargs):
+    return input_tensor
+
+
+# ----------------------------------------------------------------------------- KV caches
+
+
+def fill_cache(cache_tensor, input_tensor, batch_idx, *args, update_idx=0, **kwargs):
+    rows = input_tensor.shape[-2]
+    cache_tensor[batch_idx: batch_idx + 1, :, update_idx: update_idx + rows, :] = input_tensor
+    return cache_tensor
+
+
+def update_cache(cache, input, update_idx, *args, batch_offset=0, **kwargs):
+    for user in range(cache.shape[0]):
+        cache[user, :, update_idx, :] = input[0, :, batch_offset + user, :]
+    return cache
+
+
+def paged_update_cache(cache_tensor, input_tensor, *, update_idxs=(), update_idxs_tensor=None, page_table=None,
+                       batch_offset=0, **_):
+    positions = update_idxs_tensor.reshape(-1).tolist() if update_idxs_tensor is not None else list(update_idxs)
+    nkv, block = cache_tensor.shape[1], cache_tensor.shape[2]
+    for user, pos in enumerate(positions):
+        if pos < 0:
+            continue
+        row = input_tensor[0, batch_offset + user, :nkv, :]
+        if page_table is None:
+            cache_tensor[user, :, pos, :] = row
+        else:
+            cache_tensor[int(page_table[user, pos // block]), :, pos % block, :] = row
+    return cache_tensor
+
+
+def paged_fill_cache(cache_tensor, input_tensor, page_table, *, batch_idx=0, batch_idx_tensor=None, **_):
+    user = int(batch_idx_tensor.reshape(-1)[0]) if batch_idx_tensor is not None else batch_idx
+    block = cache_tensor.shape[2]
+    for start in range(0, input_tensor.shape[2], block):
+        rows = input_tensor[0, :, start: start + block, :]
+        cache_tensor[int(page_table[user, start // block]), :, : rows.shape[1], :] = rows
+    return cache_tensor
+
+
+# ----------------------------------------------------------------------------- transformer helpers
+
+
+def _rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def rotary_embedding(x, cos_cached, sin_cached, token_idx=None, **_):
+    """HF rotate-half: rows ``token_idx`` (decode) or ``0 .. S-1`` (prefill) of the caches."""
+    rows = builtins.slice(token_idx, token_idx + 1) if token_idx is not None else builtins.slice(0, x.shape[-2])
+    cos, sin = cos_cached[:, :, rows, :].float(), sin_cached[:, :, rows, :].float()
+    return x.float() * cos + _rotate_half(x.float()) * sin
+
+
+def nlp_create_qkv_heads(input, input_kv=None, *, num_heads, num_kv_heads=None, transpose_k_heads=True, **_):
+    nkv = num_kv_heads or num_heads
+    b, _, s, width = input.shape
+    if input_kv is None:
+        hd = width // (num_heads + 2 * nkv)
+        q, k, v = input.split([num_heads * hd, nkv * hd, nkv * hd], dim=-1)
+    else:
+        hd = width // num_heads
+        q, (k, v) = input, input_kv.split(input_kv.shape[-1] // 2, dim=-1)
+    heads = [t.reshape(b, s, n, hd).transpose(1, 2) for t, n in ((q, num_heads), (k, nkv), (v, nkv))]
+    if transpose_k_heads:
+        heads[1] = heads[1].transpose(-2, -1)
+    return tuple(heads)
+
+
+def nlp_create_qkv_heads_decode(input_tensor, *, num_heads, num_kv_heads=None, **_):
+    nkv = num_kv_heads or num_heads
+    users = input_tensor.shape[2]
+    hd = input_tensor.shape[-1] // (num_heads + 2 * nkv)
+    q, k, v = input_tensor[0, 0].split([num_heads * hd, nkv * hd, nkv * hd], dim=-1)
+    return tuple(t.reshape(1, users, n, hd) for t, n in ((q, num_heads), (k, nkv), (v, nkv)))
+
+
+def nlp_concat_heads(input_tensor, *args, **kwargs):
+    b, nh, s, hd = input_tensor.shape
+    return input_tensor.permute(0, 2, 1, 3).reshape(b, 1, s, nh * hd)
+
+
+def nlp_concat_heads_decode(input_tensor, *, num_heads, **_):
+    users, hd = input_tensor.shape[1], input_tensor.shape[-1]
+    return input_tensor[:, :, :num_heads, :].reshape(1, 1, users, num_heads * hd)
+
+
+def scaled_dot_product_attention(input_tensor_q, input_tensor_k, input_tensor_v, *, attn_mask=None, is_causal=True,
+                                 scale=None, **_):
+    q, k, v = input_tensor_q.float(), input_tensor_k.float(), input_tensor_v.float()
+    groups = q.shape[1] // k.shape[1]
+    k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * scale
+    if attn_mask is not None:
+        scores = scores + attn_mask.float()
+    elif is_causal:
+        keep = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril()
+        scores = scores.masked_fill(~keep, -math.inf)
+    return torch.softmax(scores, dim=-1) @ v
+
+
+def scaled_dot_product_attention_decode(input_tensor_q, input_tensor_k, input_tensor_v, *, is_causal=True,
+                                        attn_mask=None, cur_pos=(), cur_pos_tensor=None, scale=None, **_):
+    """q ``[1, B, nh, hd]`` over caches ``[B, nkv, S, hd]``: user b sees positions ``0 .. cur_pos[b]`` (causal),
+    or the mask (``[B, 1, nh, S]``); position -1 gives zeros."""
+    q = input_tensor_q.float().permute(1, 2, 0, 3)  # [B, nh, 1, hd]
+    k, v = input_tensor_k.float(), input_tensor_v.float()
+    users, seq = q.shape[0], k.shape[-2]
+    positions = cur_pos_tensor.reshape(-1).tolist() if cur_pos_tensor is not None else list(cur_pos)
+    positions = positions or [seq - 1] * users
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    groups = q.shape[1] // k.shape[1]
+    out = torch.zeros_like(q)
+    for b in range(users):
+        pos = int(positions[b % len(positions)]) if is_causal else seq - 1
+        if pos < 0:
+            continue
+        kb = k[b: b + 1, :, : pos + 1].repeat_interleave(groups, dim=1)
+        vb = v[b: b + 1, :, : pos + 1].repeat_interleave(groups, dim=1)
+        scores = (q[b: b + 1] @ kb.transpose(-2, -1)) * scale
+        if attn_mask is not None and not is_causal:
+            scores = scores + attn_mask[b: b + 1].float().permute(0, 2, 1, 3)[..., : pos + 1]
+        out[b: b + 1] = torch.softmax(scores, dim=-1) @ vb
+    return out.permute(2, 0, 1, 3)  # [1, B, nh, hd]
+
+
+# ----------------------------------------------------------------------------- collectives (per-chip inputs)
+
+
+def all_gather(input_tensors, dim, *args, **kwargs):
+    return torch.cat(list(input_tensors), dim)
+
+
+def all_reduce(input_tensors, *args, **kwargs):
+    return torch.stack([t.float() for t in input_tensors]).sum(0)
+
+
+def reduce_scatter(input_tensors, dim, *args, **kwargs):
+    total = torch.stack([t.float() for t in input_tensors]).sum(0)
+    return list(total.chunk(len(input_tensors), dim))
+
+
+# ----------------------------------------------------------------------------- attach
+
+
+def _table():
+    """Emulated op -> its golden (None where the real golden is None)."""
+    from . import ccl, core, creation, data_movement, eltwise, embedding as emb, kv_cache, matmul as mm
+    from . import normalization as norm, tensor_file
+    from .experimental import nlp_heads, paged_cache, rotary_embedding as rope
+    from .transformer import sdpa, sdpa_decode
+
+    g = globals()
+    table = {
+        core.from_torch: from_torch, core.to_torch: identity, core.as_tensor: as_tensor, core.to_device: identity,
+        core.from_device: identity, core.to_layout: identity, core.to_dtype: to_dtype, core.typecast: typecast,
+        core.to_memory_config: identity, core.deallocate: None, tensor_file.dump_tensor: None,
+        tensor_file.load_tensor: None,
+        creation.zeros: zeros, creation.ones: ones, creation.full: full, creation.empty: None,
+        mm.matmul: matmul, mm.linear: linear, norm.rms_norm: rms_norm, norm.layer_norm: layer_norm,
+        norm.softmax: softmax, eltwise.add: add, eltwise.subtract: subtract, eltwise.multiply: multiply,
+        eltwise.silu: silu, eltwise.relu: relu, eltwise.gelu: gelu, emb.embedding: embedding,
+        kv_cache.fill_cache: fill_cache, kv_cache.update_cache: update_cache,
+        rope.rotary_embedding: rotary_embedding, paged_cache.paged_update_cache: paged_update_cache,
+        paged_cache.paged_fill_cache: paged_fill_cache,
+        sdpa.scaled_dot_product_attention: scaled_dot_product_attention,
+        sdpa_decode.scaled_dot_product_attention_decode: scaled_dot_product_attention_decode,
+        ccl.all_gather: all_gather, ccl.all_reduce: all_reduce, ccl.reduce_scatter: reduce_scatter,
+    }
+    for name in ("concat", "slice", "reshape", "transpose", "permute", "slice_write", "fill_implicit_tile_padding"):
+        if hasattr(data_movement, name):
+            table[getattr(data_movement, name)] = g[name]
+    for name in ("nlp_create_qkv_heads", "nlp_create_qkv_heads_decode", "nlp_concat_heads", "nlp_concat_heads_decode"):
+        table[getattr(nlp_heads, name)] = g[name]
+    for module, name in ((norm, "scale_mask_softmax"), (creation, "allocate_tensor_on_device")):
+        if hasattr(module, name):
+            table[getattr(module, name)] = g[name]
+    return table
+
+
+def attach() -> None:
+    """Set ``golden_function`` on every emulated op (see the module docstring)."""
+    for op, golden in _table().items():
+        op.golden_function = golden
