@@ -104,13 +104,14 @@ from .events import MeshEvent, QueueId, event_synchronize, record_event, synchro
 from .golden import get_golden_function
 from .kv_cache import fill_cache, update_cache
 from .matmul import linear, matmul
-from .normalization import layer_norm, rms_norm, softmax
+from .normalization import layer_norm, rms_norm, scale_mask_softmax, softmax
 from .program_configs import (
     MatmulMultiCoreReuseMultiCast1DProgramConfig,
     MatmulMultiCoreReuseMultiCastDRAMShardedProgramConfig,
     MatmulMultiCoreReuseMultiCastProgramConfig,
     SDPAProgramConfig,
 )
+from .region_writes import fill_implicit_tile_padding, slice_write
 from .tensor import Tensor
 from .tensor_file import dump_tensor, load_tensor
 from .trace import MeshTraceId, begin_trace_capture, end_trace_capture, execute_trace, release_trace

@@ -14,6 +14,7 @@ model of the card: compare an op against it with a tolerance, as tt-metal's test
 from __future__ import annotations
 
 import builtins
+import importlib
 import math
 
 import torch
@@ -384,10 +385,15 @@ def reduce_scatter(input_tensors, dim, *args, **kwargs):
 
 def _table():
     """Emulated op -> its golden (None where the real golden is None)."""
-    from . import ccl, core, creation, data_movement, eltwise, embedding as emb, kv_cache, matmul as mm
-    from . import normalization as norm, tensor_file
-    from .experimental import nlp_heads, paged_cache, rotary_embedding as rope
-    from .transformer import sdpa, sdpa_decode
+    def mod(name):  # by module path: the package namespace binds some module names to their ops (ttnn.matmul)
+        return importlib.import_module(f"{__package__}.{name}")
+
+    ccl, core, creation, data_movement, eltwise, emb, kv_cache, mm, norm, writes, tensor_file = map(mod, (
+        "ccl", "core", "creation", "data_movement", "eltwise", "embedding", "kv_cache", "matmul", "normalization",
+        "region_writes", "tensor_file"))
+    nlp_heads, paged_cache, rope, sdpa, sdpa_decode = map(mod, (
+        "experimental.nlp_heads", "experimental.paged_cache", "experimental.rotary_embedding", "transformer.sdpa",
+        "transformer.sdpa_decode"))
 
     g = globals()
     table = {
@@ -406,14 +412,14 @@ def _table():
         sdpa_decode.scaled_dot_product_attention_decode: scaled_dot_product_attention_decode,
         ccl.all_gather: all_gather, ccl.all_reduce: all_reduce, ccl.reduce_scatter: reduce_scatter,
     }
-    for name in ("concat", "slice", "reshape", "transpose", "permute", "slice_write", "fill_implicit_tile_padding"):
-        if hasattr(data_movement, name):
-            table[getattr(data_movement, name)] = g[name]
+    for name in ("concat", "slice", "reshape", "transpose", "permute"):
+        table[getattr(data_movement, name)] = g[name]
+    for name in ("slice_write", "fill_implicit_tile_padding"):
+        table[getattr(writes, name)] = g[name]
     for name in ("nlp_create_qkv_heads", "nlp_create_qkv_heads_decode", "nlp_concat_heads", "nlp_concat_heads_decode"):
         table[getattr(nlp_heads, name)] = g[name]
-    for module, name in ((norm, "scale_mask_softmax"), (creation, "allocate_tensor_on_device")):
-        if hasattr(module, name):
-            table[getattr(module, name)] = g[name]
+    table[norm.scale_mask_softmax] = scale_mask_softmax
+    table[creation.allocate_tensor_on_device] = allocate_tensor_on_device
     return table
 
 

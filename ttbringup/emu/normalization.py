@@ -1,4 +1,5 @@
-"""Normalisations (``ttnn/operations/normalization``): ``rms_norm``, ``layer_norm``, ``softmax``.
+"""Normalisations (``ttnn/operations/normalization``): ``rms_norm``, ``layer_norm``, ``softmax``,
+``scale_mask_softmax``.
 
 Statistics are taken in float32 over the *logical* last dim (tile padding never counts), and the
 result is rounded once into the input's dtype. Like the op's torch golden, the normalised value is
@@ -137,6 +138,30 @@ def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_c
     # real 0.81.1 also takes width-sharded input (the op-facts "interleaved or height sharded" is too strict)
     d = normalize_dim(dim, len(x.shape), op)
     return _output(torch.softmax(x._values(op), dim=d), x, memory_config)
+
+
+@per_chip
+def scale_mask_softmax(input_tensor, scale: float | None = None, mask=None, *, memory_config=None,
+                       is_causal_mask: bool = False, compute_kernel_config=None, numeric_stable: bool = False) -> Tensor:
+    """``softmax(x * scale + mask)`` over the last dim; ``mask`` broadcasts over ``x``'s batch and heads (and rows
+    when it has one row). ``is_causal_mask`` only tells the kernel the mask is a full per-row mask; the sum is
+    the same."""
+    op = "ttnn.scale_mask_softmax"
+    x = tensor_arg(input_tensor, op, "input_tensor")
+    on_device(x, op, "Operands to softmax need to be on device!")
+    check(x.layout == Layout.TILE, op, "Input tensor must be in TILE layout")
+    check(x.dtype in _INPUT_DTYPES, op, f"Input dtype {x.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
+    values = x._values(op)
+    if scale is not None:
+        values = values * scale
+    if mask is not None:
+        m = tensor_arg(mask, op, "mask")
+        on_device(m, op, "Operands to softmax need to be on device!")
+        check(m.layout == Layout.TILE, op, "Mask must be in TILE layout")
+        check(m.padded_shape[-1] == x.padded_shape[-1], op,
+              f"Mask width {m.padded_shape[-1]} must equal the input's padded width {x.padded_shape[-1]}")
+        values = values + m._values(op)
+    return _output(torch.softmax(values, dim=-1), x, memory_config)
 
 
 __getattr__ = not_emulated_getattr("ttnn")
