@@ -28,6 +28,13 @@ begin_trace_capture, end_trace_capture,        ``trace``
 execute_trace, release_trace, MeshTraceId
 record_event, wait_for_event, QueueId,         ``events``
 event_synchronize, synchronize_device, MeshEvent
+Matmul...ProgramConfig, SDPAProgramConfig      ``program_configs``
+CoreRange(Set) methods,                        ``cores``
+num_cores_to_corerangeset
+UnaryOpType, UnaryWithParam                    ``activation``
+dump_tensor, load_tensor, as_tensor cache      ``tensor_file``
+slice_write, fill_implicit_tile_padding        ``region_writes``
+get_golden_function, op.golden_function        ``golden``
 ttnn.experimental.*                            ``experimental/``
 ttnn.transformer.*                             ``transformer/``
 ttnn.operations.*                              ``operations/`` (the modules above)

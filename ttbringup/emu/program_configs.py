@@ -89,3 +89,12 @@ def _default_out_block(config) -> None:
         config.out_block_h = config.per_core_M
     if config.out_block_w is None:
         config.out_block_w = config.per_core_N
+
+
+def check_matmul(op: str, config, a, b, transpose_a: bool, transpose_b: bool) -> None:
+    """The checks 0.81.1 makes on a matmul / linear ``program_config`` against its operands (None: nothing)."""
+    if config is None:
+        return
+    if not isinstance(config, MATMUL_PROGRAM_CONFIGS):
+        raise TypeError(f"{op}(): incompatible function arguments: program_config must be a matmul program config, "
+                        f"got {type(config).__name__}")
