@@ -49,6 +49,7 @@ are not part of the ttnn namespace users code against.
 """
 
 from . import experimental, golden, operations, submodules, transformer
+from .activation import UnaryOpType, UnaryWithParam
 from .ccl import all_gather, all_reduce, reduce_scatter
 from .core import (
     as_tensor,
@@ -72,6 +73,9 @@ from .data_movement import TileReshapeMapMode, concat, permute, reshape, slice, 
 from .device import (
     Arch,
     Device,
+    DispatchCoreAxis,
+    DispatchCoreConfig,
+    DispatchCoreType,
     GetNumAvailableDevices,
     MeshDevice,
     close_device,

@@ -29,6 +29,28 @@ class Arch(enum.Enum):
     QUASAR = 2
 
 
+class DispatchCoreType(enum.Enum):
+    WORKER = 0
+    ETH = 1
+
+
+class DispatchCoreAxis(enum.Enum):
+    ROW = 0
+    COL = 1
+
+
+class DispatchCoreConfig:
+    """``ttnn.DispatchCoreConfig(type=None, axis=None)``: which cores run the command dispatchers. Kept as data:
+    the emulated worker grid is the 8x8 one whatever the dispatch cores."""
+
+    def __init__(self, type: DispatchCoreType | None = None, axis: DispatchCoreAxis | None = None):
+        self.type = type if type is not None else DispatchCoreType.WORKER
+        self.axis = axis if axis is not None else DispatchCoreAxis.ROW
+
+    def __repr__(self):
+        return f"DispatchCoreConfig(type={self.type}, axis={self.axis})"
+
+
 class MeshDevice:
     """The device object ttnn hands out; ``ttnn.Device`` is this class too."""
 
