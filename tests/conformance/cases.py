@@ -72,7 +72,7 @@ OPS = (
     "experimental.paged_fill_cache",
     "transformer.scaled_dot_product_attention", "transformer.scaled_dot_product_attention_decode",
     "all_gather", "all_reduce", "reduce_scatter", "get_device_tensors",  # mesh ops: mesh_cases.py
-    "allocate_tensor_on_device", "slice_write", "fill_implicit_tile_padding", "scale_mask_softmax", "dump_tensor",
+    "allocate_tensor_on_device", "experimental.slice_write", "fill_implicit_tile_padding", "scale_mask_softmax", "dump_tensor",
     "load_tensor", "num_cores_to_corerangeset", "is_tensor_storage_on_device", "get_golden_function",  # surface_cases.py
 )
 # Callables the emulator exports that are not tensor ops (device management, mesh mappers and composers, type

@@ -235,9 +235,9 @@ def _(ttnn, d):
     return ttnn.is_tensor_storage_on_device(h.host(1, 1, 32, 32)), ttnn.is_tensor_storage_on_device(h.tt(1, 1, 32, 32))
 
 
-@case("is_tensor_storage_on_device", "torch_tensor", ERR)
+@case("is_tensor_storage_on_device", "none", ERR)
 def _(ttnn, d):
-    return ttnn.is_tensor_storage_on_device(torch.zeros(1))
+    return ttnn.is_tensor_storage_on_device(None)
 
 
 @case("allocate_tensor_on_device", "tile_dram", OK)
@@ -248,7 +248,7 @@ def _(ttnn, d):
 @case("allocate_tensor_on_device", "bf8_l1_keywords", OK)
 def _(ttnn, d):
     return ttnn.allocate_tensor_on_device(shape=ttnn.Shape([1, 1, 20, 64]), dtype=ttnn.bfloat8_b,
-                                          layout=ttnn.TILE_LAYOUT, device=d, memory_config=ttnn.L1_MEMORY_CONFIG)
+                                          layout=ttnn.TILE_LAYOUT, mesh_device=d, memory_config=ttnn.L1_MEMORY_CONFIG)
 
 
 @case("allocate_tensor_on_device", "uint32_row_major", OK)
@@ -287,8 +287,32 @@ for _name, _expect, _args in (
         src, dst, begins, ends, strides, layout = _args
         h = H(ttnn, d)
         lay = h.RM if layout == "RM" else h.TL
-        return ttnn.slice_write(h.tt(*src, layout=lay), h.tt(*dst, layout=lay), begins, ends, strides)
-    case("slice_write", _name, _expect)(_fn)
+        return ttnn.experimental.slice_write(h.tt(*src, layout=lay), h.tt(*dst, layout=lay), begins, ends, strides)
+    case("experimental.slice_write", _name, _expect)(_fn)
+
+
+@case("experimental.slice_write", "mixed_layouts_and_step", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    into_tile = ttnn.experimental.slice_write(h.tt(1, 1, 32, 64, layout=h.RM), h.tt(1, 1, 64, 64), [0, 0, 32, 0],
+                                              [1, 1, 64, 64], [1, 1, 1, 1])
+    strided = ttnn.experimental.slice_write(h.tt(1, 1, 16, 64, layout=h.RM), h.tt(1, 1, 32, 64, layout=h.RM),
+                                            [0, 0, 0, 0], [1, 1, 32, 64], [1, 1, 2, 1])
+    return into_tile, strided
+
+
+@case("experimental.slice_write", "host_input", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.experimental.slice_write(h.host(1, 1, 16, 64, layout=h.RM), h.tt(1, 1, 32, 64, layout=h.RM),
+                                         [0, 0, 0, 0], [1, 1, 16, 64], [1, 1, 1, 1])
+
+
+@case("experimental.slice_write", "dtype_mismatch", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    return ttnn.experimental.slice_write(h.tt(1, 1, 16, 64, layout=h.RM, dtype="float32"),
+                                         h.tt(1, 1, 32, 64, layout=h.RM), [0, 0, 0, 0], [1, 1, 16, 64], [1, 1, 1, 1])
 
 
 @case("fill_implicit_tile_padding", "tile_bf16", OK)
@@ -318,24 +342,29 @@ def _(ttnn, d):
     return ttnn.fill_implicit_tile_padding(H(ttnn, d).host(1, 1, 20, 40), 3.0)
 
 
-def _smsm(ttnn, d, x, mask=None, scale=0.5, **kw):
+def _smsm(ttnn, d, x, mask=None, scale=0.5, x_dtype=None, **kw):
     h = H(ttnn, d)
     m = None
     if mask is not None:
         shape, opts = mask
+        opts = {k: (h.RM if v == "RM" else v) for k, v in opts.items()}
         m = h.tt(*shape, **opts)
-    return ttnn.scale_mask_softmax(h.tt(*x), scale, m, **kw)
+    return ttnn.scale_mask_softmax(h.tt(*x, dtype=x_dtype), scale, m, **kw)
 
 
 for _name, _expect, _x, _mask, _kw in (
         ("scale_and_mask", OK, (1, 1, 32, 64), ((1, 1, 32, 64), {}), {}),
-        ("no_mask", OK, (1, 1, 32, 64), None, {}),
+        ("scale_without_mask", ERR, (1, 1, 32, 64), None, {}),
+        ("mask_row_major", OK, (1, 1, 32, 64), ((1, 1, 32, 64), {"layout": "RM"}), {}),
+        ("mask_batch_mismatch", ERR, (2, 1, 32, 64), ((3, 1, 32, 64), {}), {}),
+        ("mask_per_head", ERR, (1, 4, 32, 64), ((1, 4, 32, 64), {}), {}),
+        ("f32", OK, (1, 1, 32, 64), ((1, 1, 32, 64), {"dtype": "float32"}), {"x_dtype": "float32"}),
         ("mask_broadcast_over_heads", OK, (1, 8, 32, 64), ((1, 1, 32, 64), {}), {}),
         ("mask_one_row", OK, (1, 8, 32, 64), ((1, 1, 1, 64), {}), {}),
         ("mask_wrong_width", ERR, (1, 1, 32, 64), ((1, 1, 32, 32), {}), {}),
         ("mask_bf8", OK, (1, 1, 32, 64), ((1, 1, 32, 64), {"dtype": "bfloat8_b"}), {}),
         ("causal_mask", OK, (1, 1, 32, 64), ((1, 1, 32, 64), {}), {"is_causal_mask": True}),
-        ("l1_output", OK, (1, 1, 32, 64), None, {"memory_config": "L1"}),
+        ("no_scale_no_mask_l1", OK, (1, 1, 32, 64), None, {"memory_config": "L1", "scale": None}),
 ):
     def _fn(ttnn, d, _x=_x, _mask=_mask, _kw=_kw):
         kw = dict(_kw)
@@ -343,11 +372,6 @@ for _name, _expect, _x, _mask, _kw in (
             kw["memory_config"] = ttnn.L1_MEMORY_CONFIG
         return _smsm(ttnn, d, _x, _mask, **kw)
     case("scale_mask_softmax", _name, _expect)(_fn)
-
-
-@case("scale_mask_softmax", "host_input", ERR)
-def _(ttnn, d):
-    return ttnn.scale_mask_softmax(H(ttnn, d).host(1, 1, 32, 64), 0.5)
 
 
 # =================================================================================================================
@@ -405,10 +429,9 @@ def _(ttnn, d):
     miss = _cached(ttnn, d, base, (1, 1, 32, 64), device=d, memory_config=L1)
     hit_l1 = _cached(ttnn, d, base, (1, 1, 64, 64), device=d, memory_config=L1)
     hit_dram = _cached(ttnn, d, base, (1, 1, 64, 64), device=d, memory_config=DR)
-    hit_host = _cached(ttnn, d, base, (1, 1, 64, 64))
     other_dtype = _cached(ttnn, d, base, (1, 1, 64, 64), dtype=ttnn.bfloat8_b)
     defaults = ttnn.as_tensor(torch.zeros(1, 1, 64, 64), cache_file_name=base)
-    return (miss, hit_l1, hit_dram, hit_host, other_dtype, defaults,
+    return (miss, hit_l1, hit_dram, other_dtype, defaults,
             tuple(sorted(os.listdir(os.path.join(folder, "cache")))))
 
 
@@ -431,7 +454,8 @@ _GOLDEN_OPS = (
     "from_torch", "to_torch", "as_tensor", "to_layout", "to_dtype", "typecast", "to_memory_config", "deallocate",
     "zeros", "ones", "full", "empty", "linear", "matmul", "rms_norm", "layer_norm", "softmax", "scale_mask_softmax",
     "add", "subtract", "multiply", "silu", "relu", "gelu", "embedding", "concat", "slice", "reshape", "transpose",
-    "permute", "fill_cache", "update_cache", "slice_write", "fill_implicit_tile_padding", "allocate_tensor_on_device",
+    "permute", "fill_cache", "update_cache", "experimental.slice_write", "fill_implicit_tile_padding",
+    "allocate_tensor_on_device", "copy_host_to_device_tensor", "to_device", "from_device",
     "dump_tensor", "load_tensor", "experimental.rotary_embedding", "experimental.nlp_create_qkv_heads",
     "experimental.nlp_create_qkv_heads_decode", "experimental.nlp_concat_heads", "experimental.nlp_concat_heads_decode",
     "experimental.paged_update_cache", "experimental.paged_fill_cache", "transformer.scaled_dot_product_attention",

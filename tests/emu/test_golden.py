@@ -73,7 +73,7 @@ CASES = {
     "permute": lambda d: ((rnd(1, 4, 32, 64), (0, 2, 1, 3)), {}),
     "reshape": lambda d: ((rnd(1, 4, 32, 64), (1, 1, 128, 64)), {}),
     "slice": lambda d: ((rnd(1, 4, 64, 64), [0, 1, 32, 0], [1, 3, 64, 64]), {}),
-    "experimental.nlp_concat_heads": lambda d: ((rnd(1, 4, 32, 64),), {}),
+    "experimental.rotary_embedding": lambda d: ((rnd(1, 2, 32, 64), rnd(1, 1, 32, 64), rnd(1, 1, 32, 64)), {}),
     "transformer.scaled_dot_product_attention": lambda d: ((rnd(1, 8, 64, 64), rnd(1, 2, 64, 64), rnd(1, 2, 64, 64)),
                                                            {"is_causal": True}),
 }

@@ -30,7 +30,7 @@ def test_dump_reads_a_device_tensor_back_and_load_places_it(tmp_path, device):
                         memory_config=ttnn.L1_MEMORY_CONFIG)
     ttnn.dump_tensor(str(tmp_path / "d.tensorbin"), t)
     back = ttnn.load_tensor(str(tmp_path / "d.tensorbin"), device=device)
-    assert back.device() is device and back.memory_config() == ttnn.DRAM_MEMORY_CONFIG
+    assert back.device() is device and back.memory_config() == ttnn.L1_MEMORY_CONFIG  # where it was dumped from
     assert torch.equal(ttnn.to_torch(back), x.to(torch.bfloat16))
 
 

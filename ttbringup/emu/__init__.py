@@ -33,7 +33,8 @@ CoreRange(Set) methods,                        ``cores``
 num_cores_to_corerangeset
 UnaryOpType, UnaryWithParam                    ``activation``
 dump_tensor, load_tensor, as_tensor cache      ``tensor_file``
-slice_write, fill_implicit_tile_padding        ``region_writes``
+experimental.slice_write,                      ``region_writes``
+fill_implicit_tile_padding
 get_golden_function, op.golden_function        ``golden``
 ttnn.experimental.*                            ``experimental/``
 ttnn.transformer.*                             ``transformer/``
@@ -122,7 +123,7 @@ from .program_configs import (
     MatmulMultiCoreReuseMultiCastProgramConfig,
     SDPAProgramConfig,
 )
-from .region_writes import fill_implicit_tile_padding, slice_write
+from .region_writes import fill_implicit_tile_padding
 from .tensor import Tensor
 from .tensor_file import dump_tensor, load_tensor
 from .trace import MeshTraceId, begin_trace_capture, end_trace_capture, execute_trace, release_trace

@@ -2,7 +2,9 @@
 
 ``attach()`` sets ``op.golden_function`` on every emulated op: a function of torch tensors taking the op's
 arguments (tensors as torch tensors, the rest as passed to the op) and returning torch tensors. Ops whose real
-golden is None (``empty``, ``deallocate``, ``dump_tensor``) get None. ``get_golden_function(op)`` returns it, or
+golden is None get None: ``empty``, ``deallocate``, ``dump_tensor``, the ``experimental.nlp_*`` head ops and the
+paged cache ops; helpers that are not ops there (``get_memory_config``, ``create_sharded_memory_config``,
+``get_device_tensors``) have no attribute. ``get_golden_function(op)`` returns it, or
 raises ``RuntimeError("<op> does not have a golden function")`` like the real one. The positional parameters of
 each golden are those of the real one (checked in the conformance lane); every golden takes and ignores the
 other keywords of its op.
@@ -63,12 +65,31 @@ def identity(tensor, *args, **kwargs):
     return tensor
 
 
+def to_torch(tensor, dtype=None, *, torch_rank=None, **_):
+    out = tensor if dtype is None else tensor.to(dtype)
+    while torch_rank is not None and out.dim() > torch_rank:
+        out = out.squeeze(0)
+    return out
+
+
+def copy_host_to_device_tensor(*args, **kwargs):
+    """The copy returns None; so does its golden."""
+    return None
+
+
+def load_tensor(file_name, *, device=None, **_):
+    from .core import to_torch as host_to_torch
+    from .tensor_file import load_tensor as load
+
+    return host_to_torch(load(file_name))
+
+
 def to_dtype(tensor, dtype, *args, **kwargs):
     return _in_dtype(tensor, dtype)
 
 
-def typecast(input_tensor, dtype, *args, **kwargs):
-    return _in_dtype(input_tensor, dtype)
+def typecast(input_tensor, *dtype_args, dtype=None, **_):
+    return _in_dtype(input_tensor, dtype if dtype is not None else dtype_args[0])
 
 
 # ----------------------------------------------------------------------------- creation
@@ -92,19 +113,20 @@ def full(shape, fill_value, dtype=None, *_, **__):
     return _filled(shape, fill_value, dtype)
 
 
-def allocate_tensor_on_device(shape, dtype=None, *_, **__):
+def allocate_tensor_on_device(*args, **kwargs):
+    """Uninitialised storage of the requested shape and dtype (``(shape, dtype, layout, mesh_device, ...)``)."""
+    shape = args[0] if args else kwargs["shape"]
+    dtype = args[1] if len(args) > 1 else kwargs.get("dtype")
     return torch.empty(tuple(shape), dtype=TORCH_DTYPES[dtype.name] if dtype is not None else torch.bfloat16)
 
 
 # ----------------------------------------------------------------------------- matmul
 
 
-def _activation(name):
-    if name is None:
-        return None
-    from .eltwise import ACTIVATIONS
+def _activation(activation):
+    from .activation import activation_function
 
-    return ACTIVATIONS[name] if isinstance(name, str) else ACTIVATIONS[name.op_type.name.lower()]
+    return activation_function(activation, "golden")
 
 
 def _product(a, b, transpose_a, transpose_b, bias, activation, program_config, dtype):
@@ -195,7 +217,7 @@ def relu(input_tensor, *args, **kwargs):
 
 
 def gelu(input_tensor, *args, **kwargs):
-    return F.gelu(input_tensor.float())
+    return F.gelu(input_tensor.float())  # erf, the default variant
 
 
 # ----------------------------------------------------------------------------- embedding, data movement
@@ -215,7 +237,7 @@ def slice(input_tensor, slice_start=None, slice_end=None, slice_step=None, *args
 
 
 
-def reshape(input_tensor, shape, *args, **kwargs):
+def reshape(input_tensor, shape):
     return input_tensor.reshape(tuple(shape))
 
 
@@ -227,9 +249,9 @@ def permute(input_tensor, dims, **_):
     return torch.permute(input_tensor, tuple(dims))
 
 
-def slice_write(input_tensor, output_tensor, begins, ends, strides, *args, **kwargs):
+def slice_write(input_tensor, output_tensor, start, end, step, *args, **kwargs):
     out = output_tensor.clone()
-    out[tuple(builtins.slice(b, e, s) for b, e, s in zip(begins, ends, strides))] = input_tensor.to(out.dtype)
+    out[tuple(builtins.slice(b, e, s) for b, e, s in zip(start, end, step))] = input_tensor.to(out.dtype)
     return out
 
 
@@ -252,28 +274,8 @@ def update_cache(cache, input, update_idx, *args, batch_offset=0, **kwargs):
     return cache
 
 
-def paged_update_cache(cache_tensor, input_tensor, *, update_idxs=(), update_idxs_tensor=None, page_table=None,
-                       batch_offset=0, **_):
-    positions = update_idxs_tensor.reshape(-1).tolist() if update_idxs_tensor is not None else list(update_idxs)
-    nkv, block = cache_tensor.shape[1], cache_tensor.shape[2]
-    for user, pos in enumerate(positions):
-        if pos < 0:
-            continue
-        row = input_tensor[0, batch_offset + user, :nkv, :]
-        if page_table is None:
-            cache_tensor[user, :, pos, :] = row
-        else:
-            cache_tensor[int(page_table[user, pos // block]), :, pos % block, :] = row
-    return cache_tensor
 
 
-def paged_fill_cache(cache_tensor, input_tensor, page_table, *, batch_idx=0, batch_idx_tensor=None, **_):
-    user = int(batch_idx_tensor.reshape(-1)[0]) if batch_idx_tensor is not None else batch_idx
-    block = cache_tensor.shape[2]
-    for start in range(0, input_tensor.shape[2], block):
-        rows = input_tensor[0, :, start: start + block, :]
-        cache_tensor[int(page_table[user, start // block]), :, : rows.shape[1], :] = rows
-    return cache_tensor
 
 
 # ----------------------------------------------------------------------------- transformer helpers
@@ -291,37 +293,12 @@ def rotary_embedding(x, cos_cached, sin_cached, token_idx=None, **_):
     return x.float() * cos + _rotate_half(x.float()) * sin
 
 
-def nlp_create_qkv_heads(input, input_kv=None, *, num_heads, num_kv_heads=None, transpose_k_heads=True, **_):
-    nkv = num_kv_heads or num_heads
-    b, _, s, width = input.shape
-    if input_kv is None:
-        hd = width // (num_heads + 2 * nkv)
-        q, k, v = input.split([num_heads * hd, nkv * hd, nkv * hd], dim=-1)
-    else:
-        hd = width // num_heads
-        q, (k, v) = input, input_kv.split(input_kv.shape[-1] // 2, dim=-1)
-    heads = [t.reshape(b, s, n, hd).transpose(1, 2) for t, n in ((q, num_heads), (k, nkv), (v, nkv))]
-    if transpose_k_heads:
-        heads[1] = heads[1].transpose(-2, -1)
-    return tuple(heads)
 
 
-def nlp_create_qkv_heads_decode(input_tensor, *, num_heads, num_kv_heads=None, **_):
-    nkv = num_kv_heads or num_heads
-    users = input_tensor.shape[2]
-    hd = input_tensor.shape[-1] // (num_heads + 2 * nkv)
-    q, k, v = input_tensor[0, 0].split([num_heads * hd, nkv * hd, nkv * hd], dim=-1)
-    return tuple(t.reshape(1, users, n, hd) for t, n in ((q, num_heads), (k, nkv), (v, nkv)))
 
 
-def nlp_concat_heads(input_tensor, *args, **kwargs):
-    b, nh, s, hd = input_tensor.shape
-    return input_tensor.permute(0, 2, 1, 3).reshape(b, 1, s, nh * hd)
 
 
-def nlp_concat_heads_decode(input_tensor, *, num_heads, **_):
-    users, hd = input_tensor.shape[1], input_tensor.shape[-1]
-    return input_tensor[:, :, :num_heads, :].reshape(1, 1, users, num_heads * hd)
 
 
 def scaled_dot_product_attention(input_tensor_q, input_tensor_k, input_tensor_v, *, attn_mask=None, is_causal=True,
@@ -367,17 +344,18 @@ def scaled_dot_product_attention_decode(input_tensor_q, input_tensor_k, input_te
 # ----------------------------------------------------------------------------- collectives (per-chip inputs)
 
 
-def all_gather(input_tensors, dim, *args, **kwargs):
-    return torch.cat(list(input_tensors), dim)
+def all_gather(input_tensor, dim, *args, **kwargs):
+    """``input_tensor``: every chip's part, in chip order (a list of torch tensors)."""
+    return torch.cat(list(input_tensor), dim)
 
 
-def all_reduce(input_tensors, *args, **kwargs):
-    return torch.stack([t.float() for t in input_tensors]).sum(0)
+def all_reduce(input_tensor, *args, **kwargs):
+    return torch.stack([t.float() for t in input_tensor]).sum(0)
 
 
-def reduce_scatter(input_tensors, dim, *args, **kwargs):
-    total = torch.stack([t.float() for t in input_tensors]).sum(0)
-    return list(total.chunk(len(input_tensors), dim))
+def reduce_scatter(input_tensor, dim, *args, **kwargs):
+    total = torch.stack([t.float() for t in input_tensor]).sum(0)
+    return list(total.chunk(len(input_tensor), dim))
 
 
 # ----------------------------------------------------------------------------- attach
@@ -397,27 +375,28 @@ def _table():
 
     g = globals()
     table = {
-        core.from_torch: from_torch, core.to_torch: identity, core.as_tensor: as_tensor, core.to_device: identity,
+        core.from_torch: from_torch, core.to_torch: to_torch, core.as_tensor: as_tensor, core.to_device: identity,
         core.from_device: identity, core.to_layout: identity, core.to_dtype: to_dtype, core.typecast: typecast,
-        core.to_memory_config: identity, core.deallocate: None, tensor_file.dump_tensor: None,
-        tensor_file.load_tensor: None,
+        core.to_memory_config: identity, core.deallocate: None, core.copy_host_to_device_tensor: copy_host_to_device_tensor,
+        tensor_file.dump_tensor: None, tensor_file.load_tensor: load_tensor,
         creation.zeros: zeros, creation.ones: ones, creation.full: full, creation.empty: None,
         mm.matmul: matmul, mm.linear: linear, norm.rms_norm: rms_norm, norm.layer_norm: layer_norm,
         norm.softmax: softmax, eltwise.add: add, eltwise.subtract: subtract, eltwise.multiply: multiply,
         eltwise.silu: silu, eltwise.relu: relu, eltwise.gelu: gelu, emb.embedding: embedding,
         kv_cache.fill_cache: fill_cache, kv_cache.update_cache: update_cache,
-        rope.rotary_embedding: rotary_embedding, paged_cache.paged_update_cache: paged_update_cache,
-        paged_cache.paged_fill_cache: paged_fill_cache,
+        rope.rotary_embedding: rotary_embedding,
+        # 0.81.1 attaches no golden to these (its get_golden_function refuses them): None, as there
+        paged_cache.paged_update_cache: None, paged_cache.paged_fill_cache: None,
         sdpa.scaled_dot_product_attention: scaled_dot_product_attention,
         sdpa_decode.scaled_dot_product_attention_decode: scaled_dot_product_attention_decode,
         ccl.all_gather: all_gather, ccl.all_reduce: all_reduce, ccl.reduce_scatter: reduce_scatter,
     }
     for name in ("concat", "slice", "reshape", "transpose", "permute"):
         table[getattr(data_movement, name)] = g[name]
-    for name in ("slice_write", "fill_implicit_tile_padding"):
-        table[getattr(writes, name)] = g[name]
+    table[writes.slice_write] = slice_write
+    table[writes.fill_implicit_tile_padding] = fill_implicit_tile_padding
     for name in ("nlp_create_qkv_heads", "nlp_create_qkv_heads_decode", "nlp_concat_heads", "nlp_concat_heads_decode"):
-        table[getattr(nlp_heads, name)] = g[name]
+        table[getattr(nlp_heads, name)] = None
     table[norm.scale_mask_softmax] = scale_mask_softmax
     table[creation.allocate_tensor_on_device] = allocate_tensor_on_device
     return table

@@ -326,6 +326,16 @@ def _check_arguments(op: str, a, b, *, transpose_a, transpose_b, activation, out
     _validate(op, a, b, transpose_a, transpose_b)
 
 
+def _check_config(op: str, program_config, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, dtype,
+                  compute_kernel_config, core_grid, memory_config) -> None:
+    """``program_configs.check_matmul`` with the Dst accumulation the op runs with (it bounds the subblock)."""
+    if program_config is None:
+        return
+    fp32_dest = card_matmul.resolve_config(a.dtype, b.dtype, dtype or a.dtype, compute_kernel_config, program_config,
+                                           core_grid).fp32_dest_acc_en
+    program_configs.check_matmul(op, program_config, a, b, transpose_a, transpose_b, fp32_dest, memory_config)
+
+
 def _activation(op: str, activation, program_config):
     """The float32 function to apply after the product: a program config's ``fused_activation`` when it has one (as
     the real golden takes it), else ``activation``; None for none."""
@@ -340,7 +350,8 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
     _check_arguments(op, a, b, transpose_a=transpose_a, transpose_b=transpose_b, activation=activation,
                      output_tile=output_tile, optional_output_tensor=optional_output_tensor,
                      in0_column_offset=in0_column_offset)
-    program_configs.check_matmul(op, program_config, a, b, transpose_a, transpose_b)
+    _check_config(op, program_config, a, b, transpose_a, transpose_b, dtype, compute_kernel_config, core_grid,
+                  memory_config)
     activation = _activation(op, activation, program_config)
     bias_row = None
     if bias is not None:
@@ -388,7 +399,8 @@ def _on_all_chips(op: str, a: Tensor, b: Tensor, *, bias=None, transpose_a: bool
                      activation=activation, output_tile=output_tile, optional_output_tensor=optional_output_tensor,
                      in0_column_offset=in0_column_offset)
     program_config = performance_only.get("program_config")
-    program_configs.check_matmul(op, program_config, a._chip_view(0, chip0), b._chip_view(0, chip0), False, False)
+    _check_config(op, program_config, a._chip_view(0, chip0), b._chip_view(0, chip0), False, False, dtype,
+                  performance_only.get("compute_kernel_config"), performance_only.get("core_grid"), memory_config)
     activation = _activation(op, activation, program_config)
     out_dtype = dtype or a.dtype
     bf16_out = out_dtype == a.dtype == DataType.BFLOAT16 and activation is None

@@ -5,12 +5,14 @@ Contracts (0.81.1 ``ttnn/operations/core.py``):
 * ``dump_tensor(file_name, tensor, *, mode=DumpTensorMode.DISTRIBUTED_GATHER)`` writes a host copy of ``tensor``
   (a device tensor is read back first) to ``file_name``, which must end in ``.tensorbin``.
 * ``load_tensor(file_name, *, device=None)`` reads it back: a host tensor, or with ``device`` the tensor placed on
-  it as ``to_device`` places it (DRAM interleaved).
+  it with the memory config it was written with (a device tensor's own; a host tensor's is DRAM interleaved, or
+  for an ``as_tensor`` cache file the ``memory_config`` of the call that wrote it).
 * ``cached_tensor(...)`` is ``as_tensor`` with a ``cache_file_name``: the file is
   ``{cache_file_name}_dtype_{DTYPE}_layout_{LAYOUT}.tensorbin`` (dtype and layout by name, or ``None``). A miss
   converts the input on host (a replicating mesh mapper is dropped, so the file holds the whole tensor), writes the
-  file, creating its folders, and places the tensor as asked; a hit loads the file and ignores the input and
-  ``preprocess``. A file that does not load is rebuilt from the input.
+  file, creating its folders, and places the tensor as asked; a hit loads the file and ignores the input,
+  ``preprocess`` and ``memory_config`` (the tensor goes where the writing call asked). A file that does not load is
+  rebuilt from the input.
 
 The file holds the emulator's own storage (``torch.save``), not the card's flatbuffer, so emulator files and card
 files cannot be mixed; a data-free tensor stays data-free through a file.
@@ -25,7 +27,9 @@ import torch
 
 from .errors import check
 from .tensor import BlockFloat, Tensor
-from .types import DataType, DumpTensorMode, Layout, Tile
+from .types import DRAM_MEMORY_CONFIG, BufferType, DataType, DumpTensorMode, Layout, MemoryConfig, ShardOrientation
+from .types import ShardSpec, TensorMemoryLayout, Tile
+from .cores import CoreCoord, CoreRange, CoreRangeSet
 
 FORMAT = "ttbringup-emu-tensorbin-1"
 SUFFIX = ".tensorbin"
@@ -56,14 +60,37 @@ def _host_copy(tensor: Tensor) -> Tensor:
     return from_device(tensor) if tensor.device() is not None else tensor
 
 
+def _config_record(mc: MemoryConfig):
+    spec = mc.shard_spec
+    shard = None if spec is None else ([((r.start.x, r.start.y), (r.end.x, r.end.y)) for r in spec.grid.ranges()],
+                                       tuple(spec.shape), spec.orientation.name)
+    return mc.memory_layout.name, mc.buffer_type.name, shard
+
+
+def _config_from(record) -> MemoryConfig:
+    layout, buffer, shard = record
+    spec = None
+    if shard is not None:
+        ranges, shape, orientation = shard
+        grid = CoreRangeSet([CoreRange(CoreCoord(*a), CoreCoord(*b)) for a, b in ranges])
+        spec = ShardSpec(grid, shape, ShardOrientation[orientation])
+    return MemoryConfig(TensorMemoryLayout[layout], BufferType[buffer], spec)
+
+
 def dump_tensor(file_name, tensor: Tensor, *, mode: DumpTensorMode = DumpTensorMode.DISTRIBUTED_GATHER) -> None:
     """Write ``tensor`` to ``file_name`` (see the module docstring); returns None."""
+    write(file_name, tensor, tensor.memory_config() if isinstance(tensor, Tensor) else None)
+
+
+def write(file_name, tensor: Tensor, memory_config: MemoryConfig) -> None:
+    """``dump_tensor`` recording ``memory_config`` as the placement ``load_tensor`` gives the tensor back."""
     path = _check_name(file_name)
     check(isinstance(tensor, Tensor), "ttnn.dump_tensor", f"expected a ttnn.Tensor, got {type(tensor).__name__}")
     tensor._check_alive("ttnn.dump_tensor")
     host = _host_copy(tensor)
     record = {"format": FORMAT, "shape": tuple(host.shape), "padded": host._padded, "dtype": host.dtype.name,
               "layout": host.layout.name, "tile": tuple(host.tile.tile_shape),
+              "memory_config": _config_record(memory_config or DRAM_MEMORY_CONFIG),
               "value": None if host._value is None else _storage_record(host._value),
               "shards": None if host._shards is None else _storage_record(host._shards)}
     torch.save(record, path)
@@ -88,7 +115,9 @@ def load_tensor(file_name, *, device=None) -> Tensor:
                         Layout[record["layout"]], tile=Tile(record["tile"]), padded_shape=record["padded"])
     if record["shards"] is not None:
         host._shards = _storage_from(record["shards"])
-    return to_device(host, device) if device is not None else host
+    if device is None:
+        return host
+    return to_device(host, device, memory_config=_config_from(record["memory_config"]))
 
 
 def cache_path(cache_file_name, dtype: DataType | None, layout: Layout | None) -> pathlib.Path:
@@ -111,7 +140,7 @@ def cached_tensor(tensor, dtype, layout, device, memory_config, cache_file_name,
         mapper = None if isinstance(mesh_mapper, ReplicateTensorToMeshWrapper) else mesh_mapper
         host = from_torch(source, dtype=dtype, layout=layout, mesh_mapper=mapper)
         path.parent.mkdir(parents=True, exist_ok=True)
-        dump_tensor(path, host, mode=mode)
+        write(path, host, memory_config)
         return to_device(host, device, memory_config=memory_config) if device is not None else host
 
     if not path.is_file():

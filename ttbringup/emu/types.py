@@ -123,13 +123,14 @@ class DumpTensorMode(_Enum):
     """How ``dump_tensor`` (and a cache miss of ``as_tensor``) writes a distributed host tensor; one process here,
     so both modes write the whole tensor."""
 
-    LOCAL = 0
-    DISTRIBUTED_GATHER = 1
+    DISTRIBUTED_GATHER = 0
+    LOCAL = 1
 
 
 class ShardDistributionStrategy(_Enum):
     ROUND_ROBIN_1D = 0
     GRID_2D = 1
+    CONTIGUOUS_1D = 2
 
 
 class Shape:
