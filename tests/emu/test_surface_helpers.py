@@ -63,8 +63,10 @@ def test_scale_mask_softmax_equals_torch(device, pcc):
     out = ttnn.scale_mask_softmax(dev(device, scores), 0.125, dev(device, mask))
     want = torch.softmax(scores.bfloat16().float() * 0.125 + mask.bfloat16().float(), dim=-1)
     assert pcc(want, ttnn.to_torch(out).float()) >= 0.9999
-    no_mask = ttnn.scale_mask_softmax(dev(device, scores), 0.5)
-    assert pcc(torch.softmax(scores.bfloat16().float() * 0.5, -1), ttnn.to_torch(no_mask).float()) >= 0.9999
+    plain = ttnn.scale_mask_softmax(dev(device, scores))
+    assert pcc(torch.softmax(scores.bfloat16().float(), -1), ttnn.to_torch(plain).float()) >= 0.9999
+    with pytest.raises(RuntimeError, match="Scale value must not be set when mask is not present"):
+        ttnn.scale_mask_softmax(dev(device, scores), 0.5)
     golden = ttnn.get_golden_function(ttnn.scale_mask_softmax)(scores, 0.125, mask)
     assert pcc(golden, ttnn.to_torch(out).float()) >= 0.999
 
