@@ -47,14 +47,14 @@ def empty(shape, dtype: DataType = DataType.BFLOAT16, layout: Layout = Layout.RO
     return place_on_device(host, device, memory_config=memory_config or DRAM_MEMORY_CONFIG)  # allocation, no write
 
 
-def allocate_tensor_on_device(shape, dtype: DataType, layout: Layout, device,
+def allocate_tensor_on_device(shape, dtype: DataType, layout: Layout, mesh_device,
                               memory_config: MemoryConfig | None = None) -> Tensor:
     """An allocated device tensor of ``shape`` whose contents are unspecified (zeros here), as ``empty``; the
-    usual way to make the persistent input of a trace, filled later by ``copy_host_to_device_tensor``."""
-    if device is None:
-        raise TypeError("ttnn.allocate_tensor_on_device(): incompatible function arguments: device must be a "
+    usual way to make the persistent input of a trace, filled later by ``copy_host_to_device_tensor``. (The real
+    ``(tensor_spec, mesh_device)`` overload needs ``ttnn.TensorSpec``, which the emulator lacks.)"""
+    if mesh_device is None:
+        raise TypeError("ttnn.allocate_tensor_on_device(): incompatible function arguments: mesh_device must be a "
                         "MeshDevice, got None")
-    return empty(shape, dtype, layout, device, memory_config or DRAM_MEMORY_CONFIG)
-
+    return empty(shape, dtype, layout, mesh_device, memory_config or DRAM_MEMORY_CONFIG)
 
 __getattr__ = not_emulated_getattr("ttnn")

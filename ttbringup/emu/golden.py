@@ -51,8 +51,8 @@ def _in_dtype(x: torch.Tensor, dtype):
 # ----------------------------------------------------------------------------- host, layout, dtype
 
 
-def from_torch(tensor, dtype=None, **_):
-    return None if tensor is None else _in_dtype(tensor, dtype)
+def from_torch(input_tensor, dtype=None, **_):
+    return None if input_tensor is None else _in_dtype(input_tensor, dtype)
 
 
 def as_tensor(tensor, dtype=None, *, preprocess=None, **_):

@@ -7,7 +7,7 @@ Contracts (0.81.1, checked in the conformance lane):
   rank; ``end`` within the output; the slice has the input's shape. (0.81.1 documents ROW_MAJOR bf16 rank-4 unit
   steps only, and accepts TILE, other ranks, steps and mixed layouts; so does the emulator.)
 * ``fill_implicit_tile_padding(input_tensor, fill_value, *, memory_config=None)``: a copy of a TILE device tensor
-  whose tile padding holds ``fill_value``. Not modelled: the emulator keeps no padding values (block floats store
+  whose tile padding holds ``fill_value``, placed like the input (0.81.1 ignores ``memory_config``). Not modelled: the emulator keeps no padding values (block floats store
   the value in their blocks, but nothing reads it), so where a later op turns padding into data (a slice into the
   padding) it reads zeros; the ops that reduce over a row never read padding here, so their results are exact.
 """
@@ -72,5 +72,5 @@ def fill_implicit_tile_padding(input_tensor, fill_value: float, *, memory_config
     values = x._native(op)
     if not values.is_meta:
         values = values.clone(memory_format=torch.contiguous_format)
-    return new_tensor(values, dtype=x.dtype, layout=x.layout, device=x.device(),
-                      memory_config=memory_config or x.memory_config(), tile=x.tile, pad_value=float(fill_value))
+    return new_tensor(values, dtype=x.dtype, layout=x.layout, device=x.device(), memory_config=x.memory_config(),
+                      tile=x.tile, pad_value=float(fill_value))
