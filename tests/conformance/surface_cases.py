@@ -115,8 +115,10 @@ def _(ttnn, d):
                                                                          fused_activation=None)
     return ((p2.in0_block_w, p2.out_block_h, p2.out_block_w, p2.per_core_M, p2.per_core_N, p2.transpose_mcast,
              p2.fuse_batch, p2.compute_with_storage_grid_size.x),
-            (p1.mcast_in0, p1.gather_in0, p1.num_global_cb_receivers, p1.untilize_out, p1.out_block_h, p1.fuse_batch),
-            (dram.in0_block_w, dram.per_core_M, dram.per_core_N))
+            (p1.mcast_in0, p1.gather_in0, p1.num_global_cb_receivers, p1.untilize_out, p1.out_block_h, p1.fuse_batch,
+             p1.stream_in1, p1.allowed_worker_cores, p1.hop_cores.empty()),
+            (dram.in0_block_w, dram.per_core_M, dram.per_core_N, dram.num_workers_per_dram_bank, dram.fused_activation),
+            (p2.allowed_worker_cores, p2.fused_activation))
 
 
 # =================================================================================================================
@@ -219,6 +221,21 @@ def _(ttnn, d):
 @case("num_cores_to_corerangeset", "overlapping_ranges", ERR)
 def _(ttnn, d):
     return _crs(ttnn, (0, 0, 2, 2), (1, 1, 3, 3))
+
+
+@case("num_cores_to_corerangeset", "core_range_set_of_one_range", ERR)
+def _(ttnn, d):
+    return ttnn.CoreRangeSet(ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(1, 1)))
+
+
+@case("num_cores_to_corerangeset", "merge_with_a_core_range", ERR)
+def _(ttnn, d):
+    return _crs(ttnn, (0, 0, 3, 3)).merge(ttnn.CoreRange(ttnn.CoreCoord(4, 0), ttnn.CoreCoord(7, 3)))
+
+
+@case("num_cores_to_corerangeset", "empty_bounding_box", ERR)
+def _(ttnn, d):
+    return ttnn.CoreRangeSet(set()).bounding_box()
 
 
 @case("num_cores_to_corerangeset", "inverted_core_range", ERR)
@@ -483,3 +500,55 @@ def _(ttnn, d):
 @case("get_golden_function", "op_without_golden", ERR)
 def _(ttnn, d):
     return ttnn.get_golden_function(ttnn.empty)
+
+
+# =================================================================================================================
+# value types of the surface: enum members and values, constructor forms, fields
+def _members(enum_type):
+    return tuple(sorted((name, int(getattr(enum_type, name).value)) for name in dir(enum_type)
+                        if name.isupper() and not name.startswith("_")))
+
+
+@case("value_types", "enum_members", OK)
+def _(ttnn, d):
+    return tuple(_members(e) for e in (ttnn.UnaryOpType, ttnn.DumpTensorMode, ttnn.DispatchCoreType,
+                                       ttnn.DispatchCoreAxis, ttnn.ShardDistributionStrategy))
+
+
+@case("value_types", "unary_with_param", OK)
+def _(ttnn, d):
+    U, T = ttnn.UnaryWithParam, ttnn.UnaryOpType
+    forms = (U(T.RELU), U(T.GELU, 1.0), U(T.RELU_MAX, 6.0), U((T.GELU, True)), U(T.CLAMP_TSS, -1.0, 1.0))
+    cfg = ttnn.MatmulMultiCoreReuseMultiCastDRAMShardedProgramConfig(in0_block_w=1, per_core_M=1, per_core_N=2,
+                                                                       fused_activation=T.SILU)
+    return (tuple((u.op_type.name, tuple(u.params)) for u in forms),
+            (type(cfg.fused_activation).__name__, cfg.fused_activation.op_type.name))
+
+
+@case("value_types", "unary_with_param_three_params", ERR)
+def _(ttnn, d):
+    return ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU, 1.0, 2.0, 3.0)
+
+
+@case("value_types", "nd_shard_spec_and_dispatch_config", OK)
+def _(ttnn, d):
+    grid = _crs(ttnn, (0, 0, 3, 1))
+    nd = ttnn.NdShardSpec(ttnn.Shape([1, 32, 64]), grid)
+    default, worker_col = ttnn.DispatchCoreConfig(), ttnn.DispatchCoreConfig(ttnn.DispatchCoreType.WORKER,
+                                                                               ttnn.DispatchCoreAxis.COL)
+    eth = ttnn.DispatchCoreConfig(type=ttnn.DispatchCoreType.ETH)
+    return ((tuple(nd.shard_shape), nd.num_cores(), nd.orientation.name, nd.shard_distribution_strategy.name,
+             _ranges(nd.grid)),
+            tuple((c.type.name, c.axis.name) for c in (default, worker_col, eth)))
+
+
+@case("value_types", "sdpa_program_config_fields", OK)
+def _(ttnn, d):
+    c = ttnn.SDPAProgramConfig(compute_with_storage_grid_size=ttnn.CoreCoord(8, 8), q_chunk_size=64, k_chunk_size=128)
+    return (c.sub_core_grids, c.exp_approx_mode, c.max_cores_per_head_batch, c.max_k_splits, c.matmul_math_fidelity,
+            c.segmented_accumulation, c.q_chunk_size, c.k_chunk_size)
+
+
+@case("value_types", "sdpa_program_config_missing_chunk", ERR)
+def _(ttnn, d):
+    return ttnn.SDPAProgramConfig(compute_with_storage_grid_size=ttnn.CoreCoord(8, 8), q_chunk_size=64)

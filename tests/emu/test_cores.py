@@ -79,6 +79,10 @@ def test_core_range_set_members():
     assert s.contains(CC(1, 2)) and not s.contains(CC(2, 2))
     assert s.contains(CR(CC(0, 0), CC(1, 1))) and not s.contains(CR(CC(0, 0), CC(2, 1)))
     assert s.contains(CRS({CR(CC(0, 0), CC(1, 0)), CR(CC(6, 6), CC(6, 6))}))
-    assert CRS(CR(CC(0, 0), CC(1, 1))) == CRS([CR(CC(0, 0), CC(1, 1))])
+    assert CRS({CR(CC(0, 0), CC(1, 1))}) == CRS([CR(CC(0, 0), CC(1, 1))])
+    with pytest.raises(TypeError):
+        CRS(CR(CC(0, 0), CC(1, 1)))  # a single range is not a sequence (as in 0.81.1)
+    with pytest.raises(TypeError):
+        s.merge(CR(CC(0, 0), CC(1, 1)))
     with pytest.raises(RuntimeError, match="overlap"):
         CRS({CR(CC(0, 0), CC(2, 2)), CR(CC(1, 1), CC(3, 3))})

@@ -5,11 +5,11 @@ Contracts (as the real classes behave, checked in the conformance lane):
 
 * ``CoreRange(start, end)`` is the inclusive rectangle ``start..end``; ``num_cores()``, ``grid_size()`` (a
   CoreCoord of its width and height), ``contains(coord | range)``.
-* ``CoreRangeSet(ranges)`` takes a CoreRange, or a sequence or set of them that must not overlap; a set is kept in
-  sorted order, a sequence in the order given. ``ranges()``, ``size()`` (how many ranges), ``empty()``,
-  ``num_cores()``, ``bounding_box()``, ``contains(coord | range | set)``, ``merge(other)`` (the union, rebuilt as
+* ``CoreRangeSet(ranges)`` takes a sequence or a set of CoreRanges that must not overlap; a set is kept in sorted
+  order, a sequence in the order given. ``ranges()``, ``size()`` (how many ranges), ``empty()``,
+  ``num_cores()``, ``bounding_box()``, ``contains(coord | range | set)``, ``merge(other set)`` (the union, rebuilt as
   maximal row runs joined downwards while their columns match), ``subtract(other)`` (the cores of this set not in
-  ``other``, rebuilt the same way).
+  the other set, rebuilt the same way; 0.81.1 splits it differently, the cores are the same).
 * ``num_cores_to_corerangeset(target_num_cores, grid_size, row_wise=False)``: the first ``target_num_cores`` cores
   of a ``grid_size`` grid, column by column (``row_wise``: row by row), as full columns (rows) plus one partial one.
 """
@@ -69,11 +69,12 @@ def _coord_text(c: CoreCoord) -> str:
 class CoreRangeSet:
     ranges_: tuple
 
-    def __init__(self, ranges=()):
-        if isinstance(ranges, CoreRange):
-            ranges = (ranges,)
-        elif isinstance(ranges, (set, frozenset)):
+    def __init__(self, ranges):
+        if isinstance(ranges, (set, frozenset)):
             ranges = sorted(ranges)
+        elif not isinstance(ranges, (list, tuple)):
+            raise TypeError("__init__(): incompatible function arguments: CoreRangeSet takes a sequence or a set of "
+                            f"CoreRange, got {type(ranges).__name__}")
         ranges = tuple(ranges)
         for i, a in enumerate(ranges):
             for b in ranges[i + 1:]:
@@ -124,7 +125,9 @@ def _range_text(r: CoreRange) -> str:
 
 
 def _as_set(other) -> CoreRangeSet:
-    return other if isinstance(other, CoreRangeSet) else CoreRangeSet(other)
+    if not isinstance(other, CoreRangeSet):
+        raise TypeError(f"incompatible function arguments: expected a CoreRangeSet, got {type(other).__name__}")
+    return other
 
 
 def _rectangles(cores: set) -> CoreRangeSet:
