@@ -552,3 +552,46 @@ def _(ttnn, d):
 @case("value_types", "sdpa_program_config_missing_chunk", ERR)
 def _(ttnn, d):
     return ttnn.SDPAProgramConfig(compute_with_storage_grid_size=ttnn.CoreCoord(8, 8), q_chunk_size=64)
+
+
+# =================================================================================================================
+# DRAM-sharded decode matmul: in0 [1,1,32,256] width-sharded on 4 cores, the weight [256,384] bf8 width-sharded over
+# the 12 DRAM banks, the output L1 width-sharded
+def _dram_sharded(ttnn, d, *, weight_sharded=True, out_sharded=True, **fields):
+    h = H(ttnn, d)
+    CC = ttnn.CoreCoord
+
+    def l1_width(shape, cores):
+        return ttnn.create_sharded_memory_config(shape, ttnn.CoreGrid(x=cores, y=1), ttnn.ShardStrategy.WIDTH,
+                                                 ttnn.ShardOrientation.ROW_MAJOR)
+
+    a = h.tt(1, 1, 32, 256, mc=l1_width([1, 1, 32, 256], 4))
+    banks = ttnn.CoreRangeSet({ttnn.CoreRange(CC(0, 0), CC(11, 0))})
+    dram = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.WIDTH_SHARDED, ttnn.BufferType.DRAM,
+                             ttnn.ShardSpec(banks, [256, 32], ttnn.ShardOrientation.ROW_MAJOR))
+    w = h.tt(1, 1, 256, 384, dtype="bfloat8_b", mc=dram if weight_sharded else None)
+    cfg = ttnn.MatmulMultiCoreReuseMultiCastDRAMShardedProgramConfig(
+        **{**dict(in0_block_w=2, per_core_M=1, per_core_N=3, fused_activation=None), **fields})
+    out = l1_width([1, 1, 32, 384], 4) if out_sharded else None
+    return ttnn.linear(a, w, program_config=cfg, memory_config=out)
+
+
+for _name, _expect, _kw in (
+        ("dram_sharded_ok", OK, {}),
+        ("dram_sharded_in0_block_w_1", OK, {"in0_block_w": 1}),
+        ("dram_sharded_dram_output", ERR, {"out_sharded": False}),
+        ("dram_sharded_in0_block_w_not_dividing_k", ERR, {"in0_block_w": 3}),
+        ("dram_sharded_per_core_m_2", ERR, {"per_core_M": 2}),
+        ("dram_sharded_interleaved_weight", ERR, {"weight_sharded": False}),
+):
+    def _fn(ttnn, d, _kw=_kw):
+        return _dram_sharded(ttnn, d, **_kw)
+    case("linear", _name, _expect)(_fn)
+
+
+@case("matmul", "p2_config_on_width_sharded_input", ERR)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    mc = ttnn.create_sharded_memory_config([1, 1, 32, 256], ttnn.CoreGrid(x=4, y=1), ttnn.ShardStrategy.WIDTH,
+                                           ttnn.ShardOrientation.ROW_MAJOR)
+    return ttnn.matmul(h.tt(1, 1, 32, 256, mc=mc), h.tt(1, 1, 256, 512), program_config=_p2(ttnn))

@@ -84,3 +84,26 @@ def test_the_device_time_record_keeps_the_config_fields(device):
     assert got["config"] == "MatmulMultiCoreReuseMultiCastProgramConfig"
     assert (got["compute_with_storage_grid_size"], got["per_core_M"], got["per_core_N"]) == ((8, 2), 1, 2)
     assert rec.fidelity == "LoFi"  # 0.81.1's default once a program config is given
+
+
+def test_dram_sharded_decode_matmul_equals_torch(device, pcc):
+    """The tt_transformers decode pattern: in0 width-sharded in L1, the bfloat8_b weight width-sharded over the 12
+    DRAM banks, an L1 width-sharded output."""
+    def l1_width(shape, cores):
+        return ttnn.create_sharded_memory_config(shape, ttnn.CoreGrid(x=cores, y=1), ttnn.ShardStrategy.WIDTH,
+                                                 ttnn.ShardOrientation.ROW_MAJOR)
+
+    x, w = torch.randn(1, 1, 32, 256), torch.randn(1, 1, 256, 384)
+    banks = ttnn.CoreRangeSet({ttnn.CoreRange(CC(0, 0), CC(11, 0))})
+    dram = ttnn.MemoryConfig(ttnn.TensorMemoryLayout.WIDTH_SHARDED, ttnn.BufferType.DRAM,
+                             ttnn.ShardSpec(banks, [256, 32], ttnn.ShardOrientation.ROW_MAJOR))
+    tw = dev(device, w, ttnn.bfloat8_b, dram)
+    cfg = ttnn.MatmulMultiCoreReuseMultiCastDRAMShardedProgramConfig(in0_block_w=2, per_core_M=1, per_core_N=3,
+                                                                       fused_activation=None)
+    out = ttnn.linear(dev(device, x, mc=l1_width([1, 1, 32, 256], 4)), tw, program_config=cfg,
+                      memory_config=l1_width([1, 1, 32, 384], 4))
+    assert out.memory_config().memory_layout == ttnn.TensorMemoryLayout.WIDTH_SHARDED
+    want = x.bfloat16().float() @ ttnn.to_torch(tw).float()
+    assert pcc(want, ttnn.to_torch(out).float()) >= 0.9999
+    with pytest.raises(RuntimeError, match="Output memory config must be sharded for DRAM sharded program config"):
+        ttnn.linear(dev(device, x, mc=l1_width([1, 1, 32, 256], 4)), tw, program_config=cfg)

@@ -334,8 +334,10 @@ def _check_shard_fits(tensor: Tensor, memory_config: MemoryConfig, op: str) -> N
     spec = memory_config.shard_spec
     if not memory_config.is_sharded() or spec is None:
         return
-    check(memory_config.buffer_type == BufferType.L1 or memory_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED,
-          op, "only L1 (or DRAM height-sharded) sharding is supported")
+    # DRAM width sharding is the DRAM-sharded matmul's weight layout (one shard per DRAM bank)
+    check(memory_config.buffer_type == BufferType.L1 or memory_config.memory_layout in (
+        TensorMemoryLayout.HEIGHT_SHARDED, TensorMemoryLayout.WIDTH_SHARDED),
+          op, "only L1 (or DRAM height- or width-sharded) sharding is supported")
     padded = tuple(tensor.padded_shape)
     width = padded[-1]
     height = 1
