@@ -107,3 +107,27 @@ def test_dram_sharded_decode_matmul_equals_torch(device, pcc):
     assert pcc(want, ttnn.to_torch(out).float()) >= 0.9999
     with pytest.raises(RuntimeError, match="Output memory config must be sharded for DRAM sharded program config"):
         ttnn.linear(dev(device, x, mc=l1_width([1, 1, 32, 256], 4)), tw, program_config=cfg)
+
+
+def test_column_parallel_linear_on_a_mesh_takes_a_program_config(pcc):
+    """The per-chip check runs on each chip's operands: a 1-D config sized for one chip's half of the weight."""
+    mesh = ttnn.open_mesh_device(ttnn.MeshShape(1, 2))
+    try:
+        x, w = torch.randn(1, 1, 32, 256), torch.randn(1, 1, 256, 512)
+        tx = ttnn.from_torch(x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=mesh,
+                             mesh_mapper=ttnn.ReplicateTensorToMesh(mesh))
+        tw = ttnn.from_torch(w, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=mesh,
+                             mesh_mapper=ttnn.ShardTensorToMesh(mesh, dim=3))
+        cfg = ttnn.MatmulMultiCoreReuseMultiCast1DProgramConfig(
+            compute_with_storage_grid_size=CC(8, 1), in0_block_w=2, out_subblock_h=1, out_subblock_w=1, per_core_M=1,
+            per_core_N=1, fuse_batch=True, fused_activation=None, mcast_in0=True)  # 8 column tiles per chip
+        out = ttnn.linear(tx, tw, program_config=cfg)
+        got = ttnn.to_torch(out, mesh_composer=ttnn.ConcatMeshToTensor(mesh, dim=3)).float()
+        assert pcc(x.bfloat16().float() @ w.bfloat16().float(), got) >= 0.9999
+        too_small = ttnn.MatmulMultiCoreReuseMultiCast1DProgramConfig(
+            compute_with_storage_grid_size=CC(4, 1), in0_block_w=2, out_subblock_h=1, out_subblock_w=1, per_core_M=1,
+            per_core_N=1, fuse_batch=True, fused_activation=None, mcast_in0=True)
+        with pytest.raises(RuntimeError, match="Number of blocks exceeds number of cores: 8 blocks > 4 cores"):
+            ttnn.linear(tx, tw, program_config=too_small)
+    finally:
+        ttnn.close_mesh_device(mesh)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import ttbringup.emu as ttnn
+from ttbringup.emu.errors import NotEmulatedError
 
 G = torch.Generator().manual_seed(2016)
 
@@ -88,6 +89,8 @@ def test_value_types_of_the_surface():
     nd = ttnn.NdShardSpec(ttnn.Shape([1, 32, 64]), grid, ttnn.ShardOrientation.ROW_MAJOR)
     assert nd.shard_shape == [1, 32, 64] and nd.num_cores() == 8
     assert nd.shard_distribution_strategy == ttnn.ShardDistributionStrategy.ROUND_ROBIN_1D
+    with pytest.raises(NotEmulatedError, match="nd_shard_spec"):  # ND sharding itself is not emulated
+        ttnn.MemoryConfig(ttnn.BufferType.L1, nd)
     cfg = ttnn.DispatchCoreConfig(ttnn.DispatchCoreType.WORKER, ttnn.DispatchCoreAxis.COL)
     assert (cfg.type, cfg.axis) == (ttnn.DispatchCoreType.WORKER, ttnn.DispatchCoreAxis.COL)
     d = ttnn.open_device(device_id=0, dispatch_core_config=cfg)

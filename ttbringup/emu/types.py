@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 from .cores import CoreCoord, CoreRange, CoreRangeSet
-from .errors import not_emulated_getattr, not_emulated_members
+from .errors import NotEmulated, not_emulated_getattr, not_emulated_members
 
 TILE_SIZE = 32
 
@@ -257,11 +257,16 @@ class NdShardSpec:
 
 @dataclass(frozen=True)
 class MemoryConfig:
-    """``ttnn.MemoryConfig(memory_layout=INTERLEAVED, buffer_type=DRAM, shard_spec=None)``."""
+    """``ttnn.MemoryConfig(memory_layout=INTERLEAVED, buffer_type=DRAM, shard_spec=None)``; the ND-sharded overload
+    ``MemoryConfig(buffer_type, nd_shard_spec)`` is not emulated."""
 
     memory_layout: TensorMemoryLayout = TensorMemoryLayout.INTERLEAVED
     buffer_type: BufferType = BufferType.DRAM
     shard_spec: ShardSpec | None = None
+
+    def __post_init__(self):
+        if isinstance(self.buffer_type, NdShardSpec):
+            NotEmulated("ttnn.MemoryConfig(buffer_type, nd_shard_spec)")()
 
     def is_sharded(self) -> bool:
         return self.memory_layout != TensorMemoryLayout.INTERLEAVED
