@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .cores import CoreCoord, CoreRange, CoreRangeSet
+from .cores import CoreCoord, CoreRange, CoreRangeSet  # noqa: F401 (ttnn.types has them)
 from .errors import NotEmulated, not_emulated_getattr, not_emulated_members
 
 TILE_SIZE = 32
