@@ -93,8 +93,12 @@ def test_value_types_of_the_surface():
         ttnn.MemoryConfig(ttnn.BufferType.L1, nd)
     cfg = ttnn.DispatchCoreConfig(ttnn.DispatchCoreType.WORKER, ttnn.DispatchCoreAxis.COL)
     assert (cfg.type, cfg.axis) == (ttnn.DispatchCoreType.WORKER, ttnn.DispatchCoreAxis.COL)
-    d = ttnn.open_device(device_id=0, dispatch_core_config=cfg)
-    ttnn.close_device(d)
+    with pytest.raises(NotEmulatedError, match="WORKER, COL"):  # a worker column shrinks the grid (7x9 on the mock)
+        ttnn.open_device(device_id=0, dispatch_core_config=cfg)
+    for ok in (ttnn.DispatchCoreConfig(), ttnn.DispatchCoreConfig(type=ttnn.DispatchCoreType.ETH)):
+        d = ttnn.open_device(device_id=0, dispatch_core_config=ok)
+        assert d.compute_with_storage_grid_size() == ttnn.CoreCoord(8, 8)  # as the 0.81.1 mock n150 reports
+        ttnn.close_device(d)
     act = ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU)
     assert act.op_type == ttnn.UnaryOpType.RELU and act.params == []
     assert ttnn.UnaryWithParam(ttnn.UnaryOpType.GELU, 1.0).params == [1.0]
