@@ -595,3 +595,16 @@ def _(ttnn, d):
     mc = ttnn.create_sharded_memory_config([1, 1, 32, 256], ttnn.CoreGrid(x=4, y=1), ttnn.ShardStrategy.WIDTH,
                                            ttnn.ShardOrientation.ROW_MAJOR)
     return ttnn.matmul(h.tt(1, 1, 32, 256, mc=mc), h.tt(1, 1, 256, 512), program_config=_p2(ttnn))
+
+
+# =================================================================================================================
+# the as_tensor cache on a 1x2 mesh: sharded and replicated weights, miss then hit
+@case("as_tensor", "mesh_cache_sharded_and_replicated", OK, mesh=(1, 2))
+def _(ttnn, d):
+    folder = tempfile.mkdtemp()
+    out = []
+    for name, mapper in (("sharded", ttnn.ShardTensorToMesh(d, dim=3)), ("replicated", ttnn.ReplicateTensorToMesh(d))):
+        kw = dict(dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=d, memory_config=ttnn.DRAM_MEMORY_CONFIG,
+                  mesh_mapper=mapper, cache_file_name=os.path.join(folder, name))
+        out += [ttnn.as_tensor(torch.zeros(1, 1, 32, 128), **kw), ttnn.as_tensor(torch.zeros(1, 1, 64, 64), **kw)]
+    return tuple(out) + (tuple(sorted(os.listdir(folder))),)
