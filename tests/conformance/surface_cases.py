@@ -608,3 +608,63 @@ def _(ttnn, d):
                   mesh_mapper=mapper, cache_file_name=os.path.join(folder, name))
         out += [ttnn.as_tensor(torch.zeros(1, 1, 32, 128), **kw), ttnn.as_tensor(torch.zeros(1, 1, 64, 64), **kw)]
     return tuple(out) + (tuple(sorted(os.listdir(folder))),)
+
+
+# =================================================================================================================
+# golden values: each golden run on the same seeded torch inputs on both sides (goldens are torch functions, so the
+# mock can answer with values); compared as shape, dtype and 4-digit sums
+def _stats(out):
+    if isinstance(out, (tuple, list)):
+        return tuple(_stats(o) for o in out)
+    x = out.double()
+    return tuple(out.shape), str(out.dtype), f"{float(x.sum()):.4g}", f"{float((x * x).sum()):.4g}"
+
+
+def _golden_inputs():
+    g = torch.Generator().manual_seed(1616)
+    return lambda *shape: torch.randn(*shape, generator=g)
+
+
+_GOLDEN_VALUE_CASES = {
+    "matmul": lambda r, t: ((r(1, 1, 64, 96), r(1, 1, 96, 128)), {}),
+    "linear": lambda r, t: ((r(1, 1, 64, 96), r(1, 1, 96, 128)), {"bias": r(1, 1, 1, 128), "activation": "relu"}),
+    "rms_norm": lambda r, t: ((r(1, 1, 32, 128),), {"weight": r(128), "epsilon": 1e-6}),
+    "layer_norm": lambda r, t: ((r(1, 1, 32, 128),), {"weight": r(128), "bias": r(128), "epsilon": 1e-5}),
+    "softmax": lambda r, t: ((r(1, 2, 32, 64),), {"dim": -1}),
+    "scale_mask_softmax": lambda r, t: ((r(1, 2, 32, 64), 0.125, r(1, 1, 32, 64)), {}),
+    "add": lambda r, t: ((r(1, 1, 32, 64), r(1, 1, 32, 64)), {}),
+    "subtract": lambda r, t: ((r(1, 1, 32, 64), r(1, 1, 1, 64)), {}),
+    "multiply": lambda r, t: ((r(1, 1, 32, 64), r(1, 1, 32, 64)), {}),
+    "silu": lambda r, t: ((r(1, 1, 32, 64),), {}),
+    "relu": lambda r, t: ((r(1, 1, 32, 64),), {}),
+    "gelu": lambda r, t: ((r(1, 1, 32, 64),), {}),
+    "embedding": lambda r, t: ((torch.tensor([[0, 3, 5, 3]]), r(16, 32)), {}),
+    "concat": lambda r, t: (([r(1, 1, 32, 64), r(1, 1, 32, 32)], 3), {}),
+    "slice": lambda r, t: ((r(1, 4, 64, 64), [0, 1, 32, 0], [1, 3, 64, 64]), {}),
+    "reshape": lambda r, t: ((r(1, 4, 32, 64), (1, 1, 128, 64)), {}),
+    "transpose": lambda r, t: ((r(1, 4, 32, 64), 1, 2), {}),
+    "permute": lambda r, t: ((r(1, 4, 32, 64), (0, 2, 1, 3)), {}),
+    "fill_cache": lambda r, t: ((torch.zeros(2, 2, 64, 32), r(1, 2, 32, 32), 1), {"update_idx": 32}),
+    "update_cache": lambda r, t: ((torch.zeros(4, 2, 64, 32), r(1, 2, 32, 32), 5), {"batch_offset": 0}),
+    "experimental.rotary_embedding": lambda r, t: ((r(1, 2, 1, 64), r(1, 1, 16, 64), r(1, 1, 16, 64), 3), {}),
+    "transformer.scaled_dot_product_attention": lambda r, t: ((r(1, 8, 64, 64), r(1, 2, 64, 64), r(1, 2, 64, 64)),
+                                                              {"is_causal": True}),
+    "transformer.scaled_dot_product_attention_decode": lambda r, t: (
+        (r(1, 4, 8, 64), r(4, 2, 32, 64), r(4, 2, 32, 64)), {"cur_pos": [3, 7, 0, 31]}),
+    "zeros": lambda r, t: (((2, 3),), {"dtype": t.float32}),
+    "full": lambda r, t: (((2, 3), 1.5), {}),
+    "from_torch": lambda r, t: ((r(2, 40),), {"dtype": t.bfloat16}),
+    "to_dtype": lambda r, t: ((r(2, 40), t.float32), {}),
+}
+
+
+@case("get_golden_function", "golden_values", OK)
+def _(ttnn, d):
+    out = []
+    for name, make in _GOLDEN_VALUE_CASES.items():
+        op = ttnn
+        for part in name.split("."):
+            op = getattr(op, part)
+        args, kwargs = make(_golden_inputs(), ttnn)
+        out.append((name, _stats(ttnn.get_golden_function(op)(*args, **kwargs))))
+    return tuple(out)
