@@ -1,4 +1,5 @@
-"""Normalisations (``ttnn/operations/normalization``): ``rms_norm``, ``layer_norm``, ``softmax``.
+"""Normalisations (``ttnn/operations/normalization``): ``rms_norm``, ``layer_norm``, ``softmax``,
+``scale_mask_softmax``.
 
 Statistics are taken in float32 over the *logical* last dim (tile padding never counts), and the
 result is rounded once into the input's dtype. Like the op's torch golden, the normalised value is
@@ -138,5 +139,31 @@ def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_c
     d = normalize_dim(dim, len(x.shape), op)
     return _output(torch.softmax(x._values(op), dim=d), x, memory_config)
 
+
+@per_chip
+def scale_mask_softmax(input_tensor, scale: float | None = None, mask=None, *, memory_config=None,
+                       is_causal_mask: bool = False, compute_kernel_config=None, numeric_stable: bool = True) -> Tensor:
+    """``softmax(x * scale + mask)`` over the last dim. The mask (any layout) has x's batch, one head
+    (``[B, 1, S or 1, W]``) and x's width; a scale needs a mask, as in 0.81.1. ``is_causal_mask`` only tells the
+    kernel the mask is a full per-row mask; the sum is the same."""
+    op = "ttnn.scale_mask_softmax"
+    x = tensor_arg(input_tensor, op, "input_tensor")
+    on_device(x, op, "Operands to softmax need to be on device!")
+    check(x.dtype in _INPUT_DTYPES, op, f"Input dtype {x.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
+    check(scale is None or mask is not None, op, "Scale value must not be set when mask is not present")
+    values = x._values(op)
+    if mask is not None:
+        m = tensor_arg(mask, op, "mask")
+        on_device(m, op, "Operands to softmax need to be on device!")
+        x_shape, m_shape = list(x.shape), list(m.shape)
+        check(m_shape[-1] == x_shape[-1], op,
+              f"Input and mask inner dimensions must match, got input: {x_shape[-1]} vs mask: {m_shape[-1]}")
+        check(m_shape[0] == x_shape[0], op,
+              f"Input and mask batch sizes must match, got input: {x_shape[0]} vs mask: {m_shape[0]}")
+        check(len(m_shape) < 3 or m_shape[1] == 1, op,
+              f"Mask intermediate dimension 1 must be 1, got: {m_shape[1]}. This path requires head-uniform masks; "
+              "apply a per-head bias with a separate ttnn::add before ttnn::softmax.")
+        values = values * scale + m._values(op) if scale is not None else values + m._values(op)
+    return _output(torch.softmax(values, dim=-1), x, memory_config)
 
 __getattr__ = not_emulated_getattr("ttnn")
