@@ -1,16 +1,17 @@
-"""Causal self-attention with a device KV cache: GQA or MHA, optional per-head q/k RMSNorm (Qwen3).
+"""Causal self-attention with a device KV cache: GQA or MHA, optional q/k/v biases (Qwen2), optional per-head q/k
+RMSNorm (Qwen3).
 
 Prefill of one user (``x`` ``[1, 1, S_pad, hidden]``, positions ``0..S_pad-1``, the user's cache row rewritten
 from position 0)::
 
-    q/k/v linear -> concat(dim=-1) -> nlp_create_qkv_heads(transpose_k_heads=False)
+    q/k/v linear (+ bias) -> concat(dim=-1) -> nlp_create_qkv_heads(transpose_k_heads=False)
     -> [q/k norm] -> rotary_embedding(cos[:S_pad], sin[:S_pad]) -> fill_cache(batch_idx=user)
     -> causal scaled_dot_product_attention -> nlp_concat_heads -> o_proj
 
 Decode (``x`` ``[1, 1, 32, hidden]``, 32 users; ``cur_pos`` int32 ``[32]``; the step's rotary rows, looked up on the
 device per user: no host-side position, so the step can be traced)::
 
-    q/k/v linear -> concat -> nlp_create_qkv_heads_decode -> (to DRAM) [q/k norm]
+    q/k/v linear (+ bias) -> concat -> nlp_create_qkv_heads_decode -> (to DRAM) [q/k norm]
     -> reshape [1,32,nh,hd] -> [1,1,32*nh,hd] -> rotary_embedding(each row's cos/sin rows) -> reshape back
     -> paged_update_cache(update_idxs_tensor=cur_pos) -> scaled_dot_product_attention_decode(cur_pos_tensor)
     -> transpose(1, 2) -> nlp_concat_heads -> slice to nh*hd (if the op kept padded heads) -> o_proj
@@ -27,11 +28,17 @@ from __future__ import annotations
 
 import ttnn
 
+from .errors import UnsupportedModelError
 from .kv_cache import LayerKVCache
 from .norm import RMSNorm
 from .parallel import TensorParallel, head_index
 
 DRAM = ttnn.DRAM_MEMORY_CONFIG
+
+
+def qkv_projections(hf_attn, q_width: int, kv_width: int) -> list[tuple]:
+    """``[(weight, bias), ...]`` of q, k and v (HF ``[out, in]`` / ``[out]`` or None)."""
+    return [(p.weight, p.bias) for p in (hf_attn.q_proj, hf_attn.k_proj, hf_attn.v_proj)]
 
 
 def kv_shard_grid(device, n_kv_heads: int):
@@ -43,7 +50,8 @@ def kv_shard_grid(device, n_kv_heads: int):
 
 
 class Attention:
-    """One layer's attention. Built from an HF ``*Attention`` module (q/k/v/o_proj, optional q_norm/k_norm).
+    """One layer's attention. Built from an HF ``*Attention`` module (q/k/v/o_proj with or without
+    q/k/v biases, optional q_norm/k_norm).
 
     ``weight_dtype``: dtype of the four projections. ``shard_kv_grid``: a ``CoreGrid`` of n_kv_heads cores to
     height-shard K/V on before ``fill_cache`` (None: fill from interleaved DRAM). ``tp``: how the heads spread
@@ -63,15 +71,20 @@ class Attention:
         self.cache = cache
         self.shard_kv_grid = shard_kv_grid
         q_rows, kv_rows = head_index(plan.q_heads, self.head_dim), head_index(plan.kv_heads, self.head_dim)
-        self.wq = self.tp.column(hf_attn.q_proj.weight, weight_dtype, q_rows)
-        self.wk = self.tp.column(hf_attn.k_proj.weight, weight_dtype, kv_rows)
-        self.wv = self.tp.column(hf_attn.v_proj.weight, weight_dtype, kv_rows)
+        if hf_attn.o_proj.bias is not None:
+            raise UnsupportedModelError("an o_proj bias is not supported (q/k/v biases are)")
+        projections = qkv_projections(hf_attn, config.num_attention_heads * self.head_dim,
+                                      config.num_key_value_heads * self.head_dim)
+        self.w_qkv, self.b_qkv = [], []
+        for (weight, bias), rows in zip(projections, (q_rows, kv_rows, kv_rows)):
+            self.w_qkv.append(self.tp.column(weight, weight_dtype, rows))
+            self.b_qkv.append(None if bias is None else self.tp.column_bias(bias, rows))
         self.wo = self.tp.row(hf_attn.o_proj.weight, weight_dtype, q_rows)
         self.q_norm = RMSNorm.from_hf(hf_attn.q_norm, device) if qk_norm else None
         self.k_norm = RMSNorm.from_hf(hf_attn.k_norm, device) if qk_norm else None
 
     def _qkv(self, x):
-        q, k, v = ttnn.linear(x, self.wq), ttnn.linear(x, self.wk), ttnn.linear(x, self.wv)
+        q, k, v = (ttnn.linear(x, w, bias=b) for w, b in zip(self.w_qkv, self.b_qkv))
         qkv = ttnn.concat([q, k, v], dim=-1)
         for t in (q, k, v):
             ttnn.deallocate(t)

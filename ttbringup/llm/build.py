@@ -33,9 +33,10 @@ def check_config(config, *, model_types, hidden_act, rope_types, qk_norm: bool =
     if config.hidden_act != hidden_act:
         raise UnsupportedModelError(f"hidden_act {config.hidden_act!r} is not supported (expected {hidden_act!r})")
     check_rope(config, rope_types)
-    for flag in ("attention_bias", "mlp_bias"):
-        if getattr(config, flag, False):
-            raise UnsupportedModelError(f"{flag}=True is not supported (the blocks have no biases)")
+    if getattr(config, "attention_bias", False):  # Qwen2's q/k/v biases are no config flag
+        raise UnsupportedModelError("attention_bias=True is not supported (it biases o_proj too; q/k/v biases are)")
+    if getattr(config, "mlp_bias", False):
+        raise UnsupportedModelError("mlp_bias=True is not supported (the MLP blocks have no biases)")
     if getattr(config, "use_sliding_window", False) or "sliding_attention" in (getattr(config, "layer_types", None) or ()):
         raise UnsupportedModelError("sliding-window attention is not supported")
     if config.num_attention_heads % config.num_key_value_heads:

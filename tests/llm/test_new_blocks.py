@@ -1,0 +1,96 @@
+"""The blocks the seeds do not use, each against the HF module of the architecture that needs it (tiny random
+weights from ``tiny_archs``): Qwen2's q/k/v biases.
+
+As in test_blocks.py: random activations, the HF module in float32 on the host with its own causal mask and
+rotary embedding, the block on the emulated device; prefill of PROMPT rows then decode steps through the KV
+cache; Pearson correlation over the real rows >= 0.99 at every position.
+"""
+
+import functools
+
+import pytest
+import torch
+from transformers.masking_utils import create_causal_mask, create_sliding_window_causal_mask
+
+import ttnn
+from tiny_archs import random_tiny_model
+from ttbringup.llm import CACHE_BATCH, Attention, LayerKVCache, RopeCache
+from ttbringup.llm.decode_inputs import DecodeInputs
+
+PROMPT, STEPS = 40, 4  # 40 real prompt rows, padded to 64 on the device
+CACHE_LEN = 128
+
+
+def pcc(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a.double().flatten(), b.double().flatten()
+    return torch.corrcoef(torch.stack([a, b]))[0, 1].item()
+
+
+@functools.lru_cache(maxsize=None)
+def tiny(arch):
+    return random_tiny_model(arch, seed=0)
+
+
+def activations(rows, width, seed=1):
+    return torch.randn(1, rows, width, generator=torch.Generator().manual_seed(seed))
+
+
+def to_device(x: torch.Tensor, device, rows=None):
+    """Host ``[1, n, w]`` -> device ``[1, 1, rows, w]`` TILE bf16, zero rows appended up to ``rows``."""
+    rows = rows or x.shape[1]
+    padded = torch.zeros(1, 1, rows, x.shape[-1])
+    padded[0, 0, : x.shape[1]] = x[0]
+    return ttnn.from_torch(padded, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+
+
+def host(t, n):
+    return ttnn.to_torch(t).float().reshape(-1, t.shape[-1])[:n]
+
+
+def hf_inputs(model, x, sliding=False):
+    """What HF's model passes a layer for ``x`` at positions 0..n-1: ``(position_embeddings, attention_mask)``
+    (its local rotary embedding and sliding-window mask for a sliding layer)."""
+    n = x.shape[1]
+    rotary = model.model.rotary_emb_local if sliding else model.model.rotary_emb
+    make_mask = create_sliding_window_causal_mask if sliding else create_causal_mask
+    mask = make_mask(config=model.config, input_embeds=x, attention_mask=None, cache_position=torch.arange(n),
+                     past_key_values=None)
+    return rotary(x, torch.arange(n)[None]), mask
+
+
+def run_prefill_then_decode(block, x, device, config, rope, steps=STEPS):
+    """Prefill the first PROMPT rows of ``x`` then decode the next ``steps``; device rows of each position."""
+    cos, sin = rope.prefix(64)
+    out = [host(block.prefill(to_device(x[:, :PROMPT], device, 64), cos, sin), PROMPT)]
+    inputs = DecodeInputs(device, config.num_attention_heads, config.num_key_value_heads)
+    for i in range(steps):
+        pos = PROMPT + i
+        inputs.write([0] * CACHE_BATCH, [pos] * CACHE_BATCH)
+        rot = rope.decode_rows(inputs)
+        out.append(host(block.decode(to_device(x[:, pos:pos + 1], device, CACHE_BATCH), inputs.cur_pos, rot), 1))
+        rot.deallocate()
+    return torch.cat(out)
+
+
+def assert_rows_match(got, ref, threshold=0.99):
+    for pos in range(got.shape[0]):
+        assert pcc(got[pos], ref[pos]) >= threshold, f"position {pos}: PCC {pcc(got[pos], ref[pos]):.4f}"
+
+
+def make_attention(model, device, layer=0, **kwargs):
+    hf_attn = model.model.layers[layer].self_attn
+    cache = LayerKVCache(model.config.num_key_value_heads, CACHE_LEN, hf_attn.head_dim, device)
+    return Attention(hf_attn, model.config, device, cache, **kwargs)
+
+
+@torch.no_grad()
+def test_attention_with_qkv_biases_matches_qwen2(device):
+    model = tiny("qwen2")
+    hf_attn = model.model.layers[0].self_attn
+    assert all(p.bias is not None for p in (hf_attn.q_proj, hf_attn.k_proj, hf_attn.v_proj))
+    x = activations(PROMPT + STEPS, model.config.hidden_size)
+    position_embeddings, mask = hf_inputs(model, x)
+    ref = hf_attn(x, position_embeddings=position_embeddings, attention_mask=mask)[0][0]
+    attn = make_attention(model, device)
+    got = run_prefill_then_decode(attn, x, device, model.config, RopeCache(model.config, CACHE_LEN, device))
+    assert_rows_match(got, ref)
