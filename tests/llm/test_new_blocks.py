@@ -1,5 +1,5 @@
 """The blocks the seeds do not use, each against the HF module of the architecture that needs it (tiny random
-weights from ``tiny_archs``): Qwen2's q/k/v biases.
+weights from ``tiny_archs``): Qwen2's q/k/v biases, Phi-3's fused qkv_proj and gate_up_proj.
 
 As in test_blocks.py: random activations, the HF module in float32 on the host with its own causal mask and
 rotary embedding, the block on the emulated device; prefill of PROMPT rows then decode steps through the KV
@@ -14,7 +14,7 @@ from transformers.masking_utils import create_causal_mask, create_sliding_window
 
 import ttnn
 from tiny_archs import random_tiny_model
-from ttbringup.llm import CACHE_BATCH, Attention, LayerKVCache, RopeCache
+from ttbringup.llm import CACHE_BATCH, Attention, LayerKVCache, RopeCache, SwiGLUMLP
 from ttbringup.llm.decode_inputs import DecodeInputs
 
 PROMPT, STEPS = 40, 4  # 40 real prompt rows, padded to 64 on the device
@@ -94,3 +94,25 @@ def test_attention_with_qkv_biases_matches_qwen2(device):
     attn = make_attention(model, device)
     got = run_prefill_then_decode(attn, x, device, model.config, RopeCache(model.config, CACHE_LEN, device))
     assert_rows_match(got, ref)
+
+
+@torch.no_grad()
+def test_attention_with_fused_qkv_matches_phi3(device):
+    model = tiny("phi3")  # prompt and steps stay below the LongRoPE switch: short factors on both sides
+    hf_attn = model.model.layers[0].self_attn
+    x = activations(PROMPT + STEPS, model.config.hidden_size)
+    position_embeddings, mask = hf_inputs(model, x)
+    ref = hf_attn(x, position_embeddings=position_embeddings, attention_mask=mask)[0][0]
+    attn = make_attention(model, device)
+    got = run_prefill_then_decode(attn, x, device, model.config, RopeCache(model.config, CACHE_LEN, device))
+    assert_rows_match(got, ref)
+
+
+@pytest.mark.parametrize("weight_dtype", [ttnn.bfloat16, ttnn.bfloat8_b], ids=["bf16", "bfp8"])
+@torch.no_grad()
+def test_swiglu_mlp_with_fused_gate_up_matches_phi3(weight_dtype, device):
+    model = tiny("phi3")
+    hf_mlp = model.model.layers[0].mlp
+    x = activations(PROMPT, model.config.hidden_size)
+    got = host(SwiGLUMLP(hf_mlp, device, weight_dtype)(to_device(x, device, 64)), PROMPT)
+    assert_rows_match(got, hf_mlp(x)[0])

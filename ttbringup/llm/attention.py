@@ -8,6 +8,10 @@ from position 0)::
     -> [q/k norm] -> rotary_embedding(cos[:S_pad], sin[:S_pad]) -> fill_cache(batch_idx=user)
     -> causal scaled_dot_product_attention -> nlp_concat_heads -> o_proj
 
+The weights come from the HF module as stored: separate ``q_proj/k_proj/v_proj`` or one fused ``qkv_proj``
+(Phi-3), which is split into its q, k and v rows at upload, so the device runs the same three linears either way
+(and a mesh can still hand each chip whole heads).
+
 Decode (``x`` ``[1, 1, 32, hidden]``, 32 users; ``cur_pos`` int32 ``[32]``; the step's rotary rows, looked up on the
 device per user: no host-side position, so the step can be traced)::
 
@@ -37,7 +41,13 @@ DRAM = ttnn.DRAM_MEMORY_CONFIG
 
 
 def qkv_projections(hf_attn, q_width: int, kv_width: int) -> list[tuple]:
-    """``[(weight, bias), ...]`` of q, k and v (HF ``[out, in]`` / ``[out]`` or None)."""
+    """``[(weight, bias), ...]`` of q, k and v (HF ``[out, in]`` / ``[out]`` or None) from separate projections or
+    a fused ``qkv_proj`` (Phi-3: rows q, then k, then v; ``q_width`` / ``kv_width`` rows each)."""
+    if hasattr(hf_attn, "qkv_proj"):
+        fused = hf_attn.qkv_proj
+        widths = [q_width, kv_width, kv_width]
+        biases = fused.bias.split(widths) if fused.bias is not None else (None,) * 3
+        return list(zip(fused.weight.split(widths), biases))
     return [(p.weight, p.bias) for p in (hf_attn.q_proj, hf_attn.k_proj, hf_attn.v_proj)]
 
 

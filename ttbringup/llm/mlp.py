@@ -1,6 +1,8 @@
 """Feed-forward blocks. Input and output ``[1, 1, S, hidden]``; weights ``[1, 1, in, out]`` in ``weight_dtype``.
 
-* ``SwiGLUMLP`` (Llama, Qwen3, ALLaM): ``down(silu(gate(x)) * up(x))``.
+* ``SwiGLUMLP`` (Llama, Qwen3, ALLaM, Qwen2, Phi-3): ``down(silu(gate(x)) * up(x))``. Phi-3 stores gate and up as
+  one fused ``gate_up_proj`` (gate rows first, as HF's ``chunk(2)``); it is split at upload, so the device ops
+  are the same.
 * ``Relu2MLP`` (Arcee AFM, ``hidden_act="relu2"``): ``down(relu(up(x)) ** 2)``, no gate; the square is
   ``relu(h) * relu(h)``.
 
@@ -14,11 +16,20 @@ import ttnn
 from .parallel import TensorParallel
 
 
+def gate_up_weights(hf_mlp) -> tuple:
+    """HF ``(gate, up)`` weights ``[intermediate, hidden]``, from ``gate_proj``/``up_proj`` or a fused
+    ``gate_up_proj`` ``[2 * intermediate, hidden]``."""
+    if hasattr(hf_mlp, "gate_up_proj"):
+        return tuple(hf_mlp.gate_up_proj.weight.chunk(2, dim=0))
+    return hf_mlp.gate_proj.weight, hf_mlp.up_proj.weight
+
+
 class SwiGLUMLP:
     def __init__(self, hf_mlp, device, weight_dtype=ttnn.bfloat16, tp: TensorParallel | None = None):
         self.tp = tp or TensorParallel(device)
-        self.w_gate = self.tp.column(hf_mlp.gate_proj.weight, weight_dtype)
-        self.w_up = self.tp.column(hf_mlp.up_proj.weight, weight_dtype)
+        gate, up = gate_up_weights(hf_mlp)
+        self.w_gate = self.tp.column(gate, weight_dtype)
+        self.w_up = self.tp.column(up, weight_dtype)
         self.w_down = self.tp.row(hf_mlp.down_proj.weight, weight_dtype)
 
     def __call__(self, x):
