@@ -1,5 +1,5 @@
 """The blocks the seeds do not use, each against the HF module of the architecture that needs it (tiny random
-weights from ``tiny_archs``): Qwen2's q/k/v biases, Phi-3's fused qkv_proj and gate_up_proj.
+weights from ``tiny_archs``): Qwen2's q/k/v biases, Phi-3's fused qkv_proj and gate_up_proj and its LongRoPE tables.
 
 As in test_blocks.py: random activations, the HF module in float32 on the host with its own causal mask and
 rotary embedding, the block on the emulated device; prefill of PROMPT rows then decode steps through the KV
@@ -13,8 +13,8 @@ import torch
 from transformers.masking_utils import create_causal_mask, create_sliding_window_causal_mask
 
 import ttnn
-from tiny_archs import random_tiny_model
-from ttbringup.llm import CACHE_BATCH, Attention, LayerKVCache, RopeCache, SwiGLUMLP
+from tiny_archs import PHI3_SWITCH, random_tiny_model
+from ttbringup.llm import CACHE_BATCH, Attention, LayerKVCache, RopeCache, SwiGLUMLP, rope_tables
 from ttbringup.llm.decode_inputs import DecodeInputs
 
 PROMPT, STEPS = 40, 4  # 40 real prompt rows, padded to 64 on the device
@@ -116,3 +116,35 @@ def test_swiglu_mlp_with_fused_gate_up_matches_phi3(weight_dtype, device):
     x = activations(PROMPT, model.config.hidden_size)
     got = host(SwiGLUMLP(hf_mlp, device, weight_dtype)(to_device(x, device, 64)), PROMPT)
     assert_rows_match(got, hf_mlp(x)[0])
+
+
+def test_longrope_tables_match_hf_rotary_emb_on_both_sides_of_the_switch(device):
+    """HF's rotary embedding in the forward that the device table stands for: a prefill of n tokens (short factors
+    up to the switch, long past it) and a decode step at position p (a forward of length p + 1)."""
+    model = tiny("phi3")
+    rotary, switch = model.model.rotary_emb, PHI3_SWITCH
+    x = torch.zeros(1, 1, model.config.hidden_size)
+
+    def hf(positions):
+        cos, sin = rotary(x, torch.tensor([positions]))
+        return cos[0], sin[0]
+
+    def table(t, rows):
+        return ttnn.to_torch(t).float().reshape(-1, t.shape[-1])[:rows]
+
+    rope = RopeCache(model.config, CACHE_LEN, device)
+    assert RopeCache(model.config, switch, device).long_cos is None  # a cache that never switches: short only
+    short, long = hf(list(range(switch))), hf(list(range(CACHE_LEN)))
+    assert not torch.allclose(short[0], long[0][:switch])  # the two factor sets differ: the switch is visible
+    for tokens, (cos_ref, sin_ref) in ((40, short), (switch, short), (switch + 16, long)):
+        cos, sin = rope.prefix(96, tokens)
+        n = min(tokens, len(cos_ref))
+        assert pcc(table(cos, n), cos_ref[:n]) >= 0.9999 and pcc(table(sin, n), sin_ref[:n]) >= 0.9999, tokens
+        rope.release(cos, sin)
+    for p in (0, switch - 1, switch, CACHE_LEN - 1):
+        cos_ref, sin_ref = hf([p])
+        torch.testing.assert_close(table(rope.cos_rows, CACHE_LEN)[p], cos_ref[0], rtol=0, atol=1 / 128)
+        torch.testing.assert_close(table(rope.sin_rows, CACHE_LEN)[p], sin_ref[0], rtol=0, atol=1 / 128)
+    cos_ref, _ = hf(list(range(CACHE_LEN)))
+    torch.testing.assert_close(rope_tables(model.config, CACHE_LEN, context=switch + 1)[0], cos_ref, rtol=1e-5,
+                               atol=1e-5)

@@ -2,7 +2,8 @@
 with ``check_config`` + ``build_decoder_lm``, as a model.py would, against HF on the emulator.
 
 The reference is HF's own cached generation path: one forward over the prompt, then one forward per token with its
-``past_key_values``. Logits PCC >= 0.99 at every prompt position and every decode step.
+``past_key_values``. Logits PCC >= 0.99 at every prompt position and every decode step. The tiny Phi-3's decode
+steps cross its LongRoPE switch (position 64): HF's cached forward changes factors there, and so must the device.
 """
 
 import functools
@@ -10,12 +11,13 @@ import functools
 import pytest
 import torch
 
-from tiny_archs import random_tiny_model
+from tiny_archs import PHI3_SWITCH, random_tiny_model
 from ttbringup.llm import build_decoder_lm, check_config
 
 PROMPT, DECODE_STEPS = 40, 32
 CHECKS = {  # what the model.py of each architecture states about its config
     "qwen2": dict(model_types=("qwen2",), hidden_act="silu", rope_types=("default",)),
+    "phi3": dict(model_types=("phi3",), hidden_act="silu", rope_types=("longrope",)),
 }
 
 
@@ -64,3 +66,15 @@ def test_logits_match_hf_prefill_and_decode(arch, device):
     got = cached_logits(build(arch, device), ids, PROMPT)
     assert got.shape == ref.shape
     assert_logits_match(got, ref)
+
+
+@torch.no_grad()
+def test_phi3_prompt_past_the_longrope_switch(device):
+    """A prompt longer than original_max_position_embeddings: HF rotates all of it with the long factors, and so
+    does the device prefill; the decode steps after it stay on the long factors. (The default test's prompt is
+    below the switch and its decode steps cross it.)"""
+    hf = tiny("phi3")
+    prompt = PHI3_SWITCH + 16
+    ids = token_ids(hf, prompt + 8, seed=1)
+    ref = cached_logits(hf, ids, prompt)
+    assert_logits_match(cached_logits(build("phi3", device), ids, prompt), ref)

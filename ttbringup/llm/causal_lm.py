@@ -230,7 +230,8 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         """One pass over positions 0..S-1 (padded to S_pad) for users of one cache row, at most one per replica
         (each replica's chips prefill their own user; a replica without one runs a zero prompt whose cache row is
         then unused or rewritten before it is read). Returns ``{user: (host logits [S, vocab], hidden states)}``."""
-        s_pad = round_up(max(map(len, prompts.values())))
+        longest = max(map(len, prompts.values()))
+        s_pad = round_up(longest)
         ids = torch.zeros(self.tp.replicas, s_pad, dtype=torch.int32)
         where = {}  # user -> its rows in the replicas' rows, replica after replica
         for user, tokens in prompts.items():
@@ -238,16 +239,14 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
             ids[replica, :len(tokens)] = torch.tensor(tokens, dtype=torch.int32)
             where[user] = list(range(replica * s_pad, replica * s_pad + len(tokens)))
         x = self._embed(ids, s_pad)
-        cos, sin = self.rope.prefix(s_pad)
+        cos, sin = self.rope.prefix(s_pad, longest)  # the longest prompt picks LongRoPE's factors
         hidden = [self._host(x, where)] if keep_hidden else []
         row = next(iter(prompts)) % CACHE_BATCH
         for layer in self.layers:
             x = layer.prefill(x, cos, sin, row)
             if keep_hidden:
                 hidden.append(self._host(x, where))
-        if cos is not self.rope.cos:  # a slice of the table, not the table itself
-            ttnn.deallocate(cos)
-            ttnn.deallocate(sin)
+        self.rope.release(cos, sin)
         normed = self.norm(x)
         ttnn.deallocate(x)
         if keep_hidden:
