@@ -1,5 +1,7 @@
 """The blocks the seeds do not use, each against the HF module of the architecture that needs it (tiny random
-weights from ``tiny_archs``): Qwen2's q/k/v biases, Phi-3's fused qkv_proj and gate_up_proj and its LongRoPE tables.
+weights from ``tiny_archs``): Qwen2's q/k/v biases, Phi-3's fused qkv_proj and gate_up_proj and its LongRoPE tables,
+Gemma-3's (1 + w) RMSNorm, GELU-tanh MLP, scaled embeddings, q/k-normed attention with a sliding window (across a
+prompt longer than the window) and local or global RoPE, and its sandwich-norm decoder layer.
 
 As in test_blocks.py: random activations, the HF module in float32 on the host with its own causal mask and
 rotary embedding, the block on the emulated device; prefill of PROMPT rows then decode steps through the KV
@@ -13,8 +15,10 @@ import torch
 from transformers.masking_utils import create_causal_mask, create_sliding_window_causal_mask
 
 import ttnn
-from tiny_archs import PHI3_SWITCH, random_tiny_model
-from ttbringup.llm import CACHE_BATCH, Attention, LayerKVCache, RopeCache, SwiGLUMLP, rope_tables
+from tiny_archs import GEMMA3_WINDOW, PHI3_SWITCH, random_tiny_model
+from ttbringup.llm import (CACHE_BATCH, Attention, DecoderLayer, GeluTanhMLP, LayerKVCache, RMSNorm, RopeCache,
+                           SwiGLUMLP, rope_tables)
+from ttbringup.llm.build import embedding_table
 from ttbringup.llm.decode_inputs import DecodeInputs
 
 PROMPT, STEPS = 40, 4  # 40 real prompt rows, padded to 64 on the device
@@ -148,3 +152,87 @@ def test_longrope_tables_match_hf_rotary_emb_on_both_sides_of_the_switch(device)
     cos_ref, _ = hf(list(range(CACHE_LEN)))
     torch.testing.assert_close(rope_tables(model.config, CACHE_LEN, context=switch + 1)[0], cos_ref, rtol=1e-5,
                                atol=1e-5)
+
+
+# ---- Gemma-3 ----
+
+def gemma_rope(model, layer, device):
+    """The RopeCache of ``layer`` as build_decoder_lm makes it: HF's local config for sliding layers."""
+    sliding = model.model.layers[layer].self_attn.is_sliding
+    config = model.model.rotary_emb_local.config if sliding else model.config
+    return RopeCache(config, CACHE_LEN, device)
+
+
+def gemma_attention(model, layer, device):
+    hf_attn = model.model.layers[layer].self_attn
+    return make_attention(model, device, layer, qk_norm=True,
+                          sliding_window=GEMMA3_WINDOW if hf_attn.is_sliding else None)
+
+
+def gemma_layer(model, layer, device):
+    hf_layer = model.model.layers[layer]
+    norm = lambda name: RMSNorm.from_hf(getattr(hf_layer, name), device)  # noqa: E731
+    return DecoderLayer(gemma_attention(model, layer, device), GeluTanhMLP(hf_layer.mlp, device),
+                        norm("input_layernorm"), norm("pre_feedforward_layernorm"),
+                        attn_out_norm=norm("post_attention_layernorm"), mlp_out_norm=norm("post_feedforward_layernorm"))
+
+
+@torch.no_grad()
+def test_gemma_rms_norm_scales_by_one_plus_weight(device):
+    model = tiny("gemma3_text")
+    x = activations(PROMPT, model.config.hidden_size) * 3
+    for module in (model.model.norm, model.model.layers[0].self_attn.q_norm):
+        width = module.weight.shape[0]
+        got = host(RMSNorm.from_hf(module, device)(to_device(x[..., :width], device, 64)), PROMPT)
+        assert pcc(got, module(x[..., :width])[0]) >= 0.999, type(module).__name__
+
+
+@pytest.mark.parametrize("weight_dtype", [ttnn.bfloat16, ttnn.bfloat8_b], ids=["bf16", "bfp8"])
+@torch.no_grad()
+def test_gelu_tanh_mlp_matches_gemma3(weight_dtype, device):
+    model = tiny("gemma3_text")
+    hf_mlp = model.model.layers[0].mlp
+    x = activations(PROMPT, model.config.hidden_size)
+    got = host(GeluTanhMLP(hf_mlp, device, weight_dtype)(to_device(x, device, 64)), PROMPT)
+    assert_rows_match(got, hf_mlp(x)[0])
+
+
+def test_gemma_embedding_scale_is_folded_into_the_table():
+    embed = tiny("gemma3_text").model.embed_tokens
+    ids = torch.arange(50)
+    torch.testing.assert_close(embedding_table(embed)[ids], embed(ids).detach(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("layer", [0, 1], ids=["sliding", "global"])
+@torch.no_grad()
+def test_gemma3_attention_with_qk_norm_and_its_window_and_rope(layer, device):
+    """Layer 0 is a sliding layer (window 16 < the 40-token prompt: prefill and decode rows both see a window);
+    layer 1 a global one with the linear-scaled global RoPE."""
+    model = tiny("gemma3_text")
+    hf_attn = model.model.layers[layer].self_attn
+    assert hf_attn.is_sliding == (layer == 0)
+    x = activations(PROMPT + STEPS, model.config.hidden_size)
+    position_embeddings, mask = hf_inputs(model, x, sliding=hf_attn.is_sliding)
+    ref = hf_attn(x, position_embeddings=position_embeddings, attention_mask=mask)[0][0]
+    if hf_attn.is_sliding:  # the window changes the result, so matching it means the device applied it
+        causal = hf_attn(x, position_embeddings=position_embeddings, attention_mask=hf_inputs(model, x)[1])[0][0]
+        assert min(pcc(causal[p], ref[p]) for p in range(GEMMA3_WINDOW, PROMPT + STEPS)) < 0.99
+    got = run_prefill_then_decode(gemma_attention(model, layer, device), x, device, model.config,
+                                  gemma_rope(model, layer, device))
+    assert_rows_match(got, ref)
+
+
+@pytest.mark.parametrize("layer", [0, 1], ids=["sliding", "global"])
+@torch.no_grad()
+def test_gemma3_decoder_layer_with_sandwich_norms(layer, device):
+    model = tiny("gemma3_text")
+    hf_layer = model.model.layers[layer]
+    x = activations(PROMPT + STEPS, model.config.hidden_size)
+    global_rope, _ = hf_inputs(model, x)
+    local_rope, mask = hf_inputs(model, x, sliding=hf_layer.self_attn.is_sliding)
+    ref = hf_layer(x, position_embeddings_global=global_rope, position_embeddings_local=local_rope,
+                   attention_mask=mask)
+    ref = (ref[0] if isinstance(ref, tuple) else ref)[0]
+    got = run_prefill_then_decode(gemma_layer(model, layer, device), x, device, model.config,
+                                  gemma_rope(model, layer, device))
+    assert_rows_match(got, ref)

@@ -4,6 +4,7 @@ with ``check_config`` + ``build_decoder_lm``, as a model.py would, against HF on
 The reference is HF's own cached generation path: one forward over the prompt, then one forward per token with its
 ``past_key_values``. Logits PCC >= 0.99 at every prompt position and every decode step. The tiny Phi-3's decode
 steps cross its LongRoPE switch (position 64): HF's cached forward changes factors there, and so must the device.
+The tiny Gemma-3's 40-token prompt is longer than its sliding window (16).
 """
 
 import functools
@@ -18,6 +19,7 @@ PROMPT, DECODE_STEPS = 40, 32
 CHECKS = {  # what the model.py of each architecture states about its config
     "qwen2": dict(model_types=("qwen2",), hidden_act="silu", rope_types=("default",)),
     "phi3": dict(model_types=("phi3",), hidden_act="silu", rope_types=("longrope",)),
+    "gemma3_text": dict(model_types=("gemma3_text",), hidden_act="gelu_pytorch_tanh", rope_types=("linear",)),
 }
 
 
@@ -78,3 +80,14 @@ def test_phi3_prompt_past_the_longrope_switch(device):
     ids = token_ids(hf, prompt + 8, seed=1)
     ref = cached_logits(hf, ids, prompt)
     assert_logits_match(cached_logits(build("phi3", device), ids, prompt), ref)
+
+
+@torch.no_grad()
+def test_gemma3_prefill_by_decode(device):
+    """Every token through the decode path: the sliding window and both RoPE tables from position 0 on."""
+    hf = tiny("gemma3_text")
+    ids = token_ids(hf, PROMPT, seed=2)
+    ref = cached_logits(hf, ids, PROMPT)
+    tt = build("gemma3_text", device)
+    tt.prefill_by_decode = True
+    assert_logits_match(cached_logits(tt, ids, PROMPT), ref)

@@ -3,6 +3,9 @@
 * ``SwiGLUMLP`` (Llama, Qwen3, ALLaM, Qwen2, Phi-3): ``down(silu(gate(x)) * up(x))``. Phi-3 stores gate and up as
   one fused ``gate_up_proj`` (gate rows first, as HF's ``chunk(2)``); it is split at upload, so the device ops
   are the same.
+* ``GeluTanhMLP`` (Gemma-3, ``hidden_activation="gelu_pytorch_tanh"``): ``down(gelu_tanh(gate(x)) * up(x))`` with
+  ``ttnn.gelu(variant=GeluVariant.Tanh)``, the approximation HF uses. (The reference gemma-3 bringup calls the
+  default erf ``ttnn.gelu``, shared/docs/ttnn-op-facts.md 2.25; tanh is what the HF module computes.)
 * ``Relu2MLP`` (Arcee AFM, ``hidden_act="relu2"``): ``down(relu(up(x)) ** 2)``, no gate; the square is
   ``relu(h) * relu(h)``.
 
@@ -34,7 +37,7 @@ class SwiGLUMLP:
 
     def __call__(self, x):
         gate = ttnn.linear(x, self.w_gate)
-        act = ttnn.silu(gate)
+        act = self._activate(gate)
         ttnn.deallocate(gate)
         up = ttnn.linear(x, self.w_up)
         h = ttnn.mul(act, up)
@@ -43,6 +46,16 @@ class SwiGLUMLP:
         out = ttnn.linear(h, self.w_down)
         ttnn.deallocate(h)
         return self.tp.all_reduce(out)
+
+    @staticmethod
+    def _activate(gate):
+        return ttnn.silu(gate)
+
+
+class GeluTanhMLP(SwiGLUMLP):
+    @staticmethod
+    def _activate(gate):
+        return ttnn.gelu(gate, variant=ttnn.GeluVariant.Tanh)
 
 
 class Relu2MLP:
