@@ -13,12 +13,12 @@ module             what it is
 ``mlp``            ``SwiGLUMLP`` (also fused gate_up), ``GeluTanhMLP``, ``Relu2MLP``
 ``decoder``        ``DecoderLayer``: pre-norm attention + MLP with residuals (optional sandwich norms)
 ``causal_lm``      ``TTCausalLM`` (nn.Module + GenerationMixin) and its ``TTCache``
-``build``          ``check_config``, ``build_decoder_lm`` for decoder-only HF models
+``build``          ``check_blocks``, ``check_config``, ``build_decoder_lm`` for decoder-only HF models
 =================  ====================================================================
 """
 
 from .attention import Attention, kv_shard_grid
-from .build import build_decoder_lm, check_config
+from .build import build_decoder_lm, check_blocks, check_config
 from .causal_lm import TTCache, TTCausalLM
 from .decoder import DecoderLayer
 from .errors import UnsupportedModelError
@@ -29,6 +29,6 @@ from .rope import RopeCache, rope_tables, rope_type
 
 __all__ = [
     "Attention", "CACHE_BATCH", "DecoderLayer", "GeluTanhMLP", "LayerKVCache", "RMSNorm", "Relu2MLP", "RopeCache",
-    "SwiGLUMLP", "TTCache", "TTCausalLM", "UnsupportedModelError", "build_decoder_lm", "check_config", "kv_shard_grid",
-    "rope_tables", "rope_type",
+    "SwiGLUMLP", "TTCache", "TTCausalLM", "UnsupportedModelError", "build_decoder_lm", "check_blocks", "check_config",
+    "kv_shard_grid", "rope_tables", "rope_type",
 ]

@@ -8,6 +8,9 @@ projections, q/k norms, Gemma's (1 + w) and sandwich norms, embedding scale, per
 RoPE, RoPE from the config, tied or untied lm_head. On a mesh device the same blocks run tensor-parallel over all
 its chips (``parallel``); an n300 or T3000 model file adds only its ``MESH_SHAPE`` and the dtypes and cache
 length its extra memory allows.
+
+``check_blocks(config)`` refuses, in one line naming the missing piece, an architecture these blocks cannot run
+(mixture-of-experts, soft-capping, an o_proj bias, ...); ``check_config`` adds what one model file expects.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from .rope import RopeCache, check_rope
 from .weights import embedding_weight, host_device, layer_progress
 
 MLP_FOR_ACTIVATION = {"silu": SwiGLUMLP, "relu2": Relu2MLP, "gelu_pytorch_tanh": GeluTanhMLP}
+MOE_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
+LAYER_TYPES = ("full_attention", "sliding_attention")
 
 
 def hidden_activation(config) -> str:
@@ -34,8 +39,48 @@ def hidden_activation(config) -> str:
     return getattr(config, "hidden_activation", None) or config.hidden_act
 
 
+def check_blocks(config) -> None:
+    """Raise ``UnsupportedModelError`` (one line naming the missing piece) unless the shared blocks can run
+    ``config``'s architecture, whatever model file asks for it."""
+    for key in MOE_KEYS:
+        if getattr(config, key, None):
+            raise UnsupportedModelError(f"mixture-of-experts ({key}={getattr(config, key)}) is not supported: "
+                                        "the blocks have one dense MLP per layer")
+    if hasattr(config, "vision_config"):
+        raise UnsupportedModelError("a multimodal config (vision_config) is not supported: build the text model "
+                                    "from its text_config")
+    act = hidden_activation(config)
+    if act not in MLP_FOR_ACTIVATION:
+        blocks = ", ".join(MLP_FOR_ACTIVATION)
+        raise UnsupportedModelError(f"hidden_act {act!r} is not supported (MLP blocks: {blocks})")
+    check_rope(config)
+    if getattr(config, "attention_bias", False):  # Qwen2's q/k/v biases are no config flag
+        raise UnsupportedModelError("attention_bias=True is not supported (it biases o_proj too; q/k/v biases are)")
+    if getattr(config, "mlp_bias", False):
+        raise UnsupportedModelError("mlp_bias=True is not supported (the MLP blocks have no biases)")
+    for key in ("attn_logit_softcapping", "final_logit_softcapping"):
+        if getattr(config, key, None) is not None:
+            raise UnsupportedModelError(f"{key}={getattr(config, key)} is not supported (no soft-capping op here)")
+    if getattr(config, "use_bidirectional_attention", False):
+        raise UnsupportedModelError("use_bidirectional_attention=True is not supported (the blocks are causal)")
+    for kind in dict.fromkeys(getattr(config, "layer_types", None) or ()):
+        if kind not in LAYER_TYPES:
+            raise UnsupportedModelError(f"layer type {kind!r} is not supported (only {' and '.join(LAYER_TYPES)})")
+    if config.num_attention_heads % config.num_key_value_heads:
+        raise UnsupportedModelError("num_attention_heads must be a multiple of num_key_value_heads")
+    if config.num_attention_heads > 32:  # a mesh splits the heads, but the n150 file of every model must work too
+        raise UnsupportedModelError("more than 32 attention heads per device is not supported by the decode ops")
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    if head_dim != 32 and head_dim % 64:
+        raise UnsupportedModelError(f"head_dim {head_dim} is not supported (rotary_embedding needs 32 or a multiple "
+                                    "of 64; padding the heads is not implemented)")
+
+
 def check_config(config, *, model_types, hidden_act, rope_types, qk_norm: bool = False) -> None:
-    """Raise ``UnsupportedModelError`` (one line) unless ``config`` is the architecture a model file supports."""
+    """Raise ``UnsupportedModelError`` (one line) unless the blocks can run ``config`` (``check_blocks``) and it is
+    the architecture a model file supports: one of ``model_types``, activation ``hidden_act``, RoPE one of
+    ``rope_types``."""
+    check_blocks(config)
     if config.model_type not in model_types:
         expected = " or ".join(model_types)
         raise UnsupportedModelError(f"model_type {config.model_type!r} is not supported (expected {expected})")
@@ -43,17 +88,6 @@ def check_config(config, *, model_types, hidden_act, rope_types, qk_norm: bool =
     if act != hidden_act:
         raise UnsupportedModelError(f"hidden_act {act!r} is not supported (expected {hidden_act!r})")
     check_rope(config, rope_types)
-    if getattr(config, "attention_bias", False):  # Qwen2's q/k/v biases are no config flag
-        raise UnsupportedModelError("attention_bias=True is not supported (it biases o_proj too; q/k/v biases are)")
-    if getattr(config, "mlp_bias", False):
-        raise UnsupportedModelError("mlp_bias=True is not supported (the MLP blocks have no biases)")
-    if config.num_attention_heads % config.num_key_value_heads:
-        raise UnsupportedModelError("num_attention_heads must be a multiple of num_key_value_heads")
-    if config.num_attention_heads > 32:  # a mesh splits the heads, but the n150 file of every model must work too
-        raise UnsupportedModelError("more than 32 attention heads per device is not supported by the decode ops")
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    if head_dim != 32 and head_dim % 64:
-        raise UnsupportedModelError(f"head_dim {head_dim} is not supported (rotary_embedding needs 32 or a multiple of 64)")
 
 
 def layer_window(hf_attn, config, cache_len: int) -> int | None:
