@@ -124,7 +124,8 @@ def test_swiglu_mlp_with_fused_gate_up_matches_phi3(weight_dtype, device):
 
 def test_longrope_tables_match_hf_rotary_emb_on_both_sides_of_the_switch(device):
     """HF's rotary embedding in the forward that the device table stands for: a prefill of n tokens (short factors
-    up to the switch, long past it) and a decode step at position p (a forward of length p + 1)."""
+    up to the switch, long past it) and a decode step at position p (a forward of length p + 1). The tables are
+    in the device layout of head_dim 96 (head_pad: padded to 128, cos 1 and sin 0 in the padding)."""
     model = tiny("phi3")
     rotary, switch = model.model.rotary_emb, PHI3_SWITCH
     x = torch.zeros(1, 1, model.config.hidden_size)
@@ -133,8 +134,13 @@ def test_longrope_tables_match_hf_rotary_emb_on_both_sides_of_the_switch(device)
         cos, sin = rotary(x, torch.tensor([positions]))
         return cos[0], sin[0]
 
-    def table(t, rows):
-        return ttnn.to_torch(t).float().reshape(-1, t.shape[-1])[:rows]
+    def table(t, rows, pad_value):
+        """The first ``rows`` rows of a device table, HF's 96 columns: its halves sit at columns 0 and 64 of 128
+        (head_pad), the 16 columns after each must hold ``pad_value``."""
+        values = ttnn.to_torch(t).float().reshape(-1, t.shape[-1])[:rows]
+        assert values.shape[-1] == 128
+        assert (values[:, 48:64] == pad_value).all() and (values[:, 112:] == pad_value).all()
+        return torch.cat([values[:, :48], values[:, 64:112]], dim=-1)
 
     rope = RopeCache(model.config, CACHE_LEN, device)
     assert RopeCache(model.config, switch, device).long_cos is None  # a cache that never switches: short only
@@ -143,12 +149,12 @@ def test_longrope_tables_match_hf_rotary_emb_on_both_sides_of_the_switch(device)
     for tokens, (cos_ref, sin_ref) in ((40, short), (switch, short), (switch + 16, long)):
         cos, sin = rope.prefix(96, tokens)
         n = min(tokens, len(cos_ref))
-        assert pcc(table(cos, n), cos_ref[:n]) >= 0.9999 and pcc(table(sin, n), sin_ref[:n]) >= 0.9999, tokens
+        assert pcc(table(cos, n, 1), cos_ref[:n]) >= 0.9999 and pcc(table(sin, n, 0), sin_ref[:n]) >= 0.9999, tokens
         rope.release(cos, sin)
     for p in (0, switch - 1, switch, CACHE_LEN - 1):
         cos_ref, sin_ref = hf([p])
-        torch.testing.assert_close(table(rope.cos_rows, CACHE_LEN)[p], cos_ref[0], rtol=0, atol=1 / 128)
-        torch.testing.assert_close(table(rope.sin_rows, CACHE_LEN)[p], sin_ref[0], rtol=0, atol=1 / 128)
+        torch.testing.assert_close(table(rope.cos_rows, CACHE_LEN, 1)[p], cos_ref[0], rtol=0, atol=1 / 128)
+        torch.testing.assert_close(table(rope.sin_rows, CACHE_LEN, 0)[p], sin_ref[0], rtol=0, atol=1 / 128)
     cos_ref, _ = hf(list(range(CACHE_LEN)))
     torch.testing.assert_close(rope_tables(model.config, CACHE_LEN, context=switch + 1)[0], cos_ref, rtol=1e-5,
                                atol=1e-5)

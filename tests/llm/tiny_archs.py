@@ -1,7 +1,8 @@
 """Tiny random checkpoints of the architectures the seeds do not cover (the blocks' tests build them, no files).
 
 Each config keeps, from its model's public ``config.json``, what makes the architecture differ from the seeds, and
-shrinks the rest (2 layers, hidden 256, the shared tiny tokenizer's vocabulary, float32, eager attention):
+shrinks the rest (2 layers, hidden 256 (Phi-3: 384, for its head_dim 96), the shared tiny tokenizer's vocabulary,
+float32, eager attention):
 
 * ``qwen2`` (arcee-ai/Arcee-Spark, a Qwen2-7B): biases on q/k/v, GQA 7:1, rope_theta 1e6, untied lm_head;
   the sliding window is off (``use_sliding_window=false``).
@@ -9,7 +10,7 @@ shrinks the rest (2 layers, hidden 256, the shared tiny tokenizer's vocabulary, 
   (``rope_scaling`` type longrope with short and long factors, ``original_max_position_embeddings`` below
   ``max_position_embeddings``), ``sliding_window`` larger than any cache. Scaled down: the switch from short to
   long factors is at 64 positions (4096 in the real model) over 256 (131072), so the attention factor
-  ``sqrt(1 + ln 4 / ln 64)`` is not 1; head_dim 64, not the real 96 (``check_config`` refuses 96).
+  ``sqrt(1 + ln 4 / ln 64)`` is not 1; head_dim 96 as in the real model (padded to 128 on the device).
 * ``gemma3_text`` (google/gemma-3-4b-it's text model): (1 + w) RMSNorms, sandwich norms, embeddings scaled by
   sqrt(hidden), GELU-tanh MLP, q/k norm, ``query_pre_attn_scalar`` (not head_dim, as in Gemma-3-27B),
   a sliding layer then a global one (window 16, shorter than the tests' prompts), local RoPE base 1e4 vs global
@@ -39,10 +40,10 @@ _CONFIGS = {
     "phi3": dict(
         hidden_act="silu", rope_theta=10000.0, rms_norm_eps=1e-5, tie_word_embeddings=False,
         max_position_embeddings=4 * PHI3_SWITCH, original_max_position_embeddings=PHI3_SWITCH,
-        rope_scaling={"type": "longrope", "short_factor": [1.0 + 0.02 * i for i in range(32)],
-                      "long_factor": [1.1 ** i for i in range(32)]},
+        rope_scaling={"type": "longrope", "short_factor": [1.0 + 0.02 * i for i in range(48)],
+                      "long_factor": [1.07 ** i for i in range(48)]},
         sliding_window=262144, resid_pdrop=0.0, embd_pdrop=0.0, attention_dropout=0.0,
-        hidden_size=256, num_attention_heads=4, num_key_value_heads=4, intermediate_size=512),
+        hidden_size=384, num_attention_heads=4, num_key_value_heads=4, intermediate_size=512),  # head_dim 96
     "gemma3_text": dict(
         hidden_activation="gelu_pytorch_tanh", rope_theta=1e6, rope_local_base_freq=10000.0,
         rope_scaling={"rope_type": "linear", "factor": 8.0}, rms_norm_eps=1e-6, tie_word_embeddings=True,

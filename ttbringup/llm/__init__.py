@@ -7,6 +7,7 @@ module             what it is
 ``weights``        HF tensors -> device tensors (linear ``[1,1,in,out]``, biases, norms, embedding)
 ``norm``           ``RMSNorm`` (Llama-style ``w`` or Gemma-style ``1 + w`` gain)
 ``rope``           cos/sin tables from transformers' ``ROPE_INIT_FUNCTIONS`` (``RopeCache``; LongRoPE's switch)
+``head_pad``       a head_dim rotary_embedding cannot take (Phi-3's 96), padded at upload
 ``kv_cache``       per-layer ``[32, n_kv, len, hd]`` K/V caches
 ``attention``      ``Attention``: prefill (fill_cache + causal SDPA) and decode (paged update + SDPA decode);
                    q/k/v biases, fused qkv, q/k norm, sliding window

@@ -10,7 +10,8 @@ from position 0)::
 
 The weights come from the HF module as stored: separate ``q_proj/k_proj/v_proj`` or one fused ``qkv_proj``
 (Phi-3), which is split into its q, k and v rows at upload, so the device runs the same three linears either way
-(and a mesh can still hand each chip whole heads).
+(and a mesh can still hand each chip whole heads). A head_dim rotary_embedding cannot take (Phi-3's 96) is laid
+out padded (``head_pad``): ``Attention.head_dim`` is the device width; the softmax scale stays the HF module's.
 
 A sliding window ``w`` lets position ``i`` see keys ``i-w+1 .. i`` (HF's ``kv_idx > q_idx - w``) in prefill and
 decode, through the SDPA ops' ``sliding_window_size``; the cache still holds every position (a ring buffer of ``w``
@@ -38,6 +39,7 @@ from __future__ import annotations
 import ttnn
 
 from .errors import UnsupportedModelError
+from .head_pad import device_head_dim
 from .kv_cache import LayerKVCache
 from .norm import RMSNorm
 from .parallel import TensorParallel, head_index
@@ -82,17 +84,19 @@ class Attention:
         plan = self.tp.heads(config.num_attention_heads, config.num_key_value_heads)
         self.n_heads = plan.q_per_chip
         self.n_kv_heads = plan.kv_per_chip
-        self.head_dim = hf_attn.head_dim
+        self.head_dim = device_head_dim(hf_attn.head_dim)  # padded for rotary_embedding (head_pad), else the same
         self.scale = hf_attn.scaling
         self.device = device
         self.cache = cache
         self.shard_kv_grid = shard_kv_grid
         self.sliding_window = sliding_window
-        q_rows, kv_rows = head_index(plan.q_heads, self.head_dim), head_index(plan.kv_heads, self.head_dim)
+        q_rows, kv_rows = head_index(plan.q_heads, hf_attn.head_dim), head_index(plan.kv_heads, hf_attn.head_dim)
+        if qk_norm and self.head_dim != hf_attn.head_dim:
+            raise UnsupportedModelError(f"q/k norm of a padded head_dim {hf_attn.head_dim} is not supported")
         if hf_attn.o_proj.bias is not None:
             raise UnsupportedModelError("an o_proj bias is not supported (q/k/v biases are)")
-        projections = qkv_projections(hf_attn, config.num_attention_heads * self.head_dim,
-                                      config.num_key_value_heads * self.head_dim)
+        projections = qkv_projections(hf_attn, config.num_attention_heads * hf_attn.head_dim,
+                                      config.num_key_value_heads * hf_attn.head_dim)
         self.w_qkv, self.b_qkv = [], []
         for (weight, bias), rows in zip(projections, (q_rows, kv_rows, kv_rows)):
             self.w_qkv.append(self.tp.column(weight, weight_dtype, rows))

@@ -11,6 +11,7 @@ length its extra memory allows.
 
 ``check_blocks(config)`` refuses, in one line naming the missing piece, an architecture these blocks cannot run
 (mixture-of-experts, soft-capping, an o_proj bias, ...); ``check_config`` adds what one model file expects.
+A head_dim that rotary_embedding cannot take (Phi-3's 96) is padded at upload (``head_pad``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .attention import Attention, kv_shard_grid
 from .causal_lm import TTCausalLM
 from .decoder import DecoderLayer
 from .errors import UnsupportedModelError
+from .head_pad import device_head_dim
 from .kv_cache import LayerKVCache, round_up
 from .mlp import GeluTanhMLP, Relu2MLP, SwiGLUMLP
 from .norm import RMSNorm
@@ -71,9 +73,8 @@ def check_blocks(config) -> None:
     if config.num_attention_heads > 32:  # a mesh splits the heads, but the n150 file of every model must work too
         raise UnsupportedModelError("more than 32 attention heads per device is not supported by the decode ops")
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    if head_dim != 32 and head_dim % 64:
-        raise UnsupportedModelError(f"head_dim {head_dim} is not supported (rotary_embedding needs 32 or a multiple "
-                                    "of 64; padding the heads is not implemented)")
+    if head_dim % 2:  # other widths are padded for rotary_embedding (head_pad), but a head has two halves
+        raise UnsupportedModelError(f"head_dim {head_dim} is not supported (rotate-half needs an even head_dim)")
 
 
 def check_config(config, *, model_types, hidden_act, rope_types, qk_norm: bool = False) -> None:
@@ -128,7 +129,7 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
     layers = []
     for hf_layer in layer_progress(body.layers):
         attn = hf_layer.self_attn
-        cache = LayerKVCache(kv_heads, cache_len, attn.head_dim, device, staging)
+        cache = LayerKVCache(kv_heads, cache_len, device_head_dim(attn.head_dim), device, staging)
         norm = lambda name: RMSNorm.from_hf(getattr(hf_layer, name), device)  # noqa: E731
         sandwich = hasattr(hf_layer, "pre_feedforward_layernorm")
         layers.append(DecoderLayer(

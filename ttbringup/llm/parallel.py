@@ -31,10 +31,9 @@ import torch
 import ttnn
 
 from .errors import UnsupportedModelError
+from .head_pad import PAD, padded_positions
 from .kv_cache import CACHE_BATCH
 from .weights import DRAM, bias_weight, linear_weight
-
-PAD = -1  # a padded (all-zero) head or column
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,10 @@ def head_plan(n_heads: int, n_kv_heads: int, chips: int) -> HeadPlan:
 
 
 def head_index(heads, head_dim: int) -> torch.Tensor:
-    """Row indices of ``heads`` in a projection's output dim (``PAD`` heads -> ``PAD`` rows)."""
-    return torch.tensor([h * head_dim + i if h != PAD else PAD for h in heads for i in range(head_dim)])
+    """Row indices of ``heads`` in a projection's output dim, each head in its device layout (``head_pad``: halves
+    padded when rotary_embedding cannot take ``head_dim``); ``PAD`` heads and padding -> ``PAD`` rows."""
+    within = padded_positions(head_dim)
+    return torch.tensor([h * head_dim + i if h != PAD and i != PAD else PAD for h in heads for i in within])
 
 
 def _take(weight: torch.Tensor, index: torch.Tensor | None, dim: int) -> torch.Tensor:

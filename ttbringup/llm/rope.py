@@ -33,6 +33,7 @@ import ttnn
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 
 from .errors import UnsupportedModelError
+from .head_pad import pad_table
 from .weights import upload
 
 SUPPORTED_ROPE_TYPES = ("default", "linear", "llama3", "yarn", "longrope")
@@ -79,8 +80,15 @@ def rope_tables(config, seq_len: int, context: int | None = None) -> tuple[torch
     return emb.cos() * scaling, emb.sin() * scaling
 
 
+def device_tables(config, seq_len: int, context: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``rope_tables`` in the device head layout (``head_pad``: padded halves get cos 1, sin 0)."""
+    cos, sin = rope_tables(config, seq_len, context)
+    return pad_table(cos, 1.0), pad_table(sin, 0.0)
+
+
 class RopeCache:
-    """cos/sin tables for positions ``0..seq_len-1`` on ``device``, ``[1, 1, seq_len, head_dim]`` TILE bf16.
+    """cos/sin tables for positions ``0..seq_len-1`` on ``device``, ``[1, 1, seq_len, head_dim]`` TILE bf16 (head_dim
+    padded as ``head_pad`` lays out the heads).
 
     ``host_device``: the torch device to stage them on (``meta`` keeps a data-free build data-free). For LongRoPE
     with ``seq_len`` past the switch it also holds the long-factor prefill table and a decode table that switches
@@ -90,13 +98,13 @@ class RopeCache:
     def __init__(self, config, seq_len: int, device, host_device="cpu"):
         self.seq_len = seq_len
         self.switch = longrope_switch(config)
-        short = rope_tables(config, seq_len)
+        short = device_tables(config, seq_len)
         staged = lambda t: t.reshape(1, 1, seq_len, -1).to(host_device)  # noqa: E731
         self.cos, self.sin = (upload(staged(t), device, ttnn.bfloat16) for t in short)
         rows = short
         self.long_cos = self.long_sin = None
         if self.switch is not None and seq_len > self.switch:
-            long = rope_tables(config, seq_len, context=self.switch + 1)
+            long = device_tables(config, seq_len, context=self.switch + 1)
             self.long_cos, self.long_sin = (upload(staged(t), device, ttnn.bfloat16) for t in long)
             rows = tuple(torch.cat([s[:self.switch], l[self.switch:]]) for s, l in zip(short, long))
         self.cos_rows, self.sin_rows = (upload(staged(t), device, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT) for t in rows)
