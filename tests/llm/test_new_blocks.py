@@ -19,6 +19,7 @@ from tiny_archs import GEMMA3_WINDOW, PHI3_SWITCH, random_tiny_model
 from ttbringup.llm import (CACHE_BATCH, Attention, DecoderLayer, GeluTanhMLP, LayerKVCache, RMSNorm, RopeCache,
                            SwiGLUMLP, rope_tables)
 from ttbringup.llm.build import embedding_table
+from ttbringup.llm.head_pad import device_head_dim
 from ttbringup.llm.decode_inputs import DecodeInputs
 
 PROMPT, STEPS = 40, 4  # 40 real prompt rows, padded to 64 on the device
@@ -83,7 +84,7 @@ def assert_rows_match(got, ref, threshold=0.99):
 
 def make_attention(model, device, layer=0, **kwargs):
     hf_attn = model.model.layers[layer].self_attn
-    cache = LayerKVCache(model.config.num_key_value_heads, CACHE_LEN, hf_attn.head_dim, device)
+    cache = LayerKVCache(model.config.num_key_value_heads, CACHE_LEN, device_head_dim(hf_attn.head_dim), device)
     return Attention(hf_attn, model.config, device, cache, **kwargs)
 
 
