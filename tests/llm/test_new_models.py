@@ -48,10 +48,10 @@ def cached_logits(model, ids, prompt: int) -> torch.Tensor:
     return torch.cat(logits).float()
 
 
-def build(arch, device, max_seq_len=128):
+def build(arch, device, max_seq_len=128, **choices):
     hf = tiny(arch)
     check_config(hf.config, **CHECKS[arch])
-    return build_decoder_lm(hf, device, max_seq_len, cache_cap=max_seq_len)
+    return build_decoder_lm(hf, device, max_seq_len, cache_cap=max_seq_len, **choices)
 
 
 def assert_logits_match(got, ref):
