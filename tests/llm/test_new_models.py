@@ -4,7 +4,8 @@ with ``check_config`` + ``build_decoder_lm``, as a model.py would, against HF on
 The reference is HF's own cached generation path: one forward over the prompt, then one forward per token with its
 ``past_key_values``. Logits PCC >= 0.99 at every prompt position and every decode step. The tiny Phi-3's decode
 steps cross its LongRoPE switch (position 64): HF's cached forward changes factors there, and so must the device.
-The tiny Gemma-3's 40-token prompt is longer than its sliding window (16).
+The tiny Gemma-3's and Mistral's 40-token prompts are longer than their sliding windows (16 on local layers, 24
+on every layer).
 """
 
 import functools
@@ -20,6 +21,7 @@ CHECKS = {  # what the model.py of each architecture states about its config
     "qwen2": dict(model_types=("qwen2",), hidden_act="silu", rope_types=("default",)),
     "phi3": dict(model_types=("phi3",), hidden_act="silu", rope_types=("longrope",)),
     "gemma3_text": dict(model_types=("gemma3_text",), hidden_act="gelu_pytorch_tanh", rope_types=("linear",)),
+    "mistral": dict(model_types=("mistral",), hidden_act="silu", rope_types=("default",)),
 }
 
 

@@ -15,6 +15,9 @@ float32, eager attention):
   sqrt(hidden), GELU-tanh MLP, q/k norm, ``query_pre_attn_scalar`` (not head_dim, as in Gemma-3-27B),
   a sliding layer then a global one (window 16, shorter than the tests' prompts), local RoPE base 1e4 vs global
   1e6 with linear scaling factor 8, tied embeddings.
+* ``mistral`` (mistralai/Mistral-7B-Instruct-v0.3: GQA 4:1, rope_theta 1e6, untied) with a config-level
+  ``sliding_window`` (24, shorter than the prompts) that HF applies on every layer, as Mistral-7B-v0.1's 4096 was;
+  v0.3's own config has none (the window-less path is the seeds' one).
 
 ``random_tiny_model`` draws weights like the seeds' fixtures (normal(0, TINY_INIT_STD)) and also makes what HF
 initialises to a constant random, so a block that drops it fails: norm gains (Gemma's offset ones around 0,
@@ -28,9 +31,10 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig, Pre
 
 from ttbringup.fixtures import BOS_ID, EOS_ID, PAD_ID, TINY_INIT_STD, TINY_VOCAB_SIZE
 
-NEW_ARCHS = ("qwen2", "phi3", "gemma3_text")
+NEW_ARCHS = ("qwen2", "phi3", "gemma3_text", "mistral")
 PHI3_SWITCH = 64  # the tiny Phi-3's original_max_position_embeddings
 GEMMA3_WINDOW = 16
+MISTRAL_WINDOW = 24
 
 _CONFIGS = {
     "qwen2": dict(
@@ -51,6 +55,10 @@ _CONFIGS = {
         layer_types=["sliding_attention", "full_attention"], final_logit_softcapping=None,
         attn_logit_softcapping=None,
         hidden_size=256, num_attention_heads=4, num_key_value_heads=2, head_dim=64, intermediate_size=512),
+    "mistral": dict(
+        hidden_act="silu", rope_theta=1e6, rms_norm_eps=1e-5, tie_word_embeddings=False,
+        max_position_embeddings=32768, sliding_window=MISTRAL_WINDOW,
+        hidden_size=256, num_attention_heads=8, num_key_value_heads=2, head_dim=64, intermediate_size=512),
 }
 
 
