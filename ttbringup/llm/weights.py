@@ -57,5 +57,6 @@ def embedding_weight(weight: torch.Tensor, device, dtype=ttnn.bfloat16, layout=t
 
 
 def layer_progress(layers, desc: str = "uploading layers"):
-    """Iterate ``layers`` with a tqdm bar on stderr (weight upload of a 7B model takes a while)."""
-    return tqdm(layers, desc=desc, file=sys.stderr, unit="layer", leave=False)
+    """Iterate ``layers`` with a tqdm bar on stderr when stderr is a terminal (weight upload of a 7B model takes a
+    while); logs and pipes get no bar."""
+    return tqdm(layers, desc=desc, file=sys.stderr, unit="layer", leave=False, disable=None)
