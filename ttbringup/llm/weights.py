@@ -4,6 +4,7 @@ Contracts (every helper takes the HF tensor as stored in the checkpoint):
 
 * linear weights ``[out, in]`` become ``[1, 1, in, out]`` TILE in DRAM (pre-transposed for ``ttnn.linear``);
 * norm weights ``[dim]`` become ``[1, 1, 1, dim]`` TILE bfloat16 (``ttnn.rms_norm`` wants the padded width);
+* linear biases ``[out]`` become ``[1, 1, 1, out]`` TILE bfloat16 (the row ``ttnn.linear`` broadcasts over all rows);
 * the embedding table ``[vocab, hidden]`` becomes ``[1, 1, vocab, hidden]``: ROW_MAJOR bfloat16, or TILE in any
   float dtype (``ttnn.embedding`` converts a TILE table to row-major itself).
 
@@ -41,6 +42,11 @@ def linear_weight(weight: torch.Tensor, device, dtype=ttnn.bfloat16):
 def norm_weight(weight: torch.Tensor, device):
     """RMSNorm gain ``[dim]`` -> ``[1, 1, 1, dim]`` TILE bfloat16."""
     return upload(weight.detach().reshape(1, 1, 1, -1), device, ttnn.bfloat16)
+
+
+def bias_weight(bias: torch.Tensor, device):
+    """HF ``nn.Linear.bias`` ``[out]`` -> ``[1, 1, 1, out]`` TILE bfloat16."""
+    return upload(bias.detach().reshape(1, 1, 1, -1), device, ttnn.bfloat16)
 
 
 def embedding_weight(weight: torch.Tensor, device, dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT):
