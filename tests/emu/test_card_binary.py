@@ -70,6 +70,30 @@ def test_packer_tie_from_an_fp32_dst(device):
     assert torch.all(host(ttnn.add(a, b, dtype=ttnn.bfloat16)) == 1.0)
 
 
+# ------------------------------------------------------------------ fast path = the primitives
+
+
+def _wide_operands(n, seed, tf32):
+    """Random values over a wide exponent spread (exponent gaps 0..20 between operands), bf16 or TF32."""
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(n, generator=g) * torch.exp2(torch.randint(-10, 11, (n,), generator=g).float())
+    b = torch.randn(n, generator=g) * torch.exp2(torch.randint(-10, 11, (n,), generator=g).float())
+    if tf32:
+        return [(v.view(torch.int32) & ~0x1FFF).view(torch.float32) for v in (a, b)]
+    return [v.to(torch.bfloat16).float() for v in (a, b)]
+
+
+@pytest.mark.parametrize("tf32", [False, True], ids=["bf16", "tf32"])
+@pytest.mark.parametrize("fp32_dest", [False, True], ids=["bf16_dst", "fp32_dst"])
+@pytest.mark.parametrize("op, fidelity", [("add", "HiFi4"), ("sub", "HiFi4"), ("mul", "LoFi"), ("mul", "HiFi2"),
+                                          ("mul", "HiFi3"), ("mul", "HiFi4")])
+def test_fast_fpu_is_bit_exact_to_the_primitives(op, fidelity, fp32_dest, tf32):
+    a, b = _wide_operands(1 << 15, seed=11, tf32=tf32)
+    fast = card_binary.fpu(op, a, b, fp32_dest, fidelity)
+    ref = card_binary.fpu(op, a, b, fp32_dest, fidelity, reference=True)
+    assert torch.equal(fast.view(torch.int32), ref.view(torch.int32))
+
+
 # ------------------------------------------------------------------ statistics (facts §7.3)
 
 

@@ -85,10 +85,10 @@ def _row_mean(x: torch.Tensor, cfg, reference: bool) -> torch.Tensor:
     return _buffer(mean, cfg.fp32_dest_acc_en)
 
 
-def _fpu(op: str, a: torch.Tensor, b, cfg) -> torch.Tensor:
+def _fpu(op: str, a: torch.Tensor, b, cfg, reference: bool) -> torch.Tensor:
     """An FPU eltwise step (b broadcast to a's shape) into Dst."""
     a, b = torch.broadcast_tensors(a, torch.as_tensor(b, dtype=torch.float32))
-    return card_binary.fpu(op, a.contiguous(), b.contiguous(), cfg.fp32_dest_acc_en, cfg.math_fidelity)
+    return card_binary.fpu(op, a.contiguous(), b.contiguous(), cfg.fp32_dest_acc_en, cfg.math_fidelity, reference)
 
 
 def _sfpu(kernel, dst: torch.Tensor, cfg, reference: bool) -> torch.Tensor:
@@ -103,33 +103,34 @@ def _sfpu(kernel, dst: torch.Tensor, cfg, reference: bool) -> torch.Tensor:
 def _normalise(centred: torch.Tensor, weight, bias, eps: float, cfg, reference: bool) -> torch.Tensor:
     """The steps after the centring: square, mean, + eps, rsqrt, the two multiplies and the add."""
     fp32 = cfg.fp32_dest_acc_en
-    ex2 = _row_mean(_buffer(_fpu("mul", centred, centred, cfg), fp32), cfg, reference)
-    ex2pe = _buffer(_sfpu(card_unary.rsqrt, _fpu("add", ex2, _scalar(eps, fp32), cfg), cfg, reference), fp32)
-    out = _fpu("mul", centred, ex2pe, cfg)
+    ex2 = _row_mean(_buffer(_fpu("mul", centred, centred, cfg, reference), fp32), cfg, reference)
+    ex2pe_dst = _fpu("add", ex2, _scalar(eps, fp32), cfg, reference)
+    ex2pe = _buffer(_sfpu(card_unary.rsqrt, ex2pe_dst, cfg, reference), fp32)
+    out = _fpu("mul", centred, ex2pe, cfg, reference)
     if weight is not None:
-        out = _fpu("mul", _buffer(out, fp32), weight, cfg)
+        out = _fpu("mul", _buffer(out, fp32), weight, cfg, reference)
     if bias is not None:
-        out = _fpu("add", _buffer(out, fp32), bias, cfg)
+        out = _fpu("add", _buffer(out, fp32), bias, cfg, reference)
     return out
 
 
-def _input(x: torch.Tensor, residual, cfg) -> torch.Tensor:
+def _input(x: torch.Tensor, residual, cfg, reference: bool) -> torch.Tensor:
     """The input row values, after the fused pre-add when there is a residual."""
     if residual is None:
         return x
-    return _buffer(_fpu("add", x, residual, cfg), cfg.fp32_dest_acc_en)
+    return _buffer(_fpu("add", x, residual, cfg, reference), cfg.fp32_dest_acc_en)
 
 
 def rms_norm(x, weight, bias, residual, eps: float, cfg, reference: bool = False) -> torch.Tensor:
     """Dst values of the card's rms_norm (see the module docstring)."""
-    return _normalise(_input(x, residual, cfg), weight, bias, eps, cfg, reference)
+    return _normalise(_input(x, residual, cfg, reference), weight, bias, eps, cfg, reference)
 
 
 def layer_norm(x, weight, bias, residual, eps: float, cfg, reference: bool = False) -> torch.Tensor:
     """Dst values of the card's layer_norm (see the module docstring)."""
-    x = _input(x, residual, cfg)
+    x = _input(x, residual, cfg, reference)
     ex = _row_mean(x, cfg, reference)
-    centred = _buffer(_fpu("sub", x, ex, cfg), cfg.fp32_dest_acc_en)
+    centred = _buffer(_fpu("sub", x, ex, cfg, reference), cfg.fp32_dest_acc_en)
     return _normalise(centred, weight, bias, eps, cfg, reference)
 
 
@@ -139,8 +140,8 @@ def softmax(x: torch.Tensor, cfg, reference: bool = False) -> torch.Tensor:
     row_max = x.amax(dim=-1, keepdim=True)
     approx = cfg.math_approx_mode
     exps = _buffer(_sfpu(lambda v, ar, f: card_unary.exp(v, ar, f, approx=approx),
-                         _fpu("sub", x, row_max, cfg), cfg, reference), fp32)
+                         _fpu("sub", x, row_max, cfg, reference), cfg, reference), fp32)
     recip_approx = approx and not fp32  # with an FP32 Dst the kernel asks for the precise reciprocal
     recip = _buffer(_sfpu(lambda v, ar, f: card_unary.reciprocal(v, ar, f, approx=recip_approx),
                           _row_sum(exps, cfg, reference), cfg, reference), fp32)
-    return _fpu("mul", exps, recip, cfg)
+    return _fpu("mul", exps, recip, cfg, reference)

@@ -100,8 +100,11 @@ def _binary_card(op: str, a, b, lead: Tensor, out_dtype: DataType, fast: bool) -
     va, vb = (x._values(op) if isinstance(x, Tensor)
               else torch.tensor(card_binary.scalar_value(x, lead.dtype), dtype=torch.float32) for x in (a, b))
     va, vb = (v.contiguous() for v in torch.broadcast_tensors(va, vb))
-    unit = card_binary.fpu if card_binary.fpu_chosen(fast) else card_binary.sfpu
-    return card_binary.pack(unit(_CARD_KIND[op], va, vb, fp32_dest), fp32_dest, out_dtype)
+    if card_binary.fpu_chosen(fast):
+        dst = card_binary.fpu(_CARD_KIND[op], va, vb, fp32_dest, reference=numerics_mode.card_reference())
+    else:
+        dst = card_binary.sfpu(_CARD_KIND[op], va, vb, fp32_dest)
+    return card_binary.pack(dst, fp32_dest, out_dtype)
 
 
 def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, output_tensor,
