@@ -100,8 +100,9 @@ def test_rms_norm_sum_of_squares_rounds_in_a_bf16_dst():
     x = torch.full((1, 4096), 1.0078125)
     cfg_bf16 = card_norm.resolve_config("rms_norm", D.BFLOAT16)
     cfg_fp32 = card_matmul.CardConfig("HiFi4", True, False, True)
-    mean_bf16 = card_norm._row_mean(card_norm._buffer(card_norm._fpu("mul", x, x, cfg_bf16), False), cfg_bf16, False)
-    mean_fp32 = card_norm._row_mean(card_norm._fpu("mul", x, x, cfg_fp32), cfg_fp32, False)
+    squares = card_norm._buffer(card_norm._fpu("mul", x, x, cfg_bf16, False), False)
+    mean_bf16 = card_norm._row_mean(squares, cfg_bf16, False)
+    mean_fp32 = card_norm._row_mean(card_norm._fpu("mul", x, x, cfg_fp32, False), cfg_fp32, False)
     assert mean_fp32.item() == pytest.approx(1.0078125**2, rel=2**-10)
     assert mean_bf16.item() != mean_fp32.item()
     assert abs(mean_bf16.item() - 1.0078125**2) > abs(mean_fp32.item() - 1.0078125**2)
@@ -144,8 +145,10 @@ def test_layer_norm_card_mode(device):
         card = host(ttnn.layer_norm(dev_tensor(x, device), **args))
         bf16_dst = host(ttnn.layer_norm(dev_tensor(x, device), compute_kernel_config=config(ttnn.MathFidelity.HiFi4),
                                         **args))
-    assert rel_rms(exact, want) <= rel_rms(card, want) < 0.01
-    assert rel_rms(bf16_dst, want) > rel_rms(card, want)
+    # the default FP32 Dst keeps float32 intermediates: about exact mode's accuracy (which rounds the normalised
+    # value to bf16 before the weight), not the same numbers; a BF16 Dst (a passed config) is clearly worse
+    assert rel_rms(card, want) < 1.5 * rel_rms(exact, want) and not torch.equal(card, exact)
+    assert rel_rms(bf16_dst, want) > 1.5 * rel_rms(card, want)
 
 
 # ------------------------------------------------------------------ softmax
