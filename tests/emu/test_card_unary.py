@@ -16,6 +16,7 @@ card_unary = importlib.import_module("ttbringup.emu.card_unary")
 numerics_mode = importlib.import_module("ttbringup.emu.numerics_mode")
 
 FAST, REF = card_unary.Arith(False), card_unary.Arith(True)
+WIDE = card_unary.Arith(False, wide=True)  # the fast path with an FP32 Dst
 
 
 def every_bf16() -> torch.Tensor:
@@ -49,7 +50,8 @@ def _ordered(bf16_values: torch.Tensor) -> torch.Tensor:
 
 
 def ulp_stats(name: str, region=None) -> dict:
-    """The accuracy report's protocol (it reproduces the report's exp counts exactly, see below): every normal
+    """Statistics of the bit-exact path (the fast path is compared with it below), by the accuracy report's
+    protocol (it reproduces the report's exp counts exactly, see below): every normal
     bf16 input (zeros and denormals left out), float64 math rounded to bf16 as the reference; an output that is
     0 where the reference is not counts as *flushed*; the others (reference finite, output not NaN) give the
     ULP distance (bf16 values apart). ``region(x)`` restricts the inputs. Returns exact / flushed / inexact
@@ -59,7 +61,7 @@ def ulp_stats(name: str, region=None) -> dict:
     x = x[x.abs() >= 2.0**-126]
     if region is not None:
         x = x[region(x)]
-    got = card_unary.pack_bf16(kernel(loaded(x), FAST))
+    got = card_unary.pack_bf16(kernel(loaded(x), REF))
     want64 = ref(x.double())
     want = want64.float().to(torch.bfloat16).float()
     finite = want.isfinite() & ~got.isnan()
@@ -132,7 +134,7 @@ def test_fast_path_matches_the_bit_exact_multiply_add(name):
     fast = card_unary.pack_bf16(kernel(x, FAST))
     ref = card_unary.pack_bf16(kernel(x, REF))
     same = (fast.view(torch.int32) == ref.view(torch.int32))
-    assert int((~same).sum()) <= 8
+    assert int((~same).sum()) <= 4  # measured: at most 3 (silu)
 
 
 @pytest.mark.parametrize("name, kernel, ref", [
@@ -151,7 +153,7 @@ def test_fp32_dest_kernels(name, kernel, ref):
     x = torch.rand(4096, generator=g) * 16 - 8
     if name in ("rsqrt", "sqrt", "reciprocal"):
         x = x.abs() + 0.01
-    fast, exact_ref = kernel(x, FAST), kernel(x, REF)
+    fast, exact_ref = kernel(x, WIDE), kernel(x, REF)
     ulps = (fast.view(torch.int32).long() - exact_ref.view(torch.int32).long()).abs()
     assert int((ulps > 0).sum()) <= 0.12 * len(x) and int(ulps.max()) <= 2  # measured: <= 10 %, <= 2 ulps
     want = ref(x.double())
@@ -205,6 +207,6 @@ def test_card_mode_float32_and_bfloat8_b_inputs(device):
         bfp8 = _op_values(ttnn.silu, x, device, dtype=ttnn.bfloat8_b)
     want = torch.nn.functional.silu(x.double())
     assert (f32.double() - want).abs().max() < 1e-5  # FP32 Dst: float32-level accuracy
-    assert torch.equal(f32, card_unary.silu(x, FAST, True))
+    assert torch.equal(f32, card_unary.silu(x, WIDE, True))
     assert (bfp8.double() - want).abs().max() < 0.1  # bfloat8_b output: the device's double rounding
     assert not torch.equal(bfp8, f32)

@@ -21,7 +21,7 @@ Contracts:
 * ``sfpu(op, a, b, fp32_dest)``: the vector unit: denormal inputs are zero, float32 arithmetic (SFPMAD;
   a product of two bf16 values and every add used here round once), ``0 * x`` is 0, a denormal result +0;
   with a BF16 Dst the result is rounded to bf16 to nearest even (``float32_to_bf16_rne``).
-* ``pack(dst, fp32_dest, out_dtype)``: the packer, as ``card_matmul.pack`` (FP32 Dst -> bf16 ties away
+* ``pack(dst, fp32_dest, out_dtype)``: the packer (``card_common.pack``) (FP32 Dst -> bf16 ties away
   from zero; block floats by the device's double rounding).
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import torch
 
-from . import card_matmul
+from . import card_common
 from .card import formats, fpu as card_fpu
 from .types import DataType
 
@@ -85,21 +85,22 @@ def _exponent(v: torch.Tensor) -> torch.Tensor:
     return (v.contiguous().view(torch.int32) >> 23) & 255
 
 
-def _grid(e: torch.Tensor, below: int) -> torch.Tensor:
-    """float64 ``2^(e - 127 - below)``: the weight of the last bit kept of a (below + 1)-bit significand at
-    biased exponent ``e``."""
-    return torch.ldexp(torch.ones(e.shape, dtype=torch.float64), e - 127 - below)
+def _grid(e: torch.Tensor, below: int, dtype=torch.float64) -> torch.Tensor:
+    """``2^(e - 127 - below)``: the weight of the last bit kept of a (below + 1)-bit significand at biased
+    exponent ``e``."""
+    return torch.ldexp(torch.ones(e.shape, dtype=dtype), e - 127 - below)
 
 
 def _round_into_dst(s: torch.Tensor, fp32_dest: bool) -> torch.Tensor:
-    """float64 sums (exact) rounded into Dst, half away from zero on the magnitude (24 or 8 significant bits),
-    a result with a zero exponent field -> +0."""
-    bits = s.contiguous().view(torch.int64)
-    bits = (bits + (1 << 28)) & -(1 << 29)  # to 24 significant bits, ties away (exact in float32 afterwards)
-    out = bits.view(torch.float64).to(torch.float32)
+    """Exact sums (float64, or float32 when they have at most 24 significant bits) rounded into Dst, half away
+    from zero on the magnitude (24 or 8 significant bits); a result with a zero exponent field -> +0."""
+    if s.dtype == torch.float64:
+        bits = s.contiguous().view(torch.int64)
+        bits = (bits + (1 << 28)) & -(1 << 29)  # to 24 significant bits, ties away (exact in float32 afterwards)
+        s = bits.view(torch.float64).to(torch.float32)
     if not fp32_dest:
-        out = (out.view(torch.int32) + 0x8000 & -(1 << 16)).view(torch.float32)
-    return torch.where(_exponent(out) == 0, torch.zeros_like(out), out)
+        s = ((s.contiguous().view(torch.int32) + 0x8000) & -(1 << 16)).view(torch.float32)
+    return torch.where(_exponent(s) == 0, torch.zeros_like(s), s)
 
 
 def _elwadd_fast(a: torch.Tensor, b: torch.Tensor, fp32_dest: bool) -> torch.Tensor:
@@ -107,8 +108,8 @@ def _elwadd_fast(a: torch.Tensor, b: torch.Tensor, fp32_dest: bool) -> torch.Ten
     (at most 12-bit, exact) sum rounded into Dst. Equals ``card.fpu.eltwise_add`` on finite Src data (the
     11-bit pre-rounding of a BF16 Dst does nothing to a 12-bit sum at the larger operand's exponent)."""
     swap = a.abs() < b.abs()
-    big, small = torch.where(swap, b, a).double(), torch.where(swap, a, b).double()
-    g = _grid(_exponent(big.float()), 10)
+    big, small = torch.where(swap, b, a), torch.where(swap, a, b)
+    g = _grid(_exponent(big), 10, torch.float32)  # the small term / g < 2^11: float32 is exact throughout
     small = torch.sign(small) * torch.floor(small.abs() / g + 0.5) * g
     return _round_into_dst(big + small, fp32_dest)
 
@@ -118,11 +119,12 @@ _FULL_MASK = {"A": -(1 << 14), "B": -(1 << 13)}  # SrcA never uses the TF32 LSB
 
 
 def _slices(v: torch.Tensor, reg: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(hi, lo) fidelity slices of Src values as float64 (SrcA: hidden + 4 / next 5, SrcB: hidden + 6 / next 4)."""
+    """(hi, lo) fidelity slices of Src values (exact float32; SrcA: hidden + 4 / next 5, SrcB: hidden + 6 /
+    next 4)."""
     bits = v.contiguous().view(torch.int32)
     hi = (bits & _HI_MASK[reg]).view(torch.float32)
     full = (bits & _FULL_MASK[reg]).view(torch.float32)
-    return hi.double(), (full - hi).double()
+    return hi, full - hi
 
 
 def _elwmul_fast(a: torch.Tensor, b: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
@@ -134,16 +136,22 @@ def _elwmul_fast(a: torch.Tensor, b: torch.Tensor, fidelity: str, fp32_dest: boo
     ea, eb = _exponent(a), _exponent(b)
     zero = (ea == 0) | (eb == 0)
     sa, sb = _slices(a, "A"), _slices(b, "B")
-    below = 23 if fp32_dest else 10
+    # BF16 Dst: the terms / g stay below 2^13 and their sum below 2^14, exact in float32; an FP32 Dst needs
+    # float64 (terms on a 24-bit grid)
+    below, work = (23, torch.float64) if fp32_dest else (10, torch.float32)
     d = torch.zeros(a.shape, dtype=torch.float32)
-    for p in card_fpu.phases(fidelity):
+    for i, p in enumerate(card_fpu.phases(fidelity)):
         e_nom = ea + eb - 127 - (5 if p & 1 else 0) - (7 if p & 2 else 0)
         gone = zero | (e_nom <= 0)
-        prod = torch.where(gone, 0.0, sa[p & 1] * sb[(p >> 1) & 1])
-        e = torch.maximum(torch.where(gone, 0, e_nom), _exponent(d))
-        g = _grid(e, below)
-        dd = d.double()
-        s = torch.sign(dd) * torch.floor(dd.abs() / g + 0.5) * g + torch.floor(prod / g + 0.5) * g
+        prod = torch.where(gone, 0.0, sa[p & 1] * sb[(p >> 1) & 1]).to(work)  # exact (<= 12 bits)
+        if i == 0:  # Dst is zero: the product alone, rounded
+            s = prod
+            e = torch.where(gone, 0, e_nom)
+        else:
+            e = torch.maximum(torch.where(gone, 0, e_nom), _exponent(d))
+            g = _grid(e, below, work)
+            dd = d.to(work)
+            s = torch.sign(dd) * torch.floor(dd.abs() / g + 0.5) * g + torch.floor(prod / g + 0.5) * g
         d = torch.where(e <= 0, torch.zeros_like(d), _round_into_dst(s, fp32_dest))
     return d
 
@@ -167,4 +175,4 @@ def sfpu(op: str, a: torch.Tensor, b: torch.Tensor, fp32_dest: bool) -> torch.Te
 
 def pack(dst: torch.Tensor, fp32_dest: bool, out_dtype: DataType) -> torch.Tensor:
     """Output values the packer writes from Dst values."""
-    return card_matmul.pack(dst, fp32_dest, out_dtype)
+    return card_common.pack(dst, fp32_dest, out_dtype)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import torch
 
-from . import card_binary, card_matmul, card_unary
+from . import card_binary, card_common, card_matmul, card_unary
 from .types import DataType, MathFidelity
 
 _FIDELITY = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
@@ -59,7 +59,7 @@ def resolve_config(op: str, dtype: DataType, compute_kernel_config=None) -> card
 
 def _buffer(dst: torch.Tensor, fp32_dest: bool) -> torch.Tensor:
     """Dst values packed into an intermediate circular buffer (float32 as is, bf16 by the packer)."""
-    return dst if fp32_dest else card_matmul.pack(dst, False, DataType.BFLOAT16)
+    return dst if fp32_dest else card_common.pack(dst, False, DataType.BFLOAT16)
 
 
 def _scalar(value: float, fp32_dest: bool) -> float:
@@ -79,7 +79,7 @@ def _row_sum(x: torch.Tensor, cfg, reference: bool) -> torch.Tensor:
 def _row_mean(x: torch.Tensor, cfg, reference: bool) -> torch.Tensor:
     """The row sum times float32 ``1/N`` on the SFPU (truncated into a BF16 Dst), packed into a buffer."""
     inv_n = torch.tensor(1.0 / x.shape[-1], dtype=torch.float32).item()
-    mean = card_unary.Arith(reference).mul(_row_sum(x, cfg, reference), inv_n)
+    mean = card_unary.Arith(reference, wide=cfg.fp32_dest_acc_en).mul(_row_sum(x, cfg, reference), inv_n)
     if not cfg.fp32_dest_acc_en:
         mean = card_unary._store_bf16(mean)
     return _buffer(mean, cfg.fp32_dest_acc_en)
@@ -94,7 +94,7 @@ def _fpu(op: str, a: torch.Tensor, b, cfg, reference: bool) -> torch.Tensor:
 def _sfpu(kernel, dst: torch.Tensor, cfg, reference: bool) -> torch.Tensor:
     """An SFPU kernel on Dst values (the values as SFPLOAD sees them)."""
     x = card_unary.load(dst, cfg.fp32_dest_acc_en)
-    return kernel(x, card_unary.Arith(reference), cfg.fp32_dest_acc_en)
+    return kernel(x, card_unary.Arith(reference, wide=cfg.fp32_dest_acc_en), cfg.fp32_dest_acc_en)
 
 
 # ----------------------------------------------------------------------------- the ops

@@ -9,11 +9,12 @@ away from zero) or ``SFPSTORE`` (truncation) as the kernel does them.
 
 Contracts:
 
-* ``Arith(reference)``: ``reference=False`` (the fast path) does a multiply-add in float64 (the product of
-  two float32 values is exact there) rounded once to float32 (ties to even); ``reference=True`` uses the
-  bit-exact Wormhole ``card.sfpu.fma`` (partially fused product, denormal flushing, its NaN bits). The two
-  differ only where the float64 sum needs a second rounding or a result is a float32 denormal (the fast
-  path keeps it); tests/emu/test_card_unary.py counts the differing outputs over every bf16 input.
+* ``Arith(reference, wide)``: ``reference=True`` uses the bit-exact Wormhole ``card.sfpu.fma`` (partially
+  fused product, denormal flushing, its NaN bits). The fast path (``reference=False``) multiplies and adds in
+  float32 (two roundings; used with a BF16 Dst, where the kernels round to bf16 anyway: over every bf16 input
+  at most 3 outputs per kernel differ from the bit-exact path) or, with ``wide`` (an FP32 Dst), in float64
+  rounded once to float32 (the last float32 bit or two still differs on up to ~10 % of outputs where a Newton
+  step cancels, because SFPMAD cuts the product to 27 bits). tests/emu/test_card_unary.py measures both.
 * ``load(values, fp32_dest)``: input values as the SFPU reads them from Dst after the unpacker: a zero
   exponent (zero, denormal) becomes +0 for a BF16 Dst (MOVA2D), a signed zero for an FP32 Dst.
 * Kernels ``exp(x, ar, fp32_dest, approx)``, ``reciprocal(x, ar, fp32_dest, approx)``, ``sqrt``, ``rsqrt``,
@@ -30,15 +31,16 @@ Contracts:
 * ``pack_bf16(dst)``: the packer's BF16 Dst -> bf16 conversion (NaN -> inf, zero exponent -> +0).
 * ``run(kernel, values, dtype, reference=False)``: a unary op as the card runs it on a tensor of ``dtype``
   (float32: FP32 Dst, 0.81.1's ``fp32_dest_acc_en`` for float32 inputs; otherwise a BF16 Dst): ``load``,
-  ``kernel(x, Arith(reference), fp32_dest)``, then the packer into ``dtype`` (``card_matmul.pack`` for the
-  block floats: the device's double rounding). Returns float32 values exactly representable in ``dtype``.
+  ``kernel(x, Arith(reference, wide=fp32_dest), fp32_dest)``, then the packer into ``dtype`` (for the
+  block floats: the device's double rounding; ``card_common.pack``). Returns float32 values exactly
+  representable in ``dtype``.
 """
 
 from __future__ import annotations
 
 import torch
 
-from . import card_matmul
+from . import card_common
 from .card import formats, sfpu
 from .types import DataType
 
@@ -49,10 +51,12 @@ def _f32(c: float) -> float:
 
 
 class Arith:
-    """The SFPU's multiply-add: fast (float64, one rounding to float32) or bit-exact (``card.sfpu.fma``)."""
+    """The SFPU's multiply-add: fast (float32 multiply then add, or with ``wide`` float64 with one rounding to
+    float32) or bit-exact (``card.sfpu.fma``)."""
 
-    def __init__(self, reference: bool = False):
+    def __init__(self, reference: bool = False, wide: bool = False):
         self.reference = reference
+        self.wide = wide
 
     def mad(self, a, b, c) -> torch.Tensor:
         """``a * b + c`` as SFPMAD computes it; tensors or float32-exact Python floats, float32 out."""
@@ -61,16 +65,16 @@ class Arith:
             words = [formats.to_bits(t if isinstance(t, torch.Tensor) else torch.full_like(like, t))
                      for t in (a, b, c)]
             return formats.from_bits(sfpu.fma(*words))
-        a64 = a.double() if isinstance(a, torch.Tensor) else a
-        b64 = b.double() if isinstance(b, torch.Tensor) else b
-        if isinstance(a64, float) and isinstance(b64, torch.Tensor):
-            a64, b64 = b64, a64
-        out = a64 * b64
-        if isinstance(c, torch.Tensor):
-            out = out + c.double()
-        elif c != 0.0:
+        if not isinstance(a, torch.Tensor):
+            a, b = b, a
+        if self.wide:
+            a = a.double()
+            b = b.double() if isinstance(b, torch.Tensor) else b
+            c = c.double() if isinstance(c, torch.Tensor) else c
+        out = a * b
+        if isinstance(c, torch.Tensor) or c != 0.0:
             out = out + c
-        return out.float()
+        return out.float() if self.wide else out
 
     def mul(self, a, b) -> torch.Tensor:
         return self.mad(a, b, 0.0)
@@ -350,9 +354,5 @@ def relu(x: torch.Tensor) -> torch.Tensor:
 def run(kernel, values: torch.Tensor, dtype: DataType, reference: bool = False) -> torch.Tensor:
     """A unary op's output values on the card (see the module docstring)."""
     fp32_dest = dtype == DataType.FLOAT32
-    dst = kernel(load(values, fp32_dest), Arith(reference), fp32_dest)
-    if fp32_dest:
-        return dst
-    if dtype == DataType.BFLOAT16:
-        return pack_bf16(dst)
-    return card_matmul.pack(dst, False, dtype)
+    dst = kernel(load(values, fp32_dest), Arith(reference, wide=fp32_dest), fp32_dest)
+    return card_common.pack(dst, fp32_dest, dtype)
