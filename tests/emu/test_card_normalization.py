@@ -179,3 +179,14 @@ def test_softmax_fast_path_close_to_reference(device):
     with numerics_mode.use("card", reference=True):
         ref = host(ttnn.softmax(t, -1))
     assert (fast - ref).abs().max() < 1e-3 * ref.abs().max()
+
+
+@pytest.mark.parametrize("fidelity", ["LoFi", "HiFi2", "HiFi3", "HiFi4"])
+@pytest.mark.parametrize("fp32_dest", [False, True])
+def test_row_sum_is_the_matmul_fast_path_against_ones(fidelity, fp32_dest):
+    """The reduce's own fast formulation gives card_matmul.dst_fast(x, ones) exactly (ragged width too)."""
+    g = torch.Generator().manual_seed(9)
+    x = (torch.randn(8, 1000, generator=g) * 4).to(torch.bfloat16).float()
+    cfg = card_matmul.CardConfig(fidelity, fp32_dest, False, False)
+    want = card_matmul.dst_fast(x, torch.ones(1000, 1), fidelity, fp32_dest)
+    assert torch.equal(card_norm._row_sum(x, cfg, False), want)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import torch
 
 from . import card_binary, card_common, card_matmul, card_unary
+from .card import fpu as card_fpu
 from .types import DataType, MathFidelity
 
 _FIDELITY = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
@@ -71,9 +72,36 @@ def _row_sum(x: torch.Tensor, cfg, reference: bool) -> torch.Tensor:
     """Dst [..., 1] of the FPU row reduction of buffer values ``x`` [..., W] against a scaler tile of ones."""
     shape = x.shape
     rows = card_matmul.src_values(x.reshape(-1, shape[-1]).contiguous(), DataType.FLOAT32)
-    ones = torch.ones((shape[-1], 1), dtype=torch.float32)
-    dst = card_matmul.dst_reference if reference else card_matmul.dst_fast
-    return dst(rows, ones, cfg.math_fidelity, cfg.fp32_dest_acc_en).reshape(*shape[:-1], 1)
+    if reference:
+        ones = torch.ones((shape[-1], 1), dtype=torch.float32)
+        dst = card_matmul.dst_reference(rows, ones, cfg.math_fidelity, cfg.fp32_dest_acc_en)
+    else:
+        dst = _row_sum_fast(rows, cfg.math_fidelity, cfg.fp32_dest_acc_en)
+    return dst.reshape(*shape[:-1], 1)
+
+
+def _row_sum_fast(rows: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
+    """``card_matmul.dst_fast(rows, ones)`` specialised to the ones operand (SrcA): its lo slice is zero, so
+    only phases 0 (SrcB-hi) and 2 (SrcB-lo) add anything; the 16-wide chunk sums are taken at once (float32)
+    and added into Dst chunk by chunk in the LLK order (per K tile: phase 0 both halves, then phase 2)."""
+    pad = -rows.shape[1] % 32
+    if pad:
+        rows = torch.nn.functional.pad(rows, (0, pad))
+    bits = rows.view(torch.int32)
+    hi = (bits & -(1 << 17)).view(torch.float32)
+    parts = [hi]
+    if 2 in card_fpu.phases(fidelity):
+        parts.append((bits & -(1 << 13)).view(torch.float32) - hi)
+    n, k = rows.shape
+    sums = torch.stack([p.reshape(n, k // 32, 2, 16).sum(-1) for p in parts], dim=2)  # (n, tiles, phase, half)
+    terms = sums.reshape(n, -1).T.contiguous()  # one row per MVMUL, in order
+    d = torch.zeros(n, dtype=torch.float32)
+    d_bits = d.view(torch.int32)
+    for term in terms:
+        d.add_(term)
+        if not fp32_dest:
+            d_bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    return d
 
 
 def _row_mean(x: torch.Tensor, cfg, reference: bool) -> torch.Tensor:
