@@ -3,8 +3,9 @@ decode-sized inputs (hidden 2048, MLP 8192, 32 heads; one token padded to a 32-r
 
     python benchmarks/bench_card_ops.py [--repeats 7]
 
-Prints one row per op: exact-mode and card-mode median seconds (after two warm-up calls, the two modes
-interleaved in each round) and their ratio.
+Prints one row per op: exact-mode and card-mode median seconds (after two warm-up calls) and their ratio. Both
+modes run on one torch thread (card mode always does; on a shared 2-core machine exact mode's two-thread
+timings mostly measured the other processes' load).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def main(argv=None) -> int:
     if args.repeats < 1:
         print("error: --repeats must be at least 1", file=sys.stderr)
         return 2
+    torch.set_num_threads(1)
     device = ttnn.open_device(device_id=0)
     try:
         print(f"{'op':40s} {'exact s':>10s} {'card s':>10s} {'card/exact':>10s}")
