@@ -107,10 +107,10 @@ def _stoch_rnd_bf16(x: torch.Tensor) -> torch.Tensor:
     """SFP_STOCH_RND FP32 -> bf16, round-to-nearest mode: ties away from zero; zero exponent -> +0; inf / NaN
     -> inf of the same sign."""
     b = _bits(x)
-    e = (b >> 23) & 255
+    e = b & 0x7F800000
     r = (b + 0x8000) & -(1 << 16)  # on the sign-magnitude word: ties away from zero
-    r = torch.where(e == 0, 0, r)
-    return _float(torch.where(e == 255, (b & -(1 << 31)) | 0x7F800000, r))
+    r = torch.where(e == 0x7F800000, (b & -(1 << 31)) | 0x7F800000, r)
+    return _float(r.masked_fill_(e == 0, 0))
 
 
 def _store_bf16(x: torch.Tensor) -> torch.Tensor:
@@ -139,7 +139,7 @@ def _finish(y: torch.Tensor, fp32_dest: bool, rounded: bool = True) -> torch.Ten
     """The kernel's last steps: SFP_STOCH_RND to bf16 (when ``rounded``) and SFPSTORE for a BF16 Dst."""
     if fp32_dest:
         return y
-    return _store_bf16(_stoch_rnd_bf16(y) if rounded else y)
+    return _stoch_rnd_bf16(y) if rounded else _store_bf16(y)  # a rounded value stores unchanged
 
 
 # ----------------------------------------------------------------------------- exp
