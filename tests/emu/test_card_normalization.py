@@ -190,3 +190,17 @@ def test_row_sum_is_the_matmul_fast_path_against_ones(fidelity, fp32_dest):
     cfg = card_matmul.CardConfig(fidelity, fp32_dest, False, False)
     want = card_matmul.dst_fast(x, torch.ones(1000, 1), fidelity, fp32_dest)
     assert torch.equal(card_norm._row_sum(x, cfg, False), want)
+
+
+def test_softmax_without_numeric_stable_skips_the_max(device):
+    """numeric_stable=False: exp of the raw scores; with the approximate exp a shift changes the result (the
+    Schraudolph error depends on the argument), so the two differ."""
+    x = rows(n=32, w=64, seed=10)
+    t = dev_tensor(x, device)
+    with numerics_mode.use("card"):
+        stable = host(ttnn.softmax(t, -1))
+        raw = host(ttnn.softmax(t, -1, numeric_stable=False))
+    cfg = card_norm.resolve_config("softmax", D.BFLOAT16)
+    want = card_matmul.pack(card_norm.softmax(x, cfg, numeric_stable=False), True, D.BFLOAT16)
+    assert torch.equal(raw, want.reshape(raw.shape)) and not torch.equal(raw, stable)
+    assert (raw.double() - torch.softmax(x.double(), -1)).abs().max() < 0.05

@@ -21,7 +21,8 @@ Contracts:
   truncation), ``rsqrt`` (the precise SFPU kernel), ``x * rsqrt`` (ELWMUL), ``* gamma`` (ELWMUL), ``+ beta``
   (ELWADD); ``layer_norm`` the same with ``E[x]`` (reduce, ``* 1/N``) and ``x - E[x]`` (ELWSUB) first and the
   centred values in place of ``x``. Returns float32 Dst values of the last step (the caller packs them).
-* ``softmax(x, cfg, reference)`` over the last dim: row max (exact), ``x - max`` (ELWSUB), exp (the SFPU
+* ``softmax(x, cfg, reference, numeric_stable=True)`` over the last dim: row max (exact), ``x - max`` (ELWSUB;
+  without ``numeric_stable`` the input is copied into Dst as it is), exp (the SFPU
   kernel; approximate iff ``math_approx_mode``) into the exps buffer, reduce, reciprocal (precise 2-step
   with an FP32 Dst, else ``recip_tile`` with ``math_approx_mode``), ``exps * recip`` (ELWMUL). Returns Dst
   values.
@@ -162,13 +163,15 @@ def layer_norm(x, weight, bias, residual, eps: float, cfg, reference: bool = Fal
     return _normalise(centred, weight, bias, eps, cfg, reference)
 
 
-def softmax(x: torch.Tensor, cfg, reference: bool = False) -> torch.Tensor:
+def softmax(x: torch.Tensor, cfg, reference: bool = False, numeric_stable: bool = True) -> torch.Tensor:
     """Dst values of the card's softmax over the last dim (see the module docstring)."""
     fp32 = cfg.fp32_dest_acc_en
-    row_max = x.amax(dim=-1, keepdim=True)
+    if numeric_stable:
+        shifted = _fpu("sub", x, x.amax(dim=-1, keepdim=True), cfg, reference)
+    else:  # copy_tile: the input unpacked into Dst as it is (``_sfpu`` reads it as SFPLOAD does)
+        shifted = x
     approx = cfg.math_approx_mode
-    exps = _buffer(_sfpu(lambda v, ar, f: card_unary.exp(v, ar, f, approx=approx),
-                         _fpu("sub", x, row_max, cfg, reference), cfg, reference), fp32)
+    exps = _buffer(_sfpu(lambda v, ar, f: card_unary.exp(v, ar, f, approx=approx), shifted, cfg, reference), fp32)
     recip_approx = approx and not fp32  # with an FP32 Dst the kernel asks for the precise reciprocal
     recip = _buffer(_sfpu(lambda v, ar, f: card_unary.reciprocal(v, ar, f, approx=recip_approx),
                           _row_sum(exps, cfg, reference), cfg, reference), fp32)

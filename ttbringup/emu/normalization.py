@@ -159,7 +159,7 @@ def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_c
     if numerics_mode.is_card() and d == len(x.shape) - 1:  # the attention kernel; other dims compute exactly
         cfg = card_normalization.resolve_config("softmax", x.dtype, compute_kernel_config)
         with card_common.one_thread():
-            dst = card_normalization.softmax(x._values(op), cfg, numerics_mode.card_reference())
+            dst = card_normalization.softmax(x._values(op), cfg, numerics_mode.card_reference(), numeric_stable)
             values = card_common.pack(dst, cfg.fp32_dest_acc_en, x.dtype)
         return _output(values, x, memory_config)
     return _output(torch.softmax(x._values(op), dim=d), x, memory_config)
