@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import ttbringup.emu as ttnn
+from ttbringup.emu.card import formats, fpu, packer
 
 card_binary = importlib.import_module("ttbringup.emu.card_binary")
 numerics_mode = importlib.import_module("ttbringup.emu.numerics_mode")
@@ -132,7 +133,6 @@ def test_fpu_sum_is_the_primitive(device):
     with numerics_mode.use("card"):
         add = host(ttnn.add(dev_tensor(a, device), dev_tensor(b, device)))
         sub = host(ttnn.subtract(dev_tensor(a, device), dev_tensor(b, device), fast_and_approximate_mode=True))
-    from ttbringup.emu.card import formats, fpu, packer
     wa, wb = formats.to_bits(a), formats.to_bits(b)
     assert torch.equal(add, formats.from_bits(packer.pack_bf16_to_bf16(fpu.eltwise_add(wa, wb, "bf16"))))
     assert torch.equal(sub, formats.from_bits(packer.pack_bf16_to_bf16(fpu.eltwise_add(wa, wb, "bf16", True))))
