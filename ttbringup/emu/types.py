@@ -325,7 +325,8 @@ class MeshCoordinate(MeshShape):
 
 @dataclass
 class WormholeComputeKernelConfig:
-    """Ignored in exact mode (float32 whatever the fidelity); card-mode matmul / linear honour it (card_matmul)."""
+    """Ignored in exact mode (float32 whatever the fidelity); card-mode matmul / linear (card_matmul) and
+    rms_norm / layer_norm / softmax (card_normalization) honour it."""
 
     math_fidelity: MathFidelity = MathFidelity.Invalid
     math_approx_mode: bool = True
