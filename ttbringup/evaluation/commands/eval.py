@@ -73,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         for line in human_lines(outcome):
             print(line)
         if args.json:
-            write_json(args.json, to_json(outcome))
+            data = to_json(outcome)
+            if outcome.backend == "emu":  # new key only: the device-time model's prediction of this run on the card
+                from ..device_time_estimate import estimate, estimate_line
+
+                data["device_time_estimate"] = estimate(
+                    req.model_py, req.model, prompt_len=outcome.result.prompt_len, trace=req.trace,
+                    max_seq_len=req.max_seq_len, cache_dir=req.cache_dir)
+                print(estimate_line(data["device_time_estimate"]))
+            write_json(args.json, data)
             print(f"wrote {args.json}", file=sys.stderr)
     return 0
