@@ -52,6 +52,15 @@ class Row:
     def ttft_ratio(self) -> float:
         return self.predicted_ttft_ms / self.published_ttft_ms
 
+    @property
+    def ttft_with_step_ms(self) -> float:
+        """The TTFT as perf-facts §6.3's formula counts it: the prefill plus the first decode step."""
+        return self.predicted_ttft_ms + 1e3 / self.predicted_tpsu
+
+    @property
+    def ttft_with_step_ratio(self) -> float:
+        return self.ttft_with_step_ms / self.published_ttft_ms
+
 
 def request(model: str, system: str, batch: int):
     """The :class:`~.perf_report.PerfRequest` that predicts a published row."""
@@ -97,7 +106,8 @@ def _error(ratio: float) -> float:
 
 def table_line(r: Row) -> str:
     return (f"| {r.model.split('/')[-1]} | {r.system} | {r.batch} | {r.published_tpsu:g} | {r.predicted_tpsu:.1f} | "
-            f"{r.decode_ratio:.2f} | {r.published_ttft_ms:g} | {r.predicted_ttft_ms:.1f} | {r.ttft_ratio:.2f} |")
+            f"{r.decode_ratio:.2f} | {r.published_ttft_ms:g} | {r.predicted_ttft_ms:.1f} | {r.ttft_ratio:.2f} | "
+            f"{r.ttft_with_step_ms:.1f} | {r.ttft_with_step_ratio:.2f} |")
 
 
 def parts_line(r: Row) -> str:
@@ -119,12 +129,15 @@ def render_markdown(rows: list[Row]) -> str:
     """The doc's generated block: the predicted/published table, the error summary, the decode step by op class."""
     lines = [BEGIN,
              "| model | system | batch | published t/s/u | predicted t/s/u | ratio | published TTFT ms | "
-             "predicted TTFT ms | ratio |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "predicted TTFT ms | ratio | prefill + 1 step ms | ratio |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [table_line(r) for r in rows]
-    lines += ["", "Error = |predicted / published - 1|.", "",
+    lines += ["", "Error = |predicted / published - 1|. The predicted TTFT is the model's (one user's prefill pass); "
+              "\"prefill + 1 step\" adds the predicted decode step, as perf-facts §6.3's TTFT formula does "
+              "(shown for comparison, not the model's definition).", "",
               _summary(rows, "decode tokens/s/user", lambda r: r.decode_ratio, DECODE_GOAL),
-              _summary(rows, "TTFT", lambda r: r.ttft_ratio, TTFT_GOAL), "",
+              _summary(rows, "TTFT", lambda r: r.ttft_ratio, TTFT_GOAL),
+              _summary(rows, "TTFT as prefill + 1 step", lambda r: r.ttft_with_step_ratio, TTFT_GOAL), "",
               "Where the predicted decode step goes (ms; device time by op class, then the traced op-to-op gaps), "
               "against the published step (1000 / published t/s/u):", "",
               "| model | system | batch | " + " | ".join(PARTS) + " | predicted step | published step |",
