@@ -75,7 +75,7 @@ def render_markdown(g: Goals) -> str:
     from ttbringup.emu.device_time.constants import DRAM_PEAK_BPS
 
     lines = [BEGIN,
-             f"Predicted by the device-time model on {g.system} (`scripts/perf_report.py` on this file: data-free, "
+             f"Predicted by the device-time model on {g.system} (`scripts/perf_report.py` on this file: data-free,",
              f"real shape, this file's dtypes and fidelities, prompt {PROMPT_LEN} tokens); not a measurement.",
              "", "| decode | batch | TTFT ms | tokens/s/user | tokens/s |", "|---|---:|---:|---:|---:|"]
     for batch, traced, ttft, tpsu, tps in g.runs:
@@ -83,8 +83,9 @@ def render_markdown(g: Goals) -> str:
     step_ms = g.weight_bytes / DRAM_PEAK_BPS * 1e3
     best = max(tpsu for batch, _, _, tpsu, _ in g.runs if batch == 1)
     lines += ["", f"Weight-streaming roofline: {g.weight_bytes:,} B of weights read per chip per decode step / "
-                  f"{DRAM_PEAK_BPS / 1e9:.0f} GB/s = {step_ms:.2f} ms per step, at most {1e3 / step_ms:.1f} "
-                  f"tokens/s/user; the best batch-1 prediction above is {100 * best * step_ms / 1e3:.0f} % of it.",
+                  f"{DRAM_PEAK_BPS / 1e9:.0f} GB/s = {step_ms:.2f} ms per step,",
+              f"at most {1e3 / step_ms:.1f} tokens/s/user; the best batch-1 prediction above is "
+              f"{100 * best * step_ms / 1e3:.0f} % of it.",
               END]
     return "\n".join(lines)
 

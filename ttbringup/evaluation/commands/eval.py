@@ -1,7 +1,8 @@
 """``eval.py MODEL_PY``: teacher-forcing accuracy of a bringup against the HF reference.
 
 Prints the compared setup, ``Top-1 accuracy: 99.00% (0.9900)``, ``Top-5 accuracy: ...``, the
-logits PCC and the first position where top-1 disagrees; ``--json PATH`` writes all of it.
+logits PCC and the first position where top-1 disagrees; ``--json PATH`` writes all of it (on the emulator also
+``device_time_estimate``: the device-time model's TTFT and tokens/s/user for this run on the card).
 Exit 0 after a completed eval (whatever the accuracy), 2 on bad input.
 """
 
