@@ -93,3 +93,20 @@ def test_an_unpublished_row_is_one_error_line(run):
     r = run(SCRIPT, "--row", "meta-llama/Llama-3.2-1B", "n150", "7")
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1].startswith("error: no published row meta-llama/Llama-3.2-1B n150 7")
+
+
+def test_perf_mode_runs_the_published_dtypes_and_fidelities_with_dram_sharded_decode_matmuls():
+    """perf-facts §1: gate/up bfloat4_b at LoFi, every other weight (q/k/v/o, down, LM head) bfloat8_b at HiFi2;
+    the calibration's request prices decode matmuls DRAM-sharded and prefill ones interleaved."""
+    from ttbringup.evaluation import calibration
+    from ttbringup.evaluation.perf_report import run
+
+    req = calibration.request("meta-llama/Llama-3.2-1B", "n150", 1)
+    req.model = str(REPO / "ttbringup" / "fixtures" / "tiny" / "meta-llama__Llama-3.2-1B")  # 2 layers, same blocks
+    report = run(req)
+    assert report.decode_traced
+    for rows, sharded in ((report.prefill, False), (report.decode, True)):
+        linears = [r for r in rows if r.record.op == "ttnn.linear"]
+        kinds = sorted((r.record.input("input_tensor_b").dtype, r.record.fidelity) for r in linears)
+        assert kinds == sorted([("BFLOAT4_B", "LoFi")] * 2 * 2 + [("BFLOAT8_B", "HiFi2")] * (5 * 2 + 1))
+        assert all(r.cost.dram_sharded is sharded for r in linears)
