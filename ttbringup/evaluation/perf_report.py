@@ -13,7 +13,8 @@ predicted device time and the op-to-op gap before it (``device_time.timeline``);
 * decode tokens/s/user = 1 / (the last decode step's device time + gaps); tokens/s = that x ``batch`` (every
   decode step computes 32 rows; only the active users' KV prefixes are read).
 
-``weight_dtype`` (bf16 / bfp8 / bfp4) is a what-if: the file's ``WEIGHT_DTYPE`` replaced for the build.
+``weight_dtype`` (bf16 / bfp8 / bfp4) is a what-if: the file's ``WEIGHT_DTYPE`` replaced for the build;
+``dram_sharded_decode`` prices the decode matmuls as DRAM-sharded (``device_time.what_if``; the calibration uses it).
 The tables, the estimate lines (with predicted / published ratios when the model and system match a published
 tt_transformers row) and the CSV are in :mod:`.perf_tables`.
 
