@@ -3,12 +3,14 @@ Wormhole n150 / n300 / T3000, from a data-free emulator run (no card, no weights
 
 Prints the estimates, then the per-op table of the last decode step (or the prefill, ``--table``) in
 tt-perf-report's columns with a total line equal to the sum of its rows, the prefill and decode step grouped by
-op code, and writes every op of every phase to a CSV. Exit 0 after a report, 2 on bad input.
+op code, and writes every op of every phase to a CSV and a stacked bar chart of where the time goes (PNG).
+Exit 0 after a report, 2 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..cli import CliError, check_writable, cli_errors, go_offline
@@ -35,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also print the cost model's constants with their sources")
     p.add_argument("--csv", metavar="PATH", default="perf_report.csv",
                    help="CSV of every op of every phase (default perf_report.csv)")
+    p.add_argument("--chart", metavar="PATH", default=None,
+                   help="stacked bar PNG of where the TTFT and the decode step go (default: beside the CSV, .png)")
     for action in p._actions:
         if action.dest == "random_weights":
             action.help = ("build from random weights drawn with --seed instead of data-free (for a model file "
@@ -63,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         validate(req)
         req.model = resolve_model(args.model_py, args.model)
         check_writable(args.csv, "--csv")
+        chart = args.chart or os.path.splitext(args.csv)[0] + ".png"
+        check_writable(chart, "--chart")
         go_offline()
         report = run(req)
         for line in summary_lines(report):
@@ -89,4 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name} = {value:g} {unit}: {source}")
         write_csv(report, args.csv)
         print(f"wrote {args.csv}", file=sys.stderr)
+        from ..perf_chart import write_chart
+
+        write_chart(report, chart)
+        print(f"wrote {chart}", file=sys.stderr)
     return 0
