@@ -18,13 +18,13 @@ Contracts:
   denormal (a difference below 2^-126 per product).
 * ``dst_fast(x, w, fidelity, fp32_dest)``: Dst values (float32) of ``x [M, K] @ w [K, N]`` (Src values, in0 = x
   in SrcB, in1 = w in SrcA): per fidelity phase the exact 5 x 7-bit slice products, summed per 16-wide K chunk
-  (one MVMUL) with float32 arithmetic, accumulated into Dst chunk by chunk in the LLK order (per 32-wide K tile:
-  phases outer, the two K halves inner; K tiles in order) with one rounding per chunk: BF16 Dst round to
+  (one MVMUL) in float32 (order unspecified), accumulated into Dst chunk by chunk in the LLK order (per 32-wide
+  K tile: phases outer, the two K halves inner; K tiles in order) with one rounding per chunk: BF16 Dst round to
   nearest, ties away from zero, on the magnitude; FP32 Dst the float32 add (ties to even).
   **Not bit-exact**: the MVMUL's alignment of each product to its group-of-8 maximum (a ~12-bit window with
   its own rounding), the 11-bit pre-rounding of terms for a BF16 Dst, the ties-away rounding of an FP32 Dst,
-  denormal flushing of results and inf / NaN handling are not modelled (tests/emu/test_card_mode.py measures
-  the difference to the reference).
+  denormal flushing of results and inf / NaN handling are not modelled (tests/emu/test_card_fast_path.py
+  bounds the difference to the reference).
 * ``dst_reference(x, w, fidelity, fp32_dest)``: the same through the bit-exact ``card.fpu.matmul_tiles``
   (ttsim's MVMUL arithmetic; K zero-padded to whole tiles). Slow: about 1 s per phase for 32 x 1024 x 1024.
 * ``round_into_dst(v, fp32_dest)``: one rounding of float32 values into Dst (as ``dst_fast`` does per step).
@@ -47,8 +47,8 @@ from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
                    MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
-_DST_ELEMENTS = 1 << 15  # Dst values the fast path updates per op (keeps Dst and the tile slices in cache)
-_WEIGHT_BLOCK_BYTES = 64 << 20  # weight storage of one column block
+_SUMS_BYTES = 64 << 20  # chunk sums the fast path holds per block of output columns
+_SUB_BLOCK_ELEMENTS = 1 << 18  # weight elements widened and sliced at a time (1 MiB float32: stays in cache)
 
 
 @dataclass(frozen=True)
@@ -125,23 +125,68 @@ def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
     """Dst values of ``x @ w`` by the fast formulation (see the module docstring).
 
-    Each MVMUL is one in-place ``addmm`` of a 16-wide K chunk of the slices into Dst (float32) followed by the
-    Dst rounding. Outputs are taken a block of columns at a time, at most ``_DST_ELEMENTS`` Dst values, so the
-    many small per-MVMUL ops stay in cache; they run on one torch thread (``_one_thread``: measured 0.048 s vs
-    1.3 s with two threads for a 1 x 2048 @ 2048 x 8192 linear)."""
+    Two stages per block of output columns: ``_chunk_sums`` computes every MVMUL's sum (per phase and 16-wide
+    K chunk) with big batched float32 ops, then ``_accumulate`` adds them into Dst in the LLK order with one
+    rounding each. The column block is sized so its chunk sums take at most ``_SUMS_BYTES``."""
     x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
     phase_list = fpu.phases(fidelity)
-    need_a_lo = any(p & 1 for p in phase_list)
-    need_b_lo = any(p & 2 for p in phase_list)
-    xb = _slices(x.to(torch.float32).contiguous(), "B", need_b_lo)  # in0 -> SrcB
-    cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
+    xb = _slices(x.to(torch.float32).contiguous(), "B", any(p & 2 for p in phase_list))  # in0 -> SrcB
+    xb = tuple(None if s is None else s.view(m, k // 16, 16) for s in xb)
+    per_column = 4 * len(phase_list) * (k // 16) * max(m, 1)
+    cols = max(1, min(n, _SUMS_BYTES // per_column))
     out = torch.empty((m, n), dtype=torch.float32)
-    with _one_thread():
-        for c0 in range(0, n, cols):
-            _dst_block(xb, w, c0, min(n, c0 + cols), phase_list, need_a_lo, fp32_dest, out)
+    for c0 in range(0, n, cols):
+        c1 = min(n, c0 + cols)
+        sums = _chunk_sums(xb, w[:, c0:c1], phase_list, tf32=w.dtype == torch.float32)
+        out[:, c0:c1] = _accumulate(sums, len(phase_list), fp32_dest)
     return out
+
+
+def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> torch.Tensor:
+    """Every MVMUL's sum of products: ``[phase, K // 16, M, N]`` float32 for SrcB slices ``xb`` (each
+    ``[M, K // 16, 16]``) and the weight ``w [K, N]`` (in1 -> SrcA). The weight is widened and sliced
+    ``_SUB_BLOCK_ELEMENTS`` at a time (output columns with all of K, so large K-major weights are read
+    contiguously and the slices stay in cache); products are exact in float32 (5 x 7 bits), the 16 of a chunk
+    are summed in float32."""
+    k, n = w.shape
+    m, chunks = xb[0].shape[0], k // 16
+    need_a_lo = any(p & 1 for p in phase_list)
+    sums = torch.empty((len(phase_list), chunks, m, n), dtype=torch.float32)
+    wt = w.T  # [N, K]: contiguous for K-major weights
+    rows = max(1, min(n, _SUB_BLOCK_ELEMENTS // k))
+    buf = torch.empty((rows, k), dtype=torch.float32)
+    for r0 in range(0, n, rows):
+        r1 = min(n, r0 + rows)
+        tile = buf[: r1 - r0]
+        tile.copy_(wt[r0:r1])
+        wa = _slices(tile, "A", need_a_lo, tf32=tf32)
+        for i, p in enumerate(phase_list):
+            a = wa[p & 1].view(r1 - r0, chunks, 16)
+            b = xb[(p >> 1) & 1]
+            if m == 1:  # one row: a product and a reduction beat ``chunks`` tiny matrix-vector products
+                sums[i, :, 0, r0:r1] = (a * b[0]).sum(-1).T
+            else:
+                sums[i, :, :, r0:r1] = torch.bmm(b.transpose(0, 1), a.permute(1, 2, 0))
+    return sums
+
+
+def _accumulate(sums: torch.Tensor, n_phases: int, fp32_dest: bool) -> torch.Tensor:
+    """Dst after adding the chunk sums ``[phase, K // 16, M, N]`` in the LLK order (per 32-wide K tile: phases
+    outer, the two 16-wide halves inner; K tiles in order), rounding into Dst after each (BF16: round half away
+    from zero on the magnitude to 8 significant bits; FP32: the float32 add). Runs on one torch thread: the
+    ops are many and small (``_one_thread``)."""
+    d = torch.zeros(sums.shape[2:], dtype=torch.float32)
+    bits = d.view(torch.int32)
+    with _one_thread():
+        for t in range(0, sums.shape[1], 2):
+            for i in range(n_phases):
+                for c in (t, t + 1):
+                    d.add_(sums[i, c])
+                    if not fp32_dest:
+                        bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    return d
 
 
 @contextlib.contextmanager
@@ -154,31 +199,6 @@ def _one_thread():
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _dst_block(xb, w, c0, c1, phase_list, need_a_lo, fp32_dest, out) -> None:
-    """Dst of output columns c0:c1 into ``out`` (see ``dst_fast``): the weight is widened and sliced one K tile
-    (32 rows) at a time, so only its storage is read from memory and the slices stay in cache."""
-    k, m = w.shape[0], xb[0].shape[0]
-    tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
-    block = w[:, c0:c1]
-    k_major = block.stride(0) == 1 and block.shape[1] > 1  # large weights are stored K-major
-    d = torch.zeros((m, c1 - c0), dtype=torch.float32)
-    bits = d.view(torch.int32)
-    for t0 in range(0, k, 32):
-        tile = block[t0: t0 + 32]
-        if k_major:
-            tile = tile.T.to(torch.float32, memory_format=torch.contiguous_format).T
-        else:
-            tile = tile.to(torch.float32, memory_format=torch.contiguous_format)
-        wa = _slices(tile, "A", need_a_lo, tf32=tf32)  # in1 -> SrcA
-        for p in phase_list:  # phases outer, the two K halves of the tile inner
-            a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
-            for h in (0, 16):
-                d.addmm_(b_part[:, t0 + h: t0 + h + 16], a_part[h: h + 16])
-                if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
-                    bits.add_(0x8000).bitwise_and_(-(1 << 16))
-    out[:, c0:c1] = d
 
 
 def dst_reference(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
