@@ -39,11 +39,17 @@ def _rel_rms(v, ref):
 @pytest.mark.parametrize("fidelity", FIDELITIES)
 @pytest.mark.parametrize("fp32_dest", (False, True), ids=("bf16_dst", "fp32_dst"))
 def test_fast_path_against_the_reference(device, a_name, b_name, fidelity, fp32_dest):
-    """Float32 output, so the outputs are the Dst values themselves. Measured over these cases: with a BF16 Dst
-    |fast - reference| stays below 2^-5 x sum|x w| (per output; mostly 1-2 bf16 ulps), with an FP32 Dst below
-    2^-10 x sum|x w| (the MVMUL window the fast path does not model); the fast path's relative RMS error against
-    the float64 product of the Src values is 0.6-1.3x the reference's. Where the reference is exact (e.g. bfp4 x
-    bfp4 at LoFi into an FP32 Dst) the fast path is too."""
+    """Float32 output, so the outputs are the Dst values themselves; ``magnitude`` is sum|x w| per output (the
+    float64 product of the absolute Src values). Measured over these 128 cases (seed 20):
+
+    * BF16 Dst: |fast - reference| <= 2^-6.6 x magnitude (1-2 bf16 ulps of the output where they differ; 30-100 %
+      of outputs agree bit for bit); the fast path's relative RMS error against the float64 product of the Src
+      values is 0.68-1.22x the reference's (the Dst rounding dominates both).
+    * FP32 Dst: |fast - reference| <= 2^-11.6 x magnitude: the reference aligns each MVMUL's products in its
+      rounded group-of-8 window, the fast path sums them exactly, so its error is at most the reference's
+      (ratio <= 1.007; near 0 at HiFi3 / HiFi4, where only that window separates the card from the exact sum).
+
+    Asserted with about 1.5x room; where the reference is exact (e.g. bfp4 x bfp4 at LoFi) the fast path must be."""
     m, k, n = SHAPES[(list(DTYPES).index(a_name) + list(DTYPES).index(b_name)) % 2]
     torch.manual_seed(20)
     a = ttnn.from_torch(torch.randn(m, k), dtype=DTYPES[a_name], layout=ttnn.TILE_LAYOUT, device=device)
@@ -55,13 +61,15 @@ def test_fast_path_against_the_reference(device, a_name, b_name, fidelity, fp32_
         ref = ttnn.to_torch(ttnn.matmul(a, b, dtype=ttnn.float32, compute_kernel_config=cfg)).float()
     xs, ws = _src(a).double(), _src(b).double()
     exact, magnitude = xs @ ws, xs.abs() @ ws.abs()
-    bound = 2.0 ** (-10 if fp32_dest else -5)
+    bound = 2.0 ** (-11 if fp32_dest else -6)
     assert bool(((fast.double() - ref.double()).abs() <= bound * magnitude).all())
-    ref_err = _rel_rms(ref, exact)
+    ref_err, fast_err = _rel_rms(ref, exact), _rel_rms(fast, exact)
     if ref_err == 0:
         assert torch.equal(fast, ref)
+    elif fp32_dest:
+        assert fast_err <= 1.05 * ref_err
     else:
-        assert 0.5 <= _rel_rms(fast, exact) / ref_err <= 1.6
+        assert 0.5 <= fast_err / ref_err <= 1.5
 
 
 # ----------------------------------------------------------------------------- the formulation itself
