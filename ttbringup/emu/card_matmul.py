@@ -48,6 +48,8 @@ from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
                    MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
+_DST_ELEMENTS = 1 << 15  # Dst values several-row blocks update per op (keeps Dst and the tile slices in cache)
+_WEIGHT_BLOCK_BYTES = 64 << 20  # weight storage of one several-row column block
 _SUMS_BYTES = 8 << 20  # chunk sums the fast path holds per block of output columns (reused memory, no page faults)
 _SUB_BLOCK_ELEMENTS = 1 << 16  # weight elements widened and sliced at a time (256 KiB float32: stays in cache)
 _BF16_HALF, _BF16_KEEP = np.int32(0x8000), np.int32(-(1 << 16))
@@ -125,44 +127,77 @@ def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 
 def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
-    """Dst values of ``x @ w`` by the fast formulation (see the module docstring).
+    """Dst values of ``x @ w`` by the fast formulation (see the module docstring), on one torch thread
+    (``_one_thread``: measured on this shared 2-core machine, two threads made the many small ops 2-5x slower).
 
-    Two stages per block of output columns: ``_chunk_sums`` computes every MVMUL's sum (per phase and 16-wide
-    K chunk) with big batched float32 ops, then ``_accumulate`` adds them into Dst in the LLK order with one
-    rounding each. The column block is sized so its chunk sums take at most ``_SUMS_BYTES``. One torch thread
-    (``_one_thread``): measured on this shared 2-core machine, two threads made the block ops 2-5x slower."""
+    One row (a decode step's distinct row) runs in two stages per block of output columns: ``_chunk_sums``
+    computes every MVMUL's sum (per phase and 16-wide K chunk) with large elementwise ops over cached weight
+    sub-blocks, then ``_accumulate`` adds them into Dst in the LLK order with one rounding each (the column
+    block is sized so its chunk sums take at most ``_SUMS_BYTES``). Several rows run ``_dst_rows``: per K tile
+    and output block one small matrix product per MVMUL, added into Dst in the same order."""
     x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
     phase_list = fpu.phases(fidelity)
     xb = _slices(x.to(torch.float32).contiguous(), "B", any(p & 2 for p in phase_list))  # in0 -> SrcB
-    xb = tuple(None if s is None else s.view(m, k // 16, 16) for s in xb)
-    per_column = 4 * len(phase_list) * (k // 16) * max(m, 1)
-    cols = max(1, min(n, _SUMS_BYTES // per_column))
+    tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
     out = torch.empty((m, n), dtype=torch.float32)
     with _one_thread():
+        if m != 1:
+            cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
+            for c0 in range(0, n, cols):
+                out[:, c0:c0 + cols] = _dst_rows(xb, w[:, c0:c0 + cols], phase_list, tf32, fp32_dest)
+            return out
+        xb = tuple(None if v is None else v.view(m, k // 16, 16) for v in xb)
+        cols = max(1, min(n, _SUMS_BYTES // (4 * len(phase_list) * (k // 16))))
         for c0 in range(0, n, cols):
             c1 = min(n, c0 + cols)
-            sums = _chunk_sums(xb, w[:, c0:c1], phase_list, tf32=w.dtype == torch.float32)
+            sums = _chunk_sums(xb, w[:, c0:c1], phase_list, tf32)
             out[:, c0:c1] = _accumulate(sums, len(phase_list), fp32_dest)
     return out
 
 
+def _dst_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
+    """Dst of ``x @ block`` for SrcB slices ``xb`` (each ``[M, K]``): the weight block is widened and sliced one
+    K tile (32 rows) at a time, so only its storage is read from memory and the slices stay in cache; each MVMUL
+    is one ``mm`` of a 16-wide K chunk (float32 sums), added into Dst and rounded."""
+    k, m = block.shape[0], xb[0].shape[0]
+    need_a_lo = any(p & 1 for p in phase_list)
+    k_major = block.stride(0) == 1 and block.shape[1] > 1  # large weights are stored K-major
+    d = torch.zeros((m, block.shape[1]), dtype=torch.float32)
+    s = torch.empty_like(d)
+    bits = d.view(torch.int32)
+    for t0 in range(0, k, 32):
+        tile = block[t0: t0 + 32]
+        if k_major:
+            tile = tile.T.to(torch.float32, memory_format=torch.contiguous_format).T
+        else:
+            tile = tile.to(torch.float32, memory_format=torch.contiguous_format)
+        wa = _slices(tile, "A", need_a_lo, tf32=tf32)  # in1 -> SrcA
+        for p in phase_list:  # phases outer, the two K halves of the tile inner
+            a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
+            for h in (0, 16):
+                d.add_(torch.mm(b_part[:, t0 + h: t0 + h + 16], a_part[h: h + 16], out=s))
+                if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
+                    bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    return d
+
+
 def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> torch.Tensor:
-    """Every MVMUL's sum of products: ``[phase, K // 16, M, N]`` float32 for SrcB slices ``xb`` (each
-    ``[M, K // 16, 16]``) and the weight ``w [K, N]`` (in1 -> SrcA). The weight is widened and sliced
+    """Every MVMUL's sum of products: ``[phase, K // 16, 1, N]`` float32 for SrcB slices ``xb`` of one row (each
+    ``[1, K // 16, 16]``) and the weight ``w [K, N]`` (in1 -> SrcA). The weight is widened and sliced
     ``_SUB_BLOCK_ELEMENTS`` at a time (output columns with all of K, so large K-major weights are read
     contiguously and the slices stay in cache); products are exact in float32 (5 x 7 bits), the 16 of a chunk
     are summed in float32."""
     k, n = w.shape
-    m, chunks = xb[0].shape[0], k // 16
-    if m > 1:
-        xb = tuple(None if v is None else v.transpose(0, 1).contiguous() for v in xb)  # [chunks, M, 16] for bmm
-    need_a_lo = any(p & 1 for p in phase_list)
-    sums = torch.empty((len(phase_list), chunks, m, n), dtype=torch.float32)
+    chunks = k // 16
+    sums = torch.empty((len(phase_list), chunks, 1, n), dtype=torch.float32)
     wt = w.T  # [N, K]: contiguous for K-major weights
     rows = max(1, min(n, _SUB_BLOCK_ELEMENTS // k))
+    need_a_lo = any(p & 1 for p in phase_list)
     buf = torch.empty((rows, k), dtype=torch.float32)
+    prod = torch.empty((rows, chunks, 16), dtype=torch.float32)
+    ones = torch.ones(16, dtype=torch.float32)
     for r0 in range(0, n, rows):
         r1 = min(n, r0 + rows)
         tile = buf[: r1 - r0]
@@ -171,10 +206,8 @@ def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> to
         for i, p in enumerate(phase_list):
             a = wa[p & 1].view(r1 - r0, chunks, 16)
             b = xb[(p >> 1) & 1]
-            if m == 1:  # one row: a product and a reduction beat ``chunks`` tiny matrix-vector products
-                sums[i, :, 0, r0:r1] = (a * b[0]).sum(-1).T
-            else:
-                sums[i, :, :, r0:r1] = torch.bmm(b, a.permute(1, 2, 0))
+            part = torch.mul(a, b[0], out=prod[: r1 - r0])  # products, then 16-wide sums as one mat-vec
+            sums[i, :, 0, r0:r1] = (part.view(-1, 16) @ ones).view(r1 - r0, chunks).T
     return sums
 
 
