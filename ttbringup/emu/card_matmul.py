@@ -188,26 +188,33 @@ def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> to
     ``[1, K // 16, 16]``) and the weight ``w [K, N]`` (in1 -> SrcA). The weight is widened and sliced
     ``_SUB_BLOCK_ELEMENTS`` at a time (output columns with all of K, so large K-major weights are read
     contiguously and the slices stay in cache); products are exact in float32 (5 x 7 bits), the 16 of a chunk
-    are summed in float32."""
+    are summed in float32. The phases that share a SrcB slice run as one product and one matrix-vector sum."""
     k, n = w.shape
     chunks = k // 16
     sums = torch.empty((len(phase_list), chunks, 1, n), dtype=torch.float32)
     wt = w.T  # [N, K]: contiguous for K-major weights
     rows = max(1, min(n, _SUB_BLOCK_ELEMENTS // k))
-    need_a_lo = any(p & 1 for p in phase_list)
-    buf = torch.empty((rows, k), dtype=torch.float32)
-    prod = torch.empty((rows, chunks, 16), dtype=torch.float32)
+    n_a = 2 if any(p & 1 for p in phase_list) else 1  # SrcA slices: hi, and lo when a phase needs it
+    per_b = [sum(1 for p in phase_list if p >> 1 == j) for j in (0, 1)]  # phases 2j, 2j + 1 use SrcB slice j
+    tile = torch.empty((rows, k), dtype=torch.float32)
+    wa = torch.empty((n_a, rows, k), dtype=torch.float32)
+    prod = torch.empty((n_a, rows, chunks, 16), dtype=torch.float32)
     ones = torch.ones(16, dtype=torch.float32)
     for r0 in range(0, n, rows):
-        r1 = min(n, r0 + rows)
-        tile = buf[: r1 - r0]
-        tile.copy_(wt[r0:r1])
-        wa = _slices(tile, "A", need_a_lo, tf32=tf32)
-        for i, p in enumerate(phase_list):
-            a = wa[p & 1].view(r1 - r0, chunks, 16)
-            b = xb[(p >> 1) & 1]
-            part = torch.mul(a, b[0], out=prod[: r1 - r0])  # products, then 16-wide sums as one mat-vec
-            sums[i, :, 0, r0:r1] = (part.view(-1, 16) @ ones).view(r1 - r0, chunks).T
+        nr = min(n, r0 + rows) - r0
+        t = tile[:nr]
+        t.copy_(wt[r0: r0 + nr])
+        bits = t.view(torch.int32)
+        torch.bitwise_and(bits, _HI_MASK["A"], out=wa[0, :nr].view(torch.int32))
+        if n_a == 2:  # lo = the slice bits below hi (TF32 data: without the SrcA-unused LSB)
+            full = torch.bitwise_and(bits, _FULL_MASK["A"]).view(torch.float32) if tf32 else t
+            torch.sub(full, wa[0, :nr], out=wa[1, :nr])
+        for j, count in enumerate(per_b):
+            if count:
+                a = wa[:count, :nr].reshape(count, nr, chunks, 16)
+                part = torch.mul(a, xb[j][0], out=prod[:count, :nr])
+                total = part.reshape(-1, 16) @ ones
+                sums[2 * j: 2 * j + count, :, 0, r0: r0 + nr] = total.view(count, nr, chunks).transpose(1, 2)
     return sums
 
 
