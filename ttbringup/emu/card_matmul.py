@@ -50,6 +50,7 @@ _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathF
                    MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
 _DST_ELEMENTS = 1 << 15  # Dst values several-row blocks update per op (keeps Dst and the tile slices in cache)
 _WEIGHT_BLOCK_BYTES = 64 << 20  # weight storage of one several-row column block
+_FEW_ROWS = 1  # up to this many rows the chunk-sum formulation is the faster one
 _SUMS_BYTES = 8 << 20  # chunk sums the fast path holds per block of output columns (reused memory, no page faults)
 _SUB_BLOCK_ELEMENTS = 1 << 16  # weight elements widened and sliced at a time (256 KiB float32: stays in cache)
 _BF16_HALF, _BF16_KEEP = np.int32(0x8000), np.int32(-(1 << 16))
@@ -130,10 +131,10 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     """Dst values of ``x @ w`` by the fast formulation (see the module docstring), on one torch thread
     (``_one_thread``: measured on this shared 2-core machine, two threads made the many small ops 2-5x slower).
 
-    One row (a decode step's distinct row) runs in two stages per block of output columns: ``_chunk_sums``
+    Up to ``_FEW_ROWS`` rows (a decode step's distinct rows) run in two stages per block of output columns: ``_chunk_sums``
     computes every MVMUL's sum (per phase and 16-wide K chunk) with large elementwise ops over cached weight
     sub-blocks, then ``_accumulate`` adds them into Dst in the LLK order with one rounding each (the column
-    block is sized so its chunk sums take at most ``_SUMS_BYTES``). Several rows run ``_dst_rows``: per K tile
+    block is sized so its chunk sums take at most ``_SUMS_BYTES``). More rows run ``_dst_rows``: per K tile
     and output block one small matrix product per MVMUL, added into Dst in the same order."""
     x, w = _pad_k(x, w)
     m, k = x.shape
@@ -143,13 +144,13 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
     out = torch.empty((m, n), dtype=torch.float32)
     with _one_thread():
-        if m != 1:
+        if m > _FEW_ROWS:
             cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
             for c0 in range(0, n, cols):
                 out[:, c0:c0 + cols] = _dst_rows(xb, w[:, c0:c0 + cols], phase_list, tf32, fp32_dest)
             return out
         xb = tuple(None if v is None else v.view(m, k // 16, 16) for v in xb)
-        cols = max(1, min(n, _SUMS_BYTES // (4 * len(phase_list) * (k // 16))))
+        cols = max(1, min(n, _SUMS_BYTES // (4 * len(phase_list) * (k // 16) * m)))
         for c0 in range(0, n, cols):
             c1 = min(n, c0 + cols)
             sums = _chunk_sums(xb, w[:, c0:c1], phase_list, tf32)
@@ -184,21 +185,22 @@ def _dst_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp3
 
 
 def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> torch.Tensor:
-    """Every MVMUL's sum of products: ``[phase, K // 16, 1, N]`` float32 for SrcB slices ``xb`` of one row (each
-    ``[1, K // 16, 16]``) and the weight ``w [K, N]`` (in1 -> SrcA). The weight is widened and sliced
+    """Every MVMUL's sum of products: ``[phase, K // 16, M, N]`` float32 for SrcB slices ``xb`` of a few rows
+    (each ``[M, K // 16, 16]``) and the weight ``w [K, N]`` (in1 -> SrcA). The weight is widened and sliced
     ``_SUB_BLOCK_ELEMENTS`` at a time (output columns with all of K, so large K-major weights are read
     contiguously and the slices stay in cache); products are exact in float32 (5 x 7 bits), the 16 of a chunk
     are summed in float32. The phases that share a SrcB slice run as one product and one matrix-vector sum."""
     k, n = w.shape
-    chunks = k // 16
-    sums = torch.empty((len(phase_list), chunks, 1, n), dtype=torch.float32)
+    m, chunks = xb[0].shape[0], k // 16
+    sums = torch.empty((len(phase_list), chunks, m, n), dtype=torch.float32)
     wt = w.T  # [N, K]: contiguous for K-major weights
     rows = max(1, min(n, _SUB_BLOCK_ELEMENTS // k))
     n_a = 2 if any(p & 1 for p in phase_list) else 1  # SrcA slices: hi, and lo when a phase needs it
     per_b = [sum(1 for p in phase_list if p >> 1 == j) for j in (0, 1)]  # phases 2j, 2j + 1 use SrcB slice j
+    xs = [None if v is None else v.view(1, m, 1, chunks, 16) for v in xb]
     tile = torch.empty((rows, k), dtype=torch.float32)
     wa = torch.empty((n_a, rows, k), dtype=torch.float32)
-    prod = torch.empty((n_a, rows, chunks, 16), dtype=torch.float32)
+    prod = torch.empty((n_a, m, rows, chunks, 16), dtype=torch.float32)
     ones = torch.ones(16, dtype=torch.float32)
     for r0 in range(0, n, rows):
         nr = min(n, r0 + rows) - r0
@@ -211,10 +213,10 @@ def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> to
             torch.sub(full, wa[0, :nr], out=wa[1, :nr])
         for j, count in enumerate(per_b):
             if count:
-                a = wa[:count, :nr].reshape(count, nr, chunks, 16)
-                part = torch.mul(a, xb[j][0], out=prod[:count, :nr])
-                total = part.reshape(-1, 16) @ ones
-                sums[2 * j: 2 * j + count, :, 0, r0: r0 + nr] = total.view(count, nr, chunks).transpose(1, 2)
+                a = wa[:count, :nr].reshape(count, 1, nr, chunks, 16)
+                part = torch.mul(a, xs[j], out=prod[:count, :, :nr])
+                total = (part.reshape(-1, 16) @ ones).view(count, m, nr, chunks)
+                sums[2 * j: 2 * j + count, :, :, r0: r0 + nr] = total.permute(0, 3, 1, 2)
     return sums
 
 
