@@ -161,27 +161,39 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
 def _dst_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
     """Dst of ``x @ block`` for SrcB slices ``xb`` (each ``[M, K]``): the weight block is widened and sliced one
     K tile (32 rows) at a time, so only its storage is read from memory and the slices stay in cache; each MVMUL
-    is one ``mm`` of a 16-wide K chunk (float32 sums), added into Dst and rounded."""
-    k, m = block.shape[0], xb[0].shape[0]
-    need_a_lo = any(p & 1 for p in phase_list)
-    k_major = block.stride(0) == 1 and block.shape[1] > 1  # large weights are stored K-major
-    d = torch.zeros((m, block.shape[1]), dtype=torch.float32)
-    s = torch.empty_like(d)
-    bits = d.view(torch.int32)
+    is one ``mm`` of a 16-wide K chunk (float32 sums), added into Dst and rounded (``_add_rounded``)."""
+    k, n = block.shape
+    m = xb[0].shape[0]
+    n_a = 2 if any(p & 1 for p in phase_list) else 1
+    k_major = block.stride(0) == 1 and n > 1  # large weights are stored K-major
+    wa = torch.empty((n_a, n, 32), dtype=torch.float32)  # the tile's SrcA slices, K-major
+    d = np.zeros((m, n), dtype=np.float32)
+    s = torch.empty((m, n), dtype=torch.float32)
+    s_np = s.numpy()
     for t0 in range(0, k, 32):
         tile = block[t0: t0 + 32]
-        if k_major:
-            tile = tile.T.to(torch.float32, memory_format=torch.contiguous_format).T
-        else:
-            tile = tile.to(torch.float32, memory_format=torch.contiguous_format)
-        wa = _slices(tile, "A", need_a_lo, tf32=tf32)  # in1 -> SrcA
+        tile = tile.T.to(torch.float32) if k_major else tile.T.contiguous().to(torch.float32)  # [n, 32]
+        bits = tile.view(torch.int32)
+        torch.bitwise_and(bits, _HI_MASK["A"], out=wa[0].view(torch.int32))  # in1 -> SrcA
+        if n_a == 2:
+            full = torch.bitwise_and(bits, _FULL_MASK["A"]).view(torch.float32) if tf32 else tile
+            torch.sub(full, wa[0], out=wa[1])
         for p in phase_list:  # phases outer, the two K halves of the tile inner
-            a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
             for h in (0, 16):
-                d.add_(torch.mm(b_part[:, t0 + h: t0 + h + 16], a_part[h: h + 16], out=s))
-                if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
-                    bits.add_(0x8000).bitwise_and_(-(1 << 16))
-    return d
+                torch.mm(xb[p >> 1][:, t0 + h: t0 + h + 16], wa[p & 1, :, h: h + 16].T, out=s)
+                _add_rounded(d, s_np, fp32_dest)
+    return torch.from_numpy(d)
+
+
+def _add_rounded(d: np.ndarray, s: np.ndarray, fp32_dest: bool) -> None:
+    """One MVMUL into Dst in place: ``d += s`` (float32), then for a BF16 Dst round half away from zero on the
+    magnitude to 8 significant bits (``(bits + half) & ~low``). numpy ufuncs: a third of torch's per-call cost
+    on these small arrays."""
+    np.add(d, s, out=d)
+    if not fp32_dest:
+        bits = d.view(np.int32)
+        np.add(bits, _BF16_HALF, out=bits)
+        np.bitwise_and(bits, _BF16_KEEP, out=bits)
 
 
 def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> torch.Tensor:
@@ -222,19 +234,13 @@ def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> to
 
 def _accumulate(sums: torch.Tensor, n_phases: int, fp32_dest: bool) -> torch.Tensor:
     """Dst after adding the chunk sums ``[phase, K // 16, M, N]`` in the LLK order (per 32-wide K tile: phases
-    outer, the two 16-wide halves inner; K tiles in order), rounding into Dst after each (BF16: round half away
-    from zero on the magnitude to 8 significant bits; FP32: the float32 add). The steps are many small
-    in-place ops, so they run as numpy ufuncs on views of the same memory (a third of torch's per-call cost)."""
+    outer, the two 16-wide halves inner; K tiles in order), each added and rounded by ``_add_rounded``."""
     s = sums.numpy()
     d = np.zeros(s.shape[2:], dtype=np.float32)
-    bits = d.view(np.int32)
     for t in range(0, s.shape[1], 2):
         for i in range(n_phases):
             for c in (t, t + 1):
-                np.add(d, s[i, c], out=d)
-                if not fp32_dest:  # (bits + half) & ~low: half away from zero on the magnitude
-                    np.add(bits, _BF16_HALF, out=bits)
-                    np.bitwise_and(bits, _BF16_KEEP, out=bits)
+                _add_rounded(d, s[i, c], fp32_dest)
     return torch.from_numpy(d)
 
 
