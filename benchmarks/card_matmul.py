@@ -77,7 +77,8 @@ def main() -> int:
         print("|---|---:|---:|---:|---:|---:|")
         for m, k, n in shapes:
             r = measure(ttnn, device, m, k, n, getattr(ttnn, args.dtype), args.repeat)
-            stages = " | ".join("-" if r[key] is None else f"{r[key] * 1e3:.1f} ms" for key in ("sums_s", "accumulate_s"))
+            stages = " | ".join("-" if r[key] is None else f"{r[key] * 1e3:.1f} ms"
+                                for key in ("sums_s", "accumulate_s"))
             print(f"| {r['shape']} | {r['exact_s'] * 1e3:.1f} ms | {r['card_s'] * 1e3:.1f} ms | {r['ratio']:.1f}x | "
                   f"{stages} |", flush=True)
     finally:

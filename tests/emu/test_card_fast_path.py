@@ -87,7 +87,8 @@ def _formulation(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: boo
     for p in fpu.phases(fidelity):
         sa, ea, ma, za = fpu.fidelity_slice(formats.to_bits(w), "A", p)
         sb, eb, mb, zb = fpu.fidelity_slice(formats.to_bits(x), "B", p)
-        a = torch.where(za, 0, torch.where(sa == 1, -ma, ma)).double() * torch.exp2((ea + fpu.product_exponent_adjust(p)).double())
+        a_exp = (ea + fpu.product_exponent_adjust(p)).double()
+        a = torch.where(za, 0, torch.where(sa == 1, -ma, ma)).double() * torch.exp2(a_exp)
         b = torch.where(zb, 0, torch.where(sb == 1, -mb, mb)).double() * torch.exp2(eb.double() - 137)
         terms[p] = (b, a)  # x-side and w-side factors: a product is b[m, k] * a[k, n]
     for t in range(0, x.shape[1], 32):

@@ -131,11 +131,12 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     """Dst values of ``x @ w`` by the fast formulation (see the module docstring), on one torch thread
     (``_one_thread``: measured on this shared 2-core machine, two threads made the many small ops 2-5x slower).
 
-    Up to ``_FEW_ROWS`` rows (a decode step's distinct rows) run in two stages per block of output columns: ``_chunk_sums``
-    computes every MVMUL's sum (per phase and 16-wide K chunk) with large elementwise ops over cached weight
-    sub-blocks, then ``_accumulate`` adds them into Dst in the LLK order with one rounding each (the column
-    block is sized so its chunk sums take at most ``_SUMS_BYTES``). More rows run ``_dst_rows``: per K tile
-    and output block one small matrix product per MVMUL, added into Dst in the same order."""
+    Up to ``_FEW_ROWS`` rows (one row: measured faster there only) run in two stages per block of output
+    columns: ``_chunk_sums`` computes every MVMUL's sum (per phase and 16-wide K chunk) with large elementwise ops
+    over cache-sized weight sub-blocks, then ``_accumulate`` adds them into Dst in the LLK order with one rounding
+    each (the column block is sized so its chunk sums take at most ``_SUMS_BYTES``). More rows (a decode step of
+    one user has two: its own and the idle users' shared row) run ``_dst_rows``: per K tile and output block one
+    small matrix product per MVMUL, added into Dst in the same order."""
     x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
