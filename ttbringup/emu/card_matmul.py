@@ -18,7 +18,8 @@ Contracts:
   denormal (a difference below 2^-126 per product).
 * ``dst_fast(x, w, fidelity, fp32_dest)``: Dst values (float32) of ``x [M, K] @ w [K, N]`` (Src values, in0 = x
   in SrcB, in1 = w in SrcA): per fidelity phase the exact 5 x 7-bit slice products, summed per 16-wide K chunk
-  (one MVMUL) in float32 (order unspecified), accumulated into Dst chunk by chunk in the LLK order (per 32-wide
+  (one MVMUL) in float32 (order unspecified; a SrcA-lo phase's sum as the whole SrcA significand's minus the hi
+  slice's, equal to the direct sum up to float32 rounding), accumulated into Dst chunk by chunk in the LLK order (per 32-wide
   K tile: phases outer, the two K halves inner; K tiles in order) with one rounding per chunk: BF16 Dst round to
   nearest, ties away from zero, on the magnitude; FP32 Dst the float32 add (ties to even).
   **Not bit-exact**: the MVMUL's alignment of each product to its group-of-8 maximum (a ~12-bit window with
@@ -162,27 +163,34 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
 def _dst_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
     """Dst of ``x @ block`` for SrcB slices ``xb`` (each ``[M, K]``): the weight block is widened and sliced one
     K tile (32 rows) at a time, so only its storage is read from memory and the slices stay in cache; each MVMUL
-    is one ``mm`` of a 16-wide K chunk (float32 sums), added into Dst and rounded (``_add_rounded``)."""
+    is one ``mm`` of a 16-wide K chunk (float32 sums), added into Dst and rounded (``_add_rounded``). A SrcA-lo
+    phase's sum is the sum over the whole SrcA significand minus the hi slice's (saves building the lo slice)."""
     k, n = block.shape
     m = xb[0].shape[0]
-    n_a = 2 if any(p & 1 for p in phase_list) else 1
+    need_lo = any(p & 1 for p in phase_list)
     k_major = block.stride(0) == 1 and n > 1  # large weights are stored K-major
-    wa = torch.empty((n_a, n, 32), dtype=torch.float32)  # the tile's SrcA slices, K-major
+    hi = torch.empty((n, 32), dtype=torch.float32)  # the tile's SrcA hi slice, K-major
+    sums = torch.empty((2, 2, 2, m, n), dtype=torch.float32)  # [SrcA hi / whole, SrcB slice, K half]
+    s_np, lo = sums.numpy(), np.empty((m, n), dtype=np.float32)
     d = np.zeros((m, n), dtype=np.float32)
-    s = torch.empty((m, n), dtype=torch.float32)
-    s_np = s.numpy()
     for t0 in range(0, k, 32):
         tile = block[t0: t0 + 32]
         tile = tile.T.to(torch.float32) if k_major else tile.T.contiguous().to(torch.float32)  # [n, 32]
         bits = tile.view(torch.int32)
-        torch.bitwise_and(bits, _HI_MASK["A"], out=wa[0].view(torch.int32))  # in1 -> SrcA
-        if n_a == 2:
-            full = torch.bitwise_and(bits, _FULL_MASK["A"]).view(torch.float32) if tf32 else tile
-            torch.sub(full, wa[0], out=wa[1])
+        torch.bitwise_and(bits, _HI_MASK["A"], out=hi.view(torch.int32))  # in1 -> SrcA
+        whole = torch.bitwise_and(bits, _FULL_MASK["A"]).view(torch.float32) if tf32 and need_lo else tile
+        for j in {p >> 1 for p in phase_list}:
+            for h in (0, 1):
+                x_half = xb[j][:, t0 + 16 * h: t0 + 16 * h + 16]
+                torch.mm(x_half, hi[:, 16 * h: 16 * h + 16].T, out=sums[0, j, h])
+                if need_lo:
+                    torch.mm(x_half, whole[:, 16 * h: 16 * h + 16].T, out=sums[1, j, h])
         for p in phase_list:  # phases outer, the two K halves of the tile inner
-            for h in (0, 16):
-                torch.mm(xb[p >> 1][:, t0 + h: t0 + h + 16], wa[p & 1, :, h: h + 16].T, out=s)
-                _add_rounded(d, s_np, fp32_dest)
+            for h in (0, 1):
+                if p & 1:
+                    _add_rounded(d, np.subtract(s_np[1, p >> 1, h], s_np[0, p >> 1, h], out=lo), fp32_dest)
+                else:
+                    _add_rounded(d, s_np[0, p >> 1, h], fp32_dest)
     return torch.from_numpy(d)
 
 
@@ -202,7 +210,8 @@ def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> to
     (each ``[M, K // 16, 16]``) and the weight ``w [K, N]`` (in1 -> SrcA). The weight is widened and sliced
     ``_SUB_BLOCK_ELEMENTS`` at a time (output columns with all of K, so large K-major weights are read
     contiguously and the slices stay in cache); products are exact in float32 (5 x 7 bits), the 16 of a chunk
-    are summed in float32. The phases that share a SrcB slice run as one product and one matrix-vector sum."""
+    are summed in float32. The phases that share a SrcB slice run as one product and one matrix-vector sum; a
+    SrcA-lo phase's sum is the whole significand's minus the hi slice's (saves building the lo slice)."""
     k, n = w.shape
     m, chunks = xb[0].shape[0], k // 16
     sums = torch.empty((len(phase_list), chunks, m, n), dtype=torch.float32)
@@ -211,25 +220,25 @@ def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> to
     n_a = 2 if any(p & 1 for p in phase_list) else 1  # SrcA slices: hi, and lo when a phase needs it
     per_b = [sum(1 for p in phase_list if p >> 1 == j) for j in (0, 1)]  # phases 2j, 2j + 1 use SrcB slice j
     xs = [None if v is None else v.view(1, m, 1, chunks, 16) for v in xb]
-    tile = torch.empty((rows, k), dtype=torch.float32)
-    wa = torch.empty((n_a, rows, k), dtype=torch.float32)
+    wa = torch.empty((2, rows, k), dtype=torch.float32)  # SrcA hi slice, the whole SrcA significand
     prod = torch.empty((n_a, m, rows, chunks, 16), dtype=torch.float32)
     ones = torch.ones(16, dtype=torch.float32)
     for r0 in range(0, n, rows):
         nr = min(n, r0 + rows) - r0
-        t = tile[:nr]
+        t = wa[1, :nr]
         t.copy_(wt[r0: r0 + nr])
         bits = t.view(torch.int32)
         torch.bitwise_and(bits, _HI_MASK["A"], out=wa[0, :nr].view(torch.int32))
-        if n_a == 2:  # lo = the slice bits below hi (TF32 data: without the SrcA-unused LSB)
-            full = torch.bitwise_and(bits, _FULL_MASK["A"]).view(torch.float32) if tf32 else t
-            torch.sub(full, wa[0, :nr], out=wa[1, :nr])
+        if tf32 and n_a == 2:  # TF32 data: without the SrcA-unused LSB
+            torch.bitwise_and(bits, _FULL_MASK["A"], out=bits)
         for j, count in enumerate(per_b):
             if count:
                 a = wa[:count, :nr].reshape(count, 1, nr, chunks, 16)
                 part = torch.mul(a, xs[j], out=prod[:count, :, :nr])
-                total = (part.reshape(-1, 16) @ ones).view(count, m, nr, chunks)
-                sums[2 * j: 2 * j + count, :, :, r0: r0 + nr] = total.permute(0, 3, 1, 2)
+                total = (part.reshape(-1, 16) @ ones).view(count, m, nr, chunks).permute(0, 3, 1, 2)
+                sums[2 * j, :, :, r0: r0 + nr] = total[0]
+                if count == 2:  # the lo slice's sum: whole minus hi
+                    torch.sub(total[1], total[0], out=sums[2 * j + 1, :, :, r0: r0 + nr])
     return sums
 
 
