@@ -104,16 +104,16 @@ def _formulation(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: boo
 
 @pytest.mark.parametrize("fidelity", FIDELITIES)
 @pytest.mark.parametrize("fp32_dest", (False, True), ids=("bf16_dst", "fp32_dst"))
-@pytest.mark.parametrize("m, k_major, few_rows", [(1, True, 1), (5, False, 1), (5, True, 5)],
-                         ids=("one_row", "per_tile", "chunk_sums_5_rows"))
+@pytest.mark.parametrize("m, k_major, few_rows", [(1, True, 1), (3, False, 1), (9, True, 1), (5, True, 5)],
+                         ids=("one_row", "few_rows", "many_rows", "chunk_sums_5_rows"))
 def test_fast_path_is_its_formulation(fidelity, fp32_dest, m, k_major, few_rows, monkeypatch):
     """Bit for bit, except where the float32 sums of a chunk are not its correctly rounded value (the order is
     torch's, and a SrcA-lo phase's sum is formed as the whole significand's minus the hi slice's): measured 0
     differing outputs with a BF16 Dst (allowed: 1 %); with an FP32 Dst up to 16 % of outputs differ in their last
     bits (every one within 2^-20 x sum|x w|, asserted). Both formulations are checked (the
-    chunk sums, which ``_FEW_ROWS`` gives one row by default, and the per-K-tile loop); small blocks force several
-    weight sub-blocks and column blocks, so the block seams are exercised too; large weights are stored K-major
-    (as ``from_torch`` stores them), small ones N-major."""
+    chunk sums, which ``_FEW_ROWS`` gives one row by default, and the per-K-tile loops for a few and for many rows);
+    small blocks force several weight sub-blocks and column blocks, so the block seams are exercised too; large
+    weights are stored K-major (as ``from_torch`` stores them), small ones N-major."""
     monkeypatch.setattr(card_matmul, "_FEW_ROWS", few_rows)
     monkeypatch.setattr(card_matmul, "_SUB_BLOCK_ELEMENTS", 7 * 96)
     monkeypatch.setattr(card_matmul, "_SUMS_BYTES", 4 * 4 * 6 * m * 40)

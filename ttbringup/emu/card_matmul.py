@@ -52,6 +52,7 @@ _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathF
 _DST_ELEMENTS = 1 << 15  # Dst values several-row blocks update per op (keeps Dst and the tile slices in cache)
 _WEIGHT_BLOCK_BYTES = 64 << 20  # weight storage of one several-row column block
 _FEW_ROWS = 1  # up to this many rows the chunk-sum formulation is the faster one
+_FEW_ROWS_BY_DIFFERENCE = 4  # up to this many rows lo sums as whole minus hi (measured faster for 2, slower for 8)
 _SUMS_BYTES = 8 << 20  # chunk sums the fast path holds per block of output columns (reused memory, no page faults)
 _SUB_BLOCK_ELEMENTS = 1 << 16  # weight elements widened and sliced at a time (256 KiB float32: stays in cache)
 _BF16_HALF, _BF16_KEEP = np.int32(0x8000), np.int32(-(1 << 16))
@@ -136,8 +137,9 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     columns: ``_chunk_sums`` computes every MVMUL's sum (per phase and 16-wide K chunk) with large elementwise ops
     over cache-sized weight sub-blocks, then ``_accumulate`` adds them into Dst in the LLK order with one rounding
     each (the column block is sized so its chunk sums take at most ``_SUMS_BYTES``). More rows (a decode step of
-    one user has two: its own and the idle users' shared row) run ``_dst_rows``: per K tile and output block one
-    small matrix product per MVMUL, added into Dst in the same order."""
+    one user has two: its own and the idle users' shared row) run ``_dst_many_rows`` (``_dst_few_rows`` up to
+    ``_FEW_ROWS_BY_DIFFERENCE``): per K tile and output block one small matrix product per MVMUL, added into Dst
+    in the same order."""
     x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
@@ -148,8 +150,9 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     with _one_thread():
         if m > _FEW_ROWS:
             cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
+            rows = _dst_few_rows if m <= _FEW_ROWS_BY_DIFFERENCE else _dst_many_rows
             for c0 in range(0, n, cols):
-                out[:, c0:c0 + cols] = _dst_rows(xb, w[:, c0:c0 + cols], phase_list, tf32, fp32_dest)
+                out[:, c0:c0 + cols] = rows(xb, w[:, c0:c0 + cols], phase_list, tf32, fp32_dest)
             return out
         xb = tuple(None if v is None else v.view(m, k // 16, 16) for v in xb)
         cols = max(1, min(n, _SUMS_BYTES // (4 * len(phase_list) * (k // 16) * m)))
@@ -160,11 +163,10 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     return out
 
 
-def _dst_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
-    """Dst of ``x @ block`` for SrcB slices ``xb`` (each ``[M, K]``): the weight block is widened and sliced one
-    K tile (32 rows) at a time, so only its storage is read from memory and the slices stay in cache; each MVMUL
-    is one ``mm`` of a 16-wide K chunk (float32 sums), added into Dst and rounded (``_add_rounded``). A SrcA-lo
-    phase's sum is the sum over the whole SrcA significand minus the hi slice's (saves building the lo slice)."""
+def _dst_few_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
+    """``_dst_many_rows`` for a few rows (up to ``_FEW_ROWS_BY_DIFFERENCE``): per K tile and SrcB slice one ``mm``
+    per K half against the hi slice and one against the whole SrcA significand, a SrcA-lo phase's sum being their
+    difference (no lo slice to build: one pass less over the tile), added into Dst by ``_add_rounded``."""
     k, n = block.shape
     m = xb[0].shape[0]
     need_lo = any(p & 1 for p in phase_list)
@@ -192,6 +194,34 @@ def _dst_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp3
                 else:
                     _add_rounded(d, s_np[0, p >> 1, h], fp32_dest)
     return torch.from_numpy(d)
+
+
+def _dst_many_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
+    """Dst of ``x @ block`` for SrcB slices ``xb`` (each ``[M, K]``): the weight block is widened and sliced one
+    K tile (32 rows) at a time, so only its storage is read from memory and the slices stay in cache; each MVMUL
+    is one ``mm`` of a 16-wide K chunk (float32 sums), added into Dst and rounded in place."""
+    k, n = block.shape
+    m = xb[0].shape[0]
+    n_a = 2 if any(p & 1 for p in phase_list) else 1
+    k_major = block.stride(0) == 1 and n > 1  # large weights are stored K-major
+    wa = torch.empty((n_a, n, 32), dtype=torch.float32)  # the tile's SrcA slices, K-major
+    d = torch.zeros((m, n), dtype=torch.float32)
+    s = torch.empty_like(d)
+    bits = d.view(torch.int32)
+    for t0 in range(0, k, 32):
+        tile = block[t0: t0 + 32]
+        tile = tile.T.to(torch.float32) if k_major else tile.T.contiguous().to(torch.float32)  # [n, 32]
+        tile_bits = tile.view(torch.int32)
+        torch.bitwise_and(tile_bits, _HI_MASK["A"], out=wa[0].view(torch.int32))  # in1 -> SrcA
+        if n_a == 2:
+            whole = torch.bitwise_and(tile_bits, _FULL_MASK["A"]).view(torch.float32) if tf32 else tile
+            torch.sub(whole, wa[0], out=wa[1])
+        for p in phase_list:  # phases outer, the two K halves of the tile inner
+            for h in (0, 16):
+                d.add_(torch.mm(xb[p >> 1][:, t0 + h: t0 + h + 16], wa[p & 1, :, h: h + 16].T, out=s))
+                if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
+                    bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    return d
 
 
 def _add_rounded(d: np.ndarray, s: np.ndarray, fp32_dest: bool) -> None:
