@@ -199,14 +199,14 @@ def _dst_few_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool,
 def _dst_many_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
     """Dst of ``x @ block`` for SrcB slices ``xb`` (each ``[M, K]``): the weight block is widened and sliced one
     K tile (32 rows) at a time, so only its storage is read from memory and the slices stay in cache; each MVMUL
-    is one ``mm`` of a 16-wide K chunk (float32 sums), added into Dst and rounded in place."""
+    is one in-place ``addmm`` of a 16-wide K chunk into Dst (float32; Dst and the 16 products summed in BLAS
+    order), then rounded in place."""
     k, n = block.shape
     m = xb[0].shape[0]
     n_a = 2 if any(p & 1 for p in phase_list) else 1
     k_major = block.stride(0) == 1 and n > 1  # large weights are stored K-major
     wa = torch.empty((n_a, n, 32), dtype=torch.float32)  # the tile's SrcA slices, K-major
     d = torch.zeros((m, n), dtype=torch.float32)
-    s = torch.empty_like(d)
     bits = d.view(torch.int32)
     for t0 in range(0, k, 32):
         tile = block[t0: t0 + 32]
@@ -218,7 +218,7 @@ def _dst_many_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool
             torch.sub(whole, wa[0], out=wa[1])
         for p in phase_list:  # phases outer, the two K halves of the tile inner
             for h in (0, 16):
-                d.add_(torch.mm(xb[p >> 1][:, t0 + h: t0 + h + 16], wa[p & 1, :, h: h + 16].T, out=s))
+                d.addmm_(xb[p >> 1][:, t0 + h: t0 + h + 16], wa[p & 1, :, h: h + 16].T)
                 if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
                     bits.add_(0x8000).bitwise_and_(-(1 << 16))
     return d
