@@ -45,7 +45,8 @@ def measure(ttnn, device, m: int, k: int, n: int, dtype, repeat: int) -> dict:
     stages = {"sums_s": None, "accumulate_s": None}
     if m == 1:  # the one-row path's two stages on the operands the op hands them (one column block)
         xs = ttnn.to_torch(x).float().reshape(m, k)
-        xb = tuple(None if s is None else s.view(m, k // 16, 16) for s in card_matmul._slices(xs, "B", False))
+        xb = tuple(None if s is None else s.view(m, k // 16, 16)
+                   for s in card_matmul._srcb_slices(xs, False))
         wn = w._native("bench").reshape(k, n)
         cols = max(1, min(n, card_matmul._SUMS_BYTES // (4 * 2 * (k // 16))))
         phases = card_matmul.fpu.phases("HiFi2")

@@ -18,10 +18,11 @@ Contracts:
   denormal (a difference below 2^-126 per product).
 * ``dst_fast(x, w, fidelity, fp32_dest)``: Dst values (float32) of ``x [M, K] @ w [K, N]`` (Src values, in0 = x
   in SrcB, in1 = w in SrcA): per fidelity phase the exact 5 x 7-bit slice products, summed per 16-wide K chunk
-  (one MVMUL) in float32 (order unspecified; a SrcA-lo phase's sum as the whole SrcA significand's minus the hi
-  slice's, equal to the direct sum up to float32 rounding), accumulated into Dst chunk by chunk in the LLK order (per 32-wide
-  K tile: phases outer, the two K halves inner; K tiles in order) with one rounding per chunk: BF16 Dst round to
-  nearest, ties away from zero, on the magnitude; FP32 Dst the float32 add (ties to even).
+  (one MVMUL) in float32 (order unspecified; for up to four rows a SrcA-lo phase's sum is formed as the whole
+  SrcA significand's minus the hi slice's, equal to the direct sum up to float32 rounding), accumulated into Dst
+  chunk by chunk in the LLK order (per 32-wide K tile: phases outer, the two K halves inner; K tiles in order)
+  with one rounding per chunk: BF16 Dst round to nearest, ties away from zero, on the magnitude; FP32 Dst the
+  float32 add (ties to even).
   **Not bit-exact**: the MVMUL's alignment of each product to its group-of-8 maximum (a ~12-bit window with
   its own rounding), the 11-bit pre-rounding of terms for a BF16 Dst, the ties-away rounding of an FP32 Dst,
   denormal flushing of results and inf / NaN handling are not modelled (tests/emu/test_card_fast_path.py
@@ -98,16 +99,12 @@ _HI_MASK = {"A": -(1 << 19), "B": -(1 << 17)}  # SrcA: sign, exponent, hidden + 
 _FULL_MASK = {"A": -(1 << 14), "B": -(1 << 13)}  # the bits the two slices cover (SrcA drops the TF32 LSB)
 
 
-def _slices(v: torch.Tensor, reg: str, need_lo: bool, tf32: bool = True) -> tuple:
-    """(hi, lo) fidelity slices of float32 Src values ``v`` as float32 values (exact; lo None unless
-    ``need_lo``): SrcA hidden + 4 / next 5 bits (the TF32 LSB unused), SrcB hidden + 6 / next 4 bits.
-    ``tf32=False`` promises bf16 values (nothing below the slices to drop)."""
+def _srcb_slices(v: torch.Tensor, need_lo: bool) -> tuple:
+    """(hi, lo) SrcB fidelity slices of float32 Src values ``v`` as float32 values (exact; lo None unless
+    ``need_lo``): hidden + 6 bits, the next 4 (TF32 data has no more bits)."""
     bits = v.view(torch.int32)
-    hi = torch.bitwise_and(bits, _HI_MASK[reg]).view(torch.float32)
-    if not need_lo:
-        return hi, None
-    full = torch.bitwise_and(bits, _FULL_MASK[reg]).view(torch.float32) if reg == "A" and tf32 else v
-    return hi, full - hi
+    hi = torch.bitwise_and(bits, _HI_MASK["B"]).view(torch.float32)
+    return hi, (v - hi if need_lo else None)
 
 
 # ----------------------------------------------------------------------------- Dst
@@ -144,7 +141,7 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     m, k = x.shape
     n = w.shape[1]
     phase_list = fpu.phases(fidelity)
-    xb = _slices(x.to(torch.float32).contiguous(), "B", any(p & 2 for p in phase_list))  # in0 -> SrcB
+    xb = _srcb_slices(x.to(torch.float32).contiguous(), any(p & 2 for p in phase_list))  # in0 -> SrcB
     tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
     out = torch.empty((m, n), dtype=torch.float32)
     with _one_thread():
