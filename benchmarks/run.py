@@ -21,7 +21,9 @@ Figures (each a ratio of two numbers measured in this run, on this machine):
 8. decode step time of real-shape Llama-3.2-1B with 32 users (each its own prompt length and position) over the
    batch-1 step (goal <= 2: the 32 rows are one matmul), and a traced replay step over the eager step, batch 1
    and 32 (goal <= 0.7);
-9. the whole eval of ALLaM-7B on n150 at its real shape (random weights, the 141-token long prompt, 20 scored
+9. decode step time of real-shape Llama-3.2-1B (batch 1, random weights) in card numerics over exact numerics,
+   same model and inputs in one process (goal <= 3: card-mode matmuls must stay cheap);
+10. the whole eval of ALLaM-7B on n150 at its real shape (random weights, the 141-token long prompt, 20 scored
    tokens), as ``eval.py`` runs it: wall time and peak RSS (goals <= 15 minutes, <= 20 GB; skipped by --quick).
 Each model runs in its own subprocess so peak RSS belongs to one model alone. Every row is printed and written
 to the JSON file as soon as it is measured; a row whose child fails (out of memory, error) is reported as failed
@@ -43,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 GOALS = {"tf_ratio": 0.5, "decode_s": 0.2, "prefill_ratio": 0.5, "contended_vs_idle": 1.5, "rss_ratio": 1.1,
-         "mesh_ratio": 1.5, "op_overhead_us": 50, "batch_ratio": 2.0, "trace_ratio": 0.7, "eval_7b_s": 15 * 60, "eval_7b_rss": 20e9}
+         "mesh_ratio": 1.5, "op_overhead_us": 50, "batch_ratio": 2.0, "trace_ratio": 0.7, "card_ratio": 3.0, "eval_7b_s": 15 * 60, "eval_7b_rss": 20e9}
 
 
 def model_file(hf_id: str, system: str = "n150") -> Path:
@@ -205,6 +207,38 @@ def child_batch_decode(hf_id: str, prompt_len: int, decode_steps: int) -> dict:
     return out
 
 
+def child_card_decode(hf_id: str, num_layers: int | None, prompt_len: int, decode_steps: int) -> dict:
+    """Decode step times of one emulated model in exact and in card numerics, same weights and inputs (in a
+    subprocess); ``num_layers`` keeps only the first layers (for a smaller check)."""
+    import importlib
+
+    import torch
+
+    from ttbringup import backend
+    from ttbringup.evaluation.release import releasing_layers
+
+    ttnn = backend.load("emu", announce=False)
+    numerics_mode = importlib.import_module("ttbringup.emu.numerics_mode")
+    hf = random_hf_model(hf_id, torch.bfloat16, num_layers)
+    vocab = hf.config.vocab_size
+    gen = torch.Generator().manual_seed(1)
+    prompt = torch.randint(0, vocab, (1, prompt_len), generator=gen)
+    steps = torch.randint(0, vocab, (decode_steps,), generator=gen).tolist()
+    out = {}
+    device = ttnn.open_device(device_id=0)
+    try:
+        with releasing_layers(hf):
+            tt = load_bringup(hf_id).build_model(hf, device, 2048)
+        del hf
+        for mode in ("exact", "card"):
+            with numerics_mode.use(mode):
+                _, out[f"{mode}_decode_s"], out[mode] = run_steps(tt, prompt, steps)
+    finally:
+        ttnn.close_device(device)
+    return {"exact_decode_s": out["exact_decode_s"], "card_decode_s": out["card_decode_s"],
+            "logits_pcc": pcc(out["exact"], out["card"]), "layers": num_layers}
+
+
 def counting_ops(ttnn) -> dict:
     """Wrap every emulated op of ``ttnn`` (and its experimental / transformer namespaces) to count its calls; an op
     called from inside another op is not counted again. Returns the live {op name: calls} dict."""
@@ -358,7 +392,7 @@ def main() -> int:
 
         fit_threads()  # as run_eval does: the contended row's child sees its busy neighbour here
         children = {"speed": child_speed, "memory": child_memory, "mesh_decode": child_mesh_decode,
-                    "batch_decode": child_batch_decode,
+                    "batch_decode": child_batch_decode, "card_decode": child_card_decode,
                     "op_overhead": child_op_overhead, "eval_7b": child_eval_7b}
         result = children[args.child](**json.loads(args.kwargs))
         print(json.dumps(result))
@@ -449,6 +483,16 @@ def main() -> int:
         ours, ref = statistics.median(b[key]), statistics.median(b[ref_key])
         bench.row(label, f"{ours:.3f} s", f"{ref:.3f} s ({ref_name})", ours / ref, f"ratio <= {GOALS[goal]}",
                   ours / ref <= GOALS[goal])
+
+    c = bench.measure("card numerics decode", "card_decode", hf_id="meta-llama/Llama-3.2-1B", num_layers=None,
+                      prompt_len=8, decode_steps=max(steps // 4, 4))
+    label = "decode step, card numerics vs exact, meta-llama/Llama-3.2-1B (batch 1)"
+    if c is None:
+        bench.failed(label, f"ratio <= {GOALS['card_ratio']}")
+    else:
+        card, exact = statistics.median(c["card_decode_s"]), statistics.median(c["exact_decode_s"])
+        bench.row(label, f"{card:.3f} s", f"{exact:.3f} s (exact)", card / exact, f"ratio <= {GOALS['card_ratio']}",
+                  card / exact <= GOALS["card_ratio"])
 
     o = bench.measure("per-op host time", "op_overhead", hf_id="meta-llama/Llama-3.2-1B", prompt_len=prompt,
                       decode_steps=steps)

@@ -18,13 +18,15 @@ Contracts:
   denormal (a difference below 2^-126 per product).
 * ``dst_fast(x, w, fidelity, fp32_dest)``: Dst values (float32) of ``x [M, K] @ w [K, N]`` (Src values, in0 = x
   in SrcB, in1 = w in SrcA): per fidelity phase the exact 5 x 7-bit slice products, summed per 16-wide K chunk
-  (one MVMUL) with float32 arithmetic, accumulated into Dst chunk by chunk in the LLK order (per 32-wide K tile:
-  phases outer, the two K halves inner; K tiles in order) with one rounding per chunk: BF16 Dst round to
-  nearest, ties away from zero, on the magnitude; FP32 Dst the float32 add (ties to even).
+  (one MVMUL) in float32 (order unspecified; for up to four rows a SrcA-lo phase's sum is formed as the whole
+  SrcA significand's minus the hi slice's, equal to the direct sum up to float32 rounding), accumulated into Dst
+  chunk by chunk in the LLK order (per 32-wide K tile: phases outer, the two K halves inner; K tiles in order)
+  with one rounding per chunk: BF16 Dst round to nearest, ties away from zero, on the magnitude; FP32 Dst the
+  float32 add (ties to even).
   **Not bit-exact**: the MVMUL's alignment of each product to its group-of-8 maximum (a ~12-bit window with
   its own rounding), the 11-bit pre-rounding of terms for a BF16 Dst, the ties-away rounding of an FP32 Dst,
-  denormal flushing of results and inf / NaN handling are not modelled (tests/emu/test_card_mode.py measures
-  the difference to the reference).
+  denormal flushing of results and inf / NaN handling are not modelled (tests/emu/test_card_fast_path.py
+  bounds the difference to the reference).
 * ``dst_reference(x, w, fidelity, fp32_dest)``: the same through the bit-exact ``card.fpu.matmul_tiles``
   (ttsim's MVMUL arithmetic; K zero-padded to whole tiles). Slow: about 1 s per phase for 32 x 1024 x 1024.
 * ``round_into_dst(v, fp32_dest)``: one rounding of float32 values into Dst (as ``dst_fast`` does per step).
@@ -40,6 +42,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .card import formats, fpu, packer
@@ -47,8 +50,13 @@ from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
                    MathFidelity.HiFi4: "HiFi4", MathFidelity.Invalid: "LoFi"}
-_DST_ELEMENTS = 1 << 15  # Dst values the fast path updates per op (keeps Dst and the tile slices in cache)
-_WEIGHT_BLOCK_BYTES = 64 << 20  # weight storage of one column block
+_DST_ELEMENTS = 1 << 15  # Dst values several-row blocks update per op (keeps Dst and the tile slices in cache)
+_WEIGHT_BLOCK_BYTES = 64 << 20  # weight storage of one several-row column block
+_FEW_ROWS = 1  # up to this many rows the chunk-sum formulation is the faster one
+_FEW_ROWS_BY_DIFFERENCE = 4  # up to this many rows lo sums as whole minus hi (measured faster for 2, slower for 8)
+_SUMS_BYTES = 8 << 20  # chunk sums the fast path holds per block of output columns (reused memory, no page faults)
+_SUB_BLOCK_ELEMENTS = 1 << 16  # weight elements widened and sliced at a time (256 KiB float32: stays in cache)
+_BF16_HALF, _BF16_KEEP = np.int32(0x8000), np.int32(-(1 << 16))
 
 
 @dataclass(frozen=True)
@@ -91,16 +99,12 @@ _HI_MASK = {"A": -(1 << 19), "B": -(1 << 17)}  # SrcA: sign, exponent, hidden + 
 _FULL_MASK = {"A": -(1 << 14), "B": -(1 << 13)}  # the bits the two slices cover (SrcA drops the TF32 LSB)
 
 
-def _slices(v: torch.Tensor, reg: str, need_lo: bool, tf32: bool = True) -> tuple:
-    """(hi, lo) fidelity slices of float32 Src values ``v`` as float32 values (exact; lo None unless
-    ``need_lo``): SrcA hidden + 4 / next 5 bits (the TF32 LSB unused), SrcB hidden + 6 / next 4 bits.
-    ``tf32=False`` promises bf16 values (nothing below the slices to drop)."""
+def _srcb_slices(v: torch.Tensor, need_lo: bool) -> tuple:
+    """(hi, lo) SrcB fidelity slices of float32 Src values ``v`` as float32 values (exact; lo None unless
+    ``need_lo``): hidden + 6 bits, the next 4 (TF32 data has no more bits)."""
     bits = v.view(torch.int32)
-    hi = torch.bitwise_and(bits, _HI_MASK[reg]).view(torch.float32)
-    if not need_lo:
-        return hi, None
-    full = torch.bitwise_and(bits, _FULL_MASK[reg]).view(torch.float32) if reg == "A" and tf32 else v
-    return hi, full - hi
+    hi = torch.bitwise_and(bits, _HI_MASK["B"]).view(torch.float32)
+    return hi, (v - hi if need_lo else None)
 
 
 # ----------------------------------------------------------------------------- Dst
@@ -123,25 +127,158 @@ def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 
 def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
-    """Dst values of ``x @ w`` by the fast formulation (see the module docstring).
+    """Dst values of ``x @ w`` by the fast formulation (see the module docstring), on one torch thread
+    (``_one_thread``: measured on this shared 2-core machine, two threads made the many small ops 2-5x slower).
 
-    Each MVMUL is one in-place ``addmm`` of a 16-wide K chunk of the slices into Dst (float32) followed by the
-    Dst rounding. Outputs are taken a block of columns at a time, at most ``_DST_ELEMENTS`` Dst values, so the
-    many small per-MVMUL ops stay in cache; they run on one torch thread (``_one_thread``: measured 0.048 s vs
-    1.3 s with two threads for a 1 x 2048 @ 2048 x 8192 linear)."""
+    Up to ``_FEW_ROWS`` rows (one row: measured faster there only) run in two stages per block of output
+    columns: ``_chunk_sums`` computes every MVMUL's sum (per phase and 16-wide K chunk) with large elementwise ops
+    over cache-sized weight sub-blocks, then ``_accumulate`` adds them into Dst in the LLK order with one rounding
+    each (the column block is sized so its chunk sums take at most ``_SUMS_BYTES``). More rows (a decode step of
+    one user has two: its own and the idle users' shared row) run ``_dst_many_rows`` (``_dst_few_rows`` up to
+    ``_FEW_ROWS_BY_DIFFERENCE``): per K tile and output block one small matrix product per MVMUL, added into Dst
+    in the same order."""
     x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
     phase_list = fpu.phases(fidelity)
-    need_a_lo = any(p & 1 for p in phase_list)
-    need_b_lo = any(p & 2 for p in phase_list)
-    xb = _slices(x.to(torch.float32).contiguous(), "B", need_b_lo)  # in0 -> SrcB
-    cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
+    xb = _srcb_slices(x.to(torch.float32).contiguous(), any(p & 2 for p in phase_list))  # in0 -> SrcB
+    tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
     out = torch.empty((m, n), dtype=torch.float32)
     with _one_thread():
+        if m > _FEW_ROWS:
+            cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
+            rows = _dst_few_rows if m <= _FEW_ROWS_BY_DIFFERENCE else _dst_many_rows
+            for c0 in range(0, n, cols):
+                out[:, c0:c0 + cols] = rows(xb, w[:, c0:c0 + cols], phase_list, tf32, fp32_dest)
+            return out
+        xb = tuple(None if v is None else v.view(m, k // 16, 16) for v in xb)
+        cols = max(1, min(n, _SUMS_BYTES // (4 * len(phase_list) * (k // 16) * m)))
         for c0 in range(0, n, cols):
-            _dst_block(xb, w, c0, min(n, c0 + cols), phase_list, need_a_lo, fp32_dest, out)
+            c1 = min(n, c0 + cols)
+            sums = _chunk_sums(xb, w[:, c0:c1], phase_list, tf32)
+            out[:, c0:c1] = _accumulate(sums, len(phase_list), fp32_dest)
     return out
+
+
+def _dst_few_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
+    """``_dst_many_rows`` for a few rows (up to ``_FEW_ROWS_BY_DIFFERENCE``): per K tile and SrcB slice one ``mm``
+    per K half against the hi slice and one against the whole SrcA significand, a SrcA-lo phase's sum being their
+    difference (no lo slice to build: one pass less over the tile), added into Dst by ``_add_rounded``."""
+    k, n = block.shape
+    m = xb[0].shape[0]
+    need_lo = any(p & 1 for p in phase_list)
+    k_major = block.stride(0) == 1 and n > 1  # large weights are stored K-major
+    hi = torch.empty((n, 32), dtype=torch.float32)  # the tile's SrcA hi slice, K-major
+    sums = torch.empty((2, 2, 2, m, n), dtype=torch.float32)  # [SrcA hi / whole, SrcB slice, K half]
+    s_np, lo = sums.numpy(), np.empty((m, n), dtype=np.float32)
+    d = np.zeros((m, n), dtype=np.float32)
+    for t0 in range(0, k, 32):
+        tile = block[t0: t0 + 32]
+        tile = tile.T.to(torch.float32) if k_major else tile.T.contiguous().to(torch.float32)  # [n, 32]
+        bits = tile.view(torch.int32)
+        torch.bitwise_and(bits, _HI_MASK["A"], out=hi.view(torch.int32))  # in1 -> SrcA
+        whole = torch.bitwise_and(bits, _FULL_MASK["A"]).view(torch.float32) if tf32 and need_lo else tile
+        for j in {p >> 1 for p in phase_list}:
+            for h in (0, 1):
+                x_half = xb[j][:, t0 + 16 * h: t0 + 16 * h + 16]
+                torch.mm(x_half, hi[:, 16 * h: 16 * h + 16].T, out=sums[0, j, h])
+                if need_lo:
+                    torch.mm(x_half, whole[:, 16 * h: 16 * h + 16].T, out=sums[1, j, h])
+        for p in phase_list:  # phases outer, the two K halves of the tile inner
+            for h in (0, 1):
+                if p & 1:
+                    _add_rounded(d, np.subtract(s_np[1, p >> 1, h], s_np[0, p >> 1, h], out=lo), fp32_dest)
+                else:
+                    _add_rounded(d, s_np[0, p >> 1, h], fp32_dest)
+    return torch.from_numpy(d)
+
+
+def _dst_many_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
+    """Dst of ``x @ block`` for SrcB slices ``xb`` (each ``[M, K]``): the weight block is widened and sliced one
+    K tile (32 rows) at a time, so only its storage is read from memory and the slices stay in cache; each MVMUL
+    is one in-place ``addmm`` of a 16-wide K chunk into Dst (float32; Dst and the 16 products summed in BLAS
+    order), then rounded in place."""
+    k, n = block.shape
+    m = xb[0].shape[0]
+    n_a = 2 if any(p & 1 for p in phase_list) else 1
+    k_major = block.stride(0) == 1 and n > 1  # large weights are stored K-major
+    wa = torch.empty((n_a, n, 32), dtype=torch.float32)  # the tile's SrcA slices, K-major
+    d = torch.zeros((m, n), dtype=torch.float32)
+    bits = d.view(torch.int32)
+    for t0 in range(0, k, 32):
+        tile = block[t0: t0 + 32]
+        tile = tile.T.to(torch.float32) if k_major else tile.T.contiguous().to(torch.float32)  # [n, 32]
+        tile_bits = tile.view(torch.int32)
+        torch.bitwise_and(tile_bits, _HI_MASK["A"], out=wa[0].view(torch.int32))  # in1 -> SrcA
+        if n_a == 2:
+            whole = torch.bitwise_and(tile_bits, _FULL_MASK["A"]).view(torch.float32) if tf32 else tile
+            torch.sub(whole, wa[0], out=wa[1])
+        for p in phase_list:  # phases outer, the two K halves of the tile inner
+            for h in (0, 16):
+                d.addmm_(xb[p >> 1][:, t0 + h: t0 + h + 16], wa[p & 1, :, h: h + 16].T)
+                if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
+                    bits.add_(0x8000).bitwise_and_(-(1 << 16))
+    return d
+
+
+def _add_rounded(d: np.ndarray, s: np.ndarray, fp32_dest: bool) -> None:
+    """One MVMUL into Dst in place: ``d += s`` (float32), then for a BF16 Dst round half away from zero on the
+    magnitude to 8 significant bits (``(bits + half) & ~low``). numpy ufuncs: a third of torch's per-call cost
+    on these small arrays."""
+    np.add(d, s, out=d)
+    if not fp32_dest:
+        bits = d.view(np.int32)
+        np.add(bits, _BF16_HALF, out=bits)
+        np.bitwise_and(bits, _BF16_KEEP, out=bits)
+
+
+def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> torch.Tensor:
+    """Every MVMUL's sum of products: ``[phase, K // 16, M, N]`` float32 for SrcB slices ``xb`` of a few rows
+    (each ``[M, K // 16, 16]``) and the weight ``w [K, N]`` (in1 -> SrcA). The weight is widened and sliced
+    ``_SUB_BLOCK_ELEMENTS`` at a time (output columns with all of K, so large K-major weights are read
+    contiguously and the slices stay in cache); products are exact in float32 (5 x 7 bits), the 16 of a chunk
+    are summed in float32. The phases that share a SrcB slice run as one product and one matrix-vector sum; a
+    SrcA-lo phase's sum is the whole significand's minus the hi slice's (saves building the lo slice)."""
+    k, n = w.shape
+    m, chunks = xb[0].shape[0], k // 16
+    sums = torch.empty((len(phase_list), chunks, m, n), dtype=torch.float32)
+    wt = w.T  # [N, K]: contiguous for K-major weights
+    rows = max(1, min(n, _SUB_BLOCK_ELEMENTS // k))
+    n_a = 2 if any(p & 1 for p in phase_list) else 1  # SrcA slices: hi, and lo when a phase needs it
+    per_b = [sum(1 for p in phase_list if p >> 1 == j) for j in (0, 1)]  # phases 2j, 2j + 1 use SrcB slice j
+    xs = [None if v is None else v.view(1, m, 1, chunks, 16) for v in xb]
+    wa = torch.empty((2, rows, k), dtype=torch.float32)  # SrcA hi slice, the whole SrcA significand
+    prod = torch.empty((n_a, m, rows, chunks, 16), dtype=torch.float32)
+    ones = torch.ones(16, dtype=torch.float32)
+    for r0 in range(0, n, rows):
+        nr = min(n, r0 + rows) - r0
+        t = wa[1, :nr]
+        t.copy_(wt[r0: r0 + nr])
+        bits = t.view(torch.int32)
+        torch.bitwise_and(bits, _HI_MASK["A"], out=wa[0, :nr].view(torch.int32))
+        if tf32 and n_a == 2:  # TF32 data: without the SrcA-unused LSB
+            torch.bitwise_and(bits, _FULL_MASK["A"], out=bits)
+        for j, count in enumerate(per_b):
+            if count:
+                a = wa[:count, :nr].reshape(count, 1, nr, chunks, 16)
+                part = torch.mul(a, xs[j], out=prod[:count, :, :nr])
+                total = (part.reshape(-1, 16) @ ones).view(count, m, nr, chunks).permute(0, 3, 1, 2)
+                sums[2 * j, :, :, r0: r0 + nr] = total[0]
+                if count == 2:  # the lo slice's sum: whole minus hi
+                    torch.sub(total[1], total[0], out=sums[2 * j + 1, :, :, r0: r0 + nr])
+    return sums
+
+
+def _accumulate(sums: torch.Tensor, n_phases: int, fp32_dest: bool) -> torch.Tensor:
+    """Dst after adding the chunk sums ``[phase, K // 16, M, N]`` in the LLK order (per 32-wide K tile: phases
+    outer, the two 16-wide halves inner; K tiles in order), each added and rounded by ``_add_rounded``."""
+    s = sums.numpy()
+    d = np.zeros(s.shape[2:], dtype=np.float32)
+    for t in range(0, s.shape[1], 2):
+        for i in range(n_phases):
+            for c in (t, t + 1):
+                _add_rounded(d, s[i, c], fp32_dest)
+    return torch.from_numpy(d)
 
 
 @contextlib.contextmanager
@@ -154,31 +291,6 @@ def _one_thread():
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _dst_block(xb, w, c0, c1, phase_list, need_a_lo, fp32_dest, out) -> None:
-    """Dst of output columns c0:c1 into ``out`` (see ``dst_fast``): the weight is widened and sliced one K tile
-    (32 rows) at a time, so only its storage is read from memory and the slices stay in cache."""
-    k, m = w.shape[0], xb[0].shape[0]
-    tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
-    block = w[:, c0:c1]
-    k_major = block.stride(0) == 1 and block.shape[1] > 1  # large weights are stored K-major
-    d = torch.zeros((m, c1 - c0), dtype=torch.float32)
-    bits = d.view(torch.int32)
-    for t0 in range(0, k, 32):
-        tile = block[t0: t0 + 32]
-        if k_major:
-            tile = tile.T.to(torch.float32, memory_format=torch.contiguous_format).T
-        else:
-            tile = tile.to(torch.float32, memory_format=torch.contiguous_format)
-        wa = _slices(tile, "A", need_a_lo, tf32=tf32)  # in1 -> SrcA
-        for p in phase_list:  # phases outer, the two K halves of the tile inner
-            a_part, b_part = wa[p & 1], xb[(p >> 1) & 1]
-            for h in (0, 16):
-                d.addmm_(b_part[:, t0 + h: t0 + h + 16], a_part[h: h + 16])
-                if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
-                    bits.add_(0x8000).bitwise_and_(-(1 << 16))
-    out[:, c0:c1] = d
 
 
 def dst_reference(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
