@@ -15,8 +15,6 @@ Contracts:
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 
 from . import card_matmul
@@ -39,12 +37,4 @@ def pack(dst: torch.Tensor, fp32_dest: bool, out_dtype: DataType) -> torch.Tenso
     return torch.where((bits & 0x7F800000) == 0, 0, bits).view(torch.float32)
 
 
-@contextlib.contextmanager
-def one_thread():
-    """torch on one thread inside the block (see the module docstring)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+one_thread = card_matmul.one_thread  # the same single-thread context as the card matmul's

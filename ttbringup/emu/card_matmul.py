@@ -128,7 +128,7 @@ def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
     """Dst values of ``x @ w`` by the fast formulation (see the module docstring), on one torch thread
-    (``_one_thread``: measured on this shared 2-core machine, two threads made the many small ops 2-5x slower).
+    (``one_thread``: measured on this shared 2-core machine, two threads made the many small ops 2-5x slower).
 
     Up to ``_FEW_ROWS`` rows (one row: measured faster there only) run in two stages per block of output
     columns: ``_chunk_sums`` computes every MVMUL's sum (per phase and 16-wide K chunk) with large elementwise ops
@@ -144,7 +144,7 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     xb = _srcb_slices(x.to(torch.float32).contiguous(), any(p & 2 for p in phase_list))  # in0 -> SrcB
     tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
     out = torch.empty((m, n), dtype=torch.float32)
-    with _one_thread():
+    with one_thread():
         if m > _FEW_ROWS:
             cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
             rows = _dst_few_rows if m <= _FEW_ROWS_BY_DIFFERENCE else _dst_many_rows
@@ -282,7 +282,7 @@ def _accumulate(sums: torch.Tensor, n_phases: int, fp32_dest: bool) -> torch.Ten
 
 
 @contextlib.contextmanager
-def _one_thread():
+def one_thread():
     """torch on one thread for the block loop: its ops are small, and a parallel small op on a busy shared
     machine waits a scheduler time slice for its second thread."""
     before = torch.get_num_threads()
