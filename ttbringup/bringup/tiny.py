@@ -2,8 +2,8 @@
 
 ``tiny_config(config)`` keeps what selects code paths (model_type, activation, RoPE type and scaling dict, context,
 tying, norm eps, biases, the GQA ratio, head_dim) and shrinks the rest as the seeds' fixtures do: 2 layers,
-hidden 256, 2 KV heads (the ratio times 2 query heads), intermediate 512 (a family whose head_dim is hidden / heads,
-as Phi-3's, gets hidden = heads x head_dim and more heads if that is below 256), the shared tiny tokenizer's vocabulary.
+hidden 256, 2 KV heads (the ratio times 2 query heads), intermediate 512 (LongRoPE, whose factor lists HF checks against hidden / heads,
+gets hidden = heads x head_dim and more heads if that is below 256), the shared tiny tokenizer's vocabulary.
 Interleaved layer kinds keep one layer of each (Gemma-3: a sliding layer and a global one), and a sliding window
 shorter than the context shrinks to ``TINY_WINDOW`` so the check's prompt crosses it.
 ``build_tiny_checkpoint`` draws it (seed 0, init std ``TINY_INIT_STD``, RMSNorm weights uniform(0.5, 1.5) and
@@ -21,7 +21,7 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
 from ttbringup.fixtures import BOS_ID, EOS_ID, SEED_MODELS, TINY_INIT_STD, TINY_VOCAB_SIZE, tiny_checkpoint_dir as seed_dir
-from ttbringup.llm.rope import head_dim
+from ttbringup.llm.rope import head_dim, rope_type
 
 TINY_WINDOW = 16  # shorter than ttbringup new's 40-token check prompt
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -37,7 +37,7 @@ def tiny_config(config):
     d = config.to_dict()
     ratio = config.num_attention_heads // config.num_key_value_heads
     kv, hidden, hd = 2, 256, head_dim(config)
-    if "head_dim" not in d:  # the class derives it from hidden / heads (Phi-3): keep hidden = heads x head_dim
+    if rope_type(config) == "longrope":  # Phi3Config checks its factor lists against hidden / heads / 2
         while kv * ratio * hd < 256:
             kv *= 2
         hidden = kv * ratio * hd
