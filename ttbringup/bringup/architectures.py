@@ -100,8 +100,11 @@ ARCHITECTURES = {
         traps=("HF applies the long factors to the whole sequence once it is longer than the original context: a "
                "prompt past the switch is rotated with long factors from position 0, and decode changes tables "
                "when the sequence crosses it; check a prompt on each side of the switch.",
+               "A reference that runs HF once over prompt + generated tokens is not what HF's own decode computes "
+               "past the switch (the one pass rotates every position with long factors): compare with HF's "
+               "incremental decode, or keep the check below the switch as `ttbringup new`'s 72 tokens are.",
                "The padded head lanes must stay zero through RoPE (cos 1, sin 0 there) or they leak into the "
-               "attention scores.",
+               "attention scores; the softmax scale stays 1/sqrt(96), not 1/sqrt(128).",
                "`sliding_window` (262144) is longer than any cache here: it hides nothing.",
                "Full multi-head attention (32 KV heads): per token the KV cache costs 4x a GQA-8 model's of the "
                "same width."),
