@@ -71,9 +71,9 @@ def test_mixture_of_experts_is_refused_in_one_line(tmp_path, capsys):
 
 
 def test_uncovered_architecture_is_refused_naming_what_is_missing(tmp_path, capsys):
-    gemma = _write_config(tmp_path, "gemma.json", model_type="gemma3_text")
+    gemma = _write_config(tmp_path, "gemma.json", model_type="gemma3")
     code, _, err = run_cli(capsys, "fit", gemma)
-    assert code == 2 and "Gemma-3" in one_error_line(err)
+    assert code == 2 and "vision tower" in one_error_line(err)
     neox = _write_config(tmp_path, "neox.json", model_type="gpt_neox")
     code, _, err = run_cli(capsys, "fit", neox)
     assert code == 2 and "'gpt_neox' is not covered" in one_error_line(err)

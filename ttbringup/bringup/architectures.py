@@ -68,16 +68,68 @@ ARCHITECTURES = {
         traps=("YaRN frequencies depend on the transformers version (from 4.56 the explicit factor is used); the "
                "pinned 4.57.6 and YaRN's attention factor multiplied into cos and sin match HF.",),
     ),
+    "mistral": Architecture(
+        "mistral", "silu",
+        special=("Llama-shaped decoder (pre-norm RMSNorm, SwiGLU MLP, default RoPE); what differs is the "
+                 "config-level `sliding_window`, which HF applies on every layer and the SDPA ops' "
+                 "`sliding_window_size` applies when the window is shorter than the cache.",),
+        traps=("Mistral-7B-v0.1 has `sliding_window: 4096`, v0.2/v0.3 `null`: a v0.1-style cache longer than the "
+               "window matches HF only because every layer gets the window, in prefill and decode alike.",
+               "The window is a mask, not a ring buffer: the cache still holds every position, so the KV memory is "
+               "that of full attention."),
+    ),
+    "qwen2": Architecture(
+        "qwen2", "silu",
+        special=("**Biases on q/k/v** (none on o_proj), read from the HF modules and added after the projections.",
+                 "A sliding window only with `use_sliding_window: true`, and then on the layers HF gives one "
+                 "(`max_window_layers`): the attention module's own `sliding_window` decides.",),
+        traps=("The q/k/v biases are no config flag (`attention_bias` does not exist for Qwen2): a config cannot "
+               "tell they are there, only the checkpoint's modules can.",
+               "`sliding_window` is set (131072) even when `use_sliding_window` is false: take the window from the "
+               "attention module, not the config, or every layer gets one it does not have.",
+               "HF initialises biases to zero, which would hide a dropped bias: the blocks' tests randomise them."),
+    ),
+    "phi3": Architecture(
+        "phi3", "silu",
+        special=("**Fused `qkv_proj` and `gate_up_proj`** weights, split into q/k/v and gate/up at upload.",
+                 "**LongRoPE** (`rope_scaling` type `longrope`, legacy `su`): short factors up to "
+                 "`original_max_position_embeddings`, long factors past it, and the attention factor "
+                 "`sqrt(1 + ln(max / orig) / ln(orig))` in cos and sin.",
+                 "head_dim 96, which `rotary_embedding` cannot take: heads and cache are padded to 128 at upload "
+                 "(`head_pad`), so the KV cache costs 128/96 of the unpadded one.",),
+        traps=("HF applies the long factors to the whole sequence once it is longer than the original context: a "
+               "prompt past the switch is rotated with long factors from position 0, and decode changes tables "
+               "when the sequence crosses it; check a prompt on each side of the switch.",
+               "A reference that runs HF once over prompt + generated tokens is not what HF's own decode computes "
+               "past the switch (the one pass rotates every position with long factors): compare with HF's "
+               "incremental decode, or keep the check below the switch as `ttbringup new`'s 72 tokens are.",
+               "The padded head lanes must stay zero through RoPE (cos 1, sin 0 there) or they leak into the "
+               "attention scores; the softmax scale stays 1/sqrt(96), not 1/sqrt(128).",
+               "`sliding_window` (262144) is longer than any cache here: it hides nothing.",
+               "Full multi-head attention (32 KV heads): per token the KV cache costs 4x a GQA-8 model's of the "
+               "same width."),
+    ),
+    "gemma3_text": Architecture(
+        "gemma3_text", "gelu_pytorch_tanh", build_flags={"qk_norm": True},
+        special=("**(1 + w) RMSNorm** everywhere (the stored gain is an offset around 0), **sandwich norms** "
+                 "(post-attention and pre/post-feedforward norms) and **embeddings scaled by sqrt(hidden)**.",
+                 "**GELU-tanh gated MLP** (`GeluTanhMLP`) and **q/k RMSNorm** per head: `qk_norm=True`.",
+                 "Attention scale `query_pre_attn_scalar ** -0.5`, not head_dim's.",
+                 "**Interleaved sliding-window and global layers** (`layer_types`): local layers use "
+                 "`sliding_window` and their own RoPE base `rope_local_base_freq` without scaling, global ones "
+                 "`rope_theta` with the config's scaling; two RoPE tables on the device.",),
+        traps=("Only the text model: a `gemma3` checkpoint nests it as `text_config`; bring that up as a "
+               "`gemma3_text` config (a config with `vision_config` is refused).",
+               "The local layers differ from global ones only past the window: a check whose prompt is shorter than "
+               "`sliding_window` cannot see a wrong window.",
+               "Tied embeddings over a 262k vocabulary: the table is on the device twice (lookup and lm_head)."),
+    ),
 }
 
 # model_type -> the block it still lacks (issue 15 item 3); a refusal names it.
 MISSING_BLOCKS = {
-    "mistral": "a table entry checked against HF (Llama-shaped, sliding_window off)",
-    "qwen2": "q/k/v attention biases (Qwen2)",
-    "phi3": "fused qkv_proj / gate_up_proj weights and LongRoPE scaling (Phi-3)",
-    "gemma3_text": "Gemma-3 blocks: sandwich norms, (1 + w) RMSNorm, scaled embeddings, GELU-tanh MLP, q/k norm, "
-                   "sliding-window layers with their own RoPE base",
-    "gemma3": "Gemma-3 blocks (and only the text model of a gemma3 checkpoint)",
+    "gemma3": "the vision tower of a multimodal Gemma-3 (the blocks cover its text model: pass its text_config as a "
+              "gemma3_text config)",
 }
 
 # Config keys that mean a mixture-of-experts MLP (Mixtral, Qwen-MoE, DeepSeek, ...).

@@ -74,6 +74,7 @@ def facts(b: Bringup) -> list[str]:
     """Plain-text facts of the config the choices follow from."""
     c = b.config
     from ttbringup.llm import rope_type
+    from ttbringup.llm.build import hidden_activation
     from ttbringup.llm.rope import head_dim
 
     q, kv = c.num_attention_heads, c.num_key_value_heads
@@ -85,7 +86,7 @@ def facts(b: Bringup) -> list[str]:
     return [
         f"{c.num_hidden_layers} layers, hidden {c.hidden_size}, {attn} {q} query / {kv} KV heads of head_dim "
         f"{head_dim(c)}, vocab {c.vocab_size}, context {c.max_position_embeddings}",
-        f"{rope_text}; {'tied' if c.tie_word_embeddings else 'untied'} lm_head; MLP {c.hidden_act}, "
+        f"{rope_text}; {'tied' if c.tie_word_embeddings else 'untied'} lm_head; MLP {hidden_activation(c)}, "
         f"intermediate {c.intermediate_size}",
     ]
 
