@@ -9,7 +9,7 @@ import pytest
 from helpers import SEED_SYSTEMS, load, one_error_line, run_cli, seed_dir, stated_plan
 from ttbringup.bringup.architectures import architecture_of, build_flags
 from ttbringup.bringup.configs import read_config
-from ttbringup.bringup.fit import cache_candidates, fit_choice, fits
+from ttbringup.bringup.fit import ChoiceFit, cache_candidates, fit_choice, fits, recommend
 from ttbringup.bringup.memory import CHOICES, Choice, measure_cached
 from ttbringup.fixtures import SEED_MODELS, real_config_dict
 
@@ -165,3 +165,19 @@ def test_a_data_parallel_chip_holds_the_n150_plan_and_32_more_users():
     assert (one.batch, dp.batch) == (32, 64)
     assert (dp.cache_len, dp.best.weights_bytes, dp.best.kv_cache_bytes, dp.best.peak_bytes) == (
         one.cache_len, one.best.weights_bytes, one.best.kv_cache_bytes, one.best.peak_bytes)
+
+
+def _fit_at(name: str, cache_len: int | None):
+    plan = None if cache_len is None else type("P", (), {"cache_len": cache_len})()
+    return ChoiceFit(CHOICES[name], plan, plan)
+
+
+def test_recommend_prefers_bfp8_with_a_shorter_cache_over_bfp4_with_the_target_cache():
+    config = type("C", (), {"max_position_embeddings": 32768})()
+    results = [_fit_at("bf16", None), _fit_at("bfp8", 1024), _fit_at("bfp4", 2048)]
+    assert recommend(results, config).choice.name == "bfp8"  # Arcee-Spark on n150
+    results = [_fit_at("bf16", 512), _fit_at("bfp8", 2048), _fit_at("bfp4", 4096)]
+    assert recommend(results, config).choice.name == "bfp8"  # the target reached decides among bf16 / bfp8
+    results = [_fit_at("bf16", None), _fit_at("bfp8", None), _fit_at("bfp4", 256)]
+    assert recommend(results, config).choice.name == "bfp4"  # only when nothing more precise fits
+    assert recommend([_fit_at("bf16", None), _fit_at("bfp8", None), _fit_at("bfp4", None)], config) is None

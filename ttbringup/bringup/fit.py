@@ -8,9 +8,9 @@ region, fragmentation). The batch is what the blocks allocate: 32 decode rows (u
 on a mesh ``fit(..., data_parallel=True)`` measures a whole model per chip instead (``build_decoder_lm``'s
 ``data_parallel``), 32 users per chip.
 
-``recommend``: the most precise weights (bf16, then bfp8, then bfp4) whose largest cache reaches
-``TARGET_CONTEXT`` tokens (or the whole context when it is shorter); when none does, the most precise that fits at
-all. This is the rule the four seeds' n150 files follow (Llama-3.2-1B bf16/4096, Qwen3-0.6B bf16/2048,
+``recommend``: the most precise weights (bf16, then bfp8) whose largest cache reaches ``TARGET_CONTEXT`` tokens (or
+the whole context when it is shorter); when none does, the most precise of those that fits at all; bfp4 only when
+neither fits. This is the rule the four seeds' n150 files follow (Llama-3.2-1B bf16/4096, Qwen3-0.6B bf16/2048,
 AFM-4.5B bfp8/2048, ALLaM-7B bfp8/256).
 """
 
@@ -25,6 +25,9 @@ from .memory import CHOICES, DRAM_CAPACITY, Choice, Plan, measure_cached
 MARGIN = 1_000_000_000
 TARGET_CONTEXT = 2048
 PRECISION_ORDER = ("bf16", "bfp8", "bfp4")
+# bfp4 for every weight, attention included, costs accuracy the others do not (tiny-checkpoint logits PCC vs HF:
+# Arcee-Spark 0.957 and Falcon3-7B 0.72 with bfp4, >= 0.997 with bfp8): recommended only when nothing else fits.
+LAST_RESORT = ("bfp4",)
 
 
 def fits(plan: Plan) -> bool:
@@ -98,10 +101,11 @@ def fit(config, system: str, build_flags: dict, weights: tuple[str, ...] = PRECI
 def recommend(results: list[ChoiceFit], config) -> ChoiceFit | None:
     """See the module docstring; ``results`` (tensor-parallel) in ``PRECISION_ORDER``. None when no choice fits."""
     target = min(TARGET_CONTEXT, int(config.max_position_embeddings) // 32 * 32)
-    for r in results:
-        if r.best and r.cache_len >= target:
+    precise = [r for r in results if r.best and r.choice.name not in LAST_RESORT]
+    for r in precise:
+        if r.cache_len >= target:
             return r
-    return next((r for r in results if r.best), None)
+    return precise[0] if precise else next((r for r in results if r.best), None)
 
 
 def why_not(plan: Plan) -> str:
