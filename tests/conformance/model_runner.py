@@ -2,7 +2,8 @@
 
 Two checkpoints per model file:
 
-* ``tiny``: the shipped trained tiny checkpoint (``ttbringup.fixtures.tiny_checkpoint_dir``);
+* ``tiny``: the shipped trained tiny checkpoint (``ttbringup.fixtures.tiny_checkpoint_dir``); for a model without
+  one (the bringups ``ttbringup new`` wrote), the tiny random checkpoint ``new`` checks on, from the bundled config;
 * ``real_heads``: random weights for a config that keeps the real model's head counts and head_dim (so the
   attention ops see the real decode/prefill shapes, GQA ratio and shardings) with hidden 256, MLP 512, the tiny
   vocab and 2 layers, so it stays light.
@@ -65,15 +66,20 @@ def mesh_shape(module) -> tuple[int, int] | None:
 
 
 def real_heads_config(hf_id: str):
-    """The real config with its head counts and head_dim kept; hidden 256, MLP 512, tiny vocab, 2 layers."""
+    """The real config with its head counts and head_dim kept; hidden 256 (LongRoPE: heads x head_dim), MLP 512,
+    tiny vocab, 2 layers."""
     from transformers import AutoConfig
 
     from ttbringup import fixtures
 
     d = fixtures.real_config_dict(hf_id)
     head_dim = d.get("head_dim") or d["hidden_size"] // d["num_attention_heads"]
-    d.update(hidden_size=256, intermediate_size=512, num_hidden_layers=2, head_dim=head_dim,
+    scaling = d.get("rope_scaling") or {}
+    # LongRoPE's factor lists are checked against hidden / heads / 2: such a model keeps hidden = heads x head_dim
+    hidden = d["num_attention_heads"] * head_dim if scaling.get("rope_type", scaling.get("type")) == "longrope" else 256
+    d.update(hidden_size=hidden, intermediate_size=512, num_hidden_layers=2, head_dim=head_dim,
              vocab_size=fixtures.TINY_VOCAB_SIZE, bos_token_id=fixtures.BOS_ID, eos_token_id=fixtures.EOS_ID,
+             pad_token_id=None,
              torch_dtype="float32")
     d.setdefault("num_key_value_heads", d["num_attention_heads"])
     if "max_window_layers" in d:
@@ -89,8 +95,15 @@ def hf_model(hf_id: str, variant: str):
 
     from ttbringup import fixtures
 
+    if variant == "tiny" and hf_id not in fixtures.SEED_MODELS:  # no shipped checkpoint: ttbringup new's tiny one
+        import tempfile
+
+        from ttbringup.bringup.tiny import build_tiny_checkpoint
+
+        out = Path(tempfile.mkdtemp(prefix="conformance_tiny_")) / hf_id.replace("/", "__")
+        return build_tiny_checkpoint(fixtures.real_config(hf_id), out), f"tiny random checkpoint {out.name}"
     if variant == "tiny":
-        path = fixtures.tiny_checkpoint_dir(hf_id)  # KeyError for a model without fixtures
+        path = fixtures.tiny_checkpoint_dir(hf_id)
         if not (path / "config.json").exists():
             raise FileNotFoundError(f"the tiny checkpoint of {hf_id} is missing ({path}); build it with "
                                     "`python -m ttbringup.fixtures.make_tiny`")
