@@ -13,6 +13,7 @@ module             what it is
 ``decoder``        ``DecoderLayer``: pre-norm attention + MLP with residuals
 ``causal_lm``      ``TTCausalLM`` (nn.Module + GenerationMixin) and its ``TTCache``
 ``build``          ``check_config``, ``build_decoder_lm`` for Llama-family HF models
+``precision``      per-op-class (attention, MLP) weight dtype / compute config overrides at build time
 =================  ====================================================================
 """
 

@@ -19,6 +19,7 @@ from .kv_cache import LayerKVCache, round_up
 from .mlp import Relu2MLP, SwiGLUMLP
 from .norm import RMSNorm
 from .parallel import DataParallel, TensorParallel
+from .precision import for_class
 from .decode_inputs import DecodeInputs
 from .rope import RopeCache, check_rope
 from .weights import embedding_weight, host_device, layer_progress
@@ -55,7 +56,8 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
     ``weight_dtype``: projections and MLP; ``lm_head_dtype`` defaults to it. ``qk_norm``: per-head RMSNorm of
     q and k (``self_attn.q_norm/k_norm``). ``shard_kv``: height-shard K/V (one head per core) before fill_cache.
     ``data_parallel``: on a mesh, a whole model per chip and 32 users each (``DataParallel``) instead of one model
-    split over the chips.
+    split over the chips. Inside ``precision.overridden(...)`` the attention and MLP linears take the weight dtype
+    and compute kernel config given there (see ``precision``).
     """
     config = hf_model.config
     mlp_class = MLP_FOR_ACTIVATION.get(config.hidden_act)
@@ -71,14 +73,16 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
     if shard_kv and grid is None:
         raise UnsupportedModelError(f"cannot shard {kv_heads} KV heads one per core on this device")
     body = hf_model.model
+    attn_dtype, attn_config = for_class("attention", weight_dtype)
+    mlp_dtype, mlp_config = for_class("mlp", weight_dtype)
     layers = []
     for hf_layer in layer_progress(body.layers):
         attn = hf_layer.self_attn
         cache = LayerKVCache(kv_heads, cache_len, attn.head_dim, device, staging)
         layers.append(DecoderLayer(
-            Attention(attn, config, device, cache, weight_dtype=weight_dtype, qk_norm=qk_norm, shard_kv_grid=grid,
-                      tp=tp),
-            mlp_class(hf_layer.mlp, device, weight_dtype, tp),
+            Attention(attn, config, device, cache, weight_dtype=attn_dtype, qk_norm=qk_norm, shard_kv_grid=grid,
+                      tp=tp, compute_kernel_config=attn_config),
+            mlp_class(hf_layer.mlp, device, mlp_dtype, tp, compute_kernel_config=mlp_config),
             RMSNorm.from_hf(hf_layer.input_layernorm, device),
             RMSNorm.from_hf(hf_layer.post_attention_layernorm, device),
         ))

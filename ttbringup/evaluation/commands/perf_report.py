@@ -4,6 +4,8 @@ Wormhole n150 / n300 / T3000, from a data-free emulator run (no card, no weights
 Prints the estimates, then the per-op table of the last decode step (or the prefill, ``--table``) in
 tt-perf-report's columns with a total line equal to the sum of its rows, the prefill and decode step grouped by
 op code, and writes every op of every phase to a CSV. Exit 0 after a report, 2 on bad input.
+``--numerics exact|card`` sets the emulator's numerics like every entry point; the prediction does not depend on
+it (it models time from the ops' shapes, dtypes and fidelities, not their values).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import sys
 
 from ..cli import CliError, check_writable, cli_errors, go_offline
+from ..numerics import add_numerics_arg, apply, requested
 from .common import add_model_args, resolve_model, summary
 
 
@@ -35,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also print the cost model's constants with their sources")
     p.add_argument("--csv", metavar="PATH", default="perf_report.csv",
                    help="CSV of every op of every phase (default perf_report.csv)")
+    add_numerics_arg(p, both=False)
     for action in p._actions:
         if action.dest == "random_weights":
             action.help = ("build from random weights drawn with --seed instead of data-free (for a model file "
@@ -63,10 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         validate(req)
         req.model = resolve_model(args.model_py, args.model)
         check_writable(args.csv, "--csv")
+        numerics = requested(args.numerics, both=False)[0]
         go_offline()
+        apply(numerics)
         report = run(req)
         for line in summary_lines(report):
             print(line)
+        print(f"Numerics: {numerics} (values only: the predicted device time does not depend on it)")
         if args.table in ("prefill", "both"):
             print()
             print("\n".join(format_table(report.prefill, "Prefill, per op (predicted):")))
