@@ -14,7 +14,8 @@ op's default). The blocks keep what they were built with, so the override matter
 the context (and for classes not named) the blocks are built exactly as before.
 
 ``for_class(name, weight_dtype)`` -> ``(weight_dtype, compute_kernel_config)`` is what the builder asks.
-Unknown class names raise ``ValueError``.
+Unknown class names raise ``ValueError``. ``class_weights(model)`` lists each class's device weight tensors of a
+built model (what a tool counts the bytes of).
 """
 
 from __future__ import annotations
@@ -59,3 +60,13 @@ def for_class(name: str, weight_dtype):
     chosen = _active.get(name, OpPrecision())
     dtype = weight_dtype if chosen.weight_dtype is None else chosen.weight_dtype
     return dtype, chosen.compute_kernel_config
+
+
+def class_weights(model) -> dict[str, list]:
+    """The device weight tensors of each op class of a ``TTCausalLM`` from ``build_decoder_lm`` (for byte counts)."""
+    out: dict[str, list] = {name: [] for name in OP_CLASSES}
+    for layer in model.layers:
+        a = layer.attention
+        out["attention"] += [a.wq, a.wk, a.wv, a.wo]
+        out["mlp"] += [w for w in (getattr(layer.mlp, n, None) for n in ("w_gate", "w_up", "w_down")) if w is not None]
+    return out
