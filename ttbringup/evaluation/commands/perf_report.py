@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with cli_errors():
+        numerics = requested(args.numerics, both=False)[0]
         if args.backend not in (None, "emu"):
             raise CliError(f"perf_report predicts device time from the emulator; --backend {args.backend} is not "
                            "supported (use --backend emu or leave it out)")
@@ -67,7 +68,6 @@ def main(argv: list[str] | None = None) -> int:
         validate(req)
         req.model = resolve_model(args.model_py, args.model)
         check_writable(args.csv, "--csv")
-        numerics = requested(args.numerics, both=False)[0]
         go_offline()
         apply(numerics)
         report = run(req)

@@ -61,6 +61,7 @@ def _request(args):
     from ..pipeline import EvalRequest, validate
     from ..prompts import LONG_PROMPT_FILE, read_text
 
+    numerics = requested(args.numerics)
     if args.system not in SYSTEMS:
         raise CliError(f"unknown system {args.system!r}; choose one of {', '.join(SYSTEMS)}")
     if args.batch != 1:
@@ -80,7 +81,7 @@ def _request(args):
                       prefill_decode=args.prefill_decode or args.prefill_len > PREFILL_BY_DECODE_ABOVE,
                       trace=bool(args.trace) and args.mode == "tt", device_id=args.device_id, seed=args.seed,
                       cache_dir=args.cache_dir, backend=args.backend, random_weights=args.random_weights,
-                      numerics=requested(args.numerics))
+                      numerics=numerics)
     validate(req)
     req.prompt = read_text(args.prompt_file or LONG_PROMPT_FILE)
     return req
