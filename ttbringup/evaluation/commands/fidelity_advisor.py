@@ -51,13 +51,16 @@ def section_text(advice, command: str) -> str:
 
 
 def write_section(bringup_md: Path, text: str) -> None:
-    """Replace the text between the markers of ``bringup_md`` (appending a "Card numerics" section without them)."""
+    """Replace the text between the markers of ``bringup_md``; without them, add a "Card numerics" section before
+    its "## Reproduce" section (or at the end)."""
     doc = bringup_md.read_text()
     if BEGIN in doc and END in doc:
         start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
         doc = doc[:start] + "\n" + text + "\n" + doc[end:]
     else:
-        doc = doc.rstrip("\n") + f"\n\n## Card numerics\n\n{BEGIN}\n{text}\n{END}\n"
+        section = f"## Card numerics\n\n{BEGIN}\n{text}\n{END}\n"
+        at = doc.find("\n## Reproduce")
+        doc = doc.rstrip("\n") + "\n\n" + section if at < 0 else doc[:at + 1] + section + "\n" + doc[at + 1:]
     bringup_md.write_text(doc)
 
 
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def progress(row):
             s = row.setting
-            print(f"[advisor] {s.numerics} attention={s.attention.label('file')} mlp={s.mlp.label('file')}: "
+            attn, mlp = ("file" if c.is_file else c.label("") for c in (s.attention, s.mlp))
+            print(f"[advisor] {s.numerics} attention={attn} mlp={mlp}: "
                   f"top-1 {row.top1 * 100:.2f}% PCC {row.pcc:.6f} ({row.seconds:.1f} s)", file=sys.stderr)
 
         advice = advise(req, classes, progress=progress)
