@@ -16,7 +16,8 @@ Bytes are per chip, from the emulator's allocator rules (``ttbringup.emu.memory`
 and at the real shape when the model file is a seed's (a data-free build of its bundled real config, once per
 pair of weight dtypes). ``suggestions`` names, per class, the cheapest setting (fewest weight bytes, then fewest
 fidelity phases, then no fp32 accumulation) whose top-1 and top-5 are at least the file configuration's in card
-mode: a rule of thumb from these measurements, not a guarantee for other prompts.
+mode and whose logits PCC is at most ``PCC_SLACK`` below it: a rule of thumb from these measurements, not a
+guarantee for other prompts.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ FIDELITIES = ("LoFi", "HiFi2", "HiFi4")
 PHASES = {"LoFi": 1, "HiFi2": 2, "HiFi4": 4}  # fidelity phases per multiply (facts §3.1)
 _TTNN_DTYPE = {"bf16": "bfloat16", "bfp8": "bfloat8_b", "bfp4": "bfloat4_b"}
 CLASSES = ("attention", "mlp")
+PCC_SLACK = 0.001  # a suggestion may lose this much logits PCC against the file's configuration in card mode
 
 
 @dataclass(frozen=True)
@@ -147,14 +149,15 @@ def advise(req, classes=CLASSES, progress=None) -> Advice:
     """
     from ttbringup.emu import numerics_mode
     from ttbringup.fixtures import SEED_MODELS
-    from ttbringup.llm.precision import overridden
 
     from .loading import default_model_id
     from .pipeline import _weights_dtype, built_bringup, load
     from .reference import greedy_reference
     from .teacher_forcing import hf_teacher_forced_logits, teacher_force
 
-    loaded = load(req)
+    loaded = load(req)  # registers the backend as ttnn: only then can ttbringup.llm import
+    from ttbringup.llm.precision import overridden
+
     if loaded.backend != "emu":
         raise CliError(f"the fidelity advisor measures in the emulator's card-numerics mode; the {loaded.backend} "
                        "backend cannot (use --backend emu)")
@@ -192,7 +195,7 @@ def suggestions(advice: Advice) -> dict[str, Row | None]:
         others = [c for c in CLASSES if c != cls]
         candidates = [r for r in advice.rows if r.setting.numerics == "card" and not r.setting.of(cls).is_file
                       and all(r.setting.of(o).is_file for o in others)
-                      and r.top1 >= base.top1 and r.top5 >= base.top5]
+                      and r.top1 >= base.top1 and r.top5 >= base.top5 and r.pcc >= base.pcc - PCC_SLACK]
         out[cls] = min(candidates, key=lambda r: ((r.real_bytes or r.bytes)[cls], r.setting.of(cls).cost()),
                        default=None)
     return out
@@ -223,11 +226,13 @@ def markdown(advice: Advice) -> str:
     lines.append("")
     for cls, row in suggestions(advice).items():
         if row is None:
-            lines.append(f"- {cls}: no setting tried keeps the card-mode top-1 / top-5 of the file's configuration")
+            lines.append(f"- {cls}: no setting tried keeps the card-mode top-1 / top-5 (and PCC within {PCC_SLACK}) of "
+                         "the file's configuration")
             continue
         where = row.real_bytes if real else row.bytes
         size = _gb(where[cls]) + " per chip at the real shape" if real else _mib(where[cls])
-        lines.append(f"- {cls}: cheapest setting that keeps the file configuration's card-mode top-1 / top-5: "
+        lines.append(f"- {cls}: cheapest setting that keeps the file configuration's card-mode top-1 / top-5 and "
+                     f"its logits PCC within {PCC_SLACK}: "
                      f"**{row.setting.of(cls).label(advice.file_dtype)}** ({cls} weights {size}; top-1 "
                      f"{row.top1 * 100:.2f}%, top-5 {row.top5 * 100:.2f}%, PCC {row.pcc:.6f})")
     return "\n".join(lines)
