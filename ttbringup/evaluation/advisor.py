@@ -14,9 +14,10 @@ numerics mode and counts the device bytes of each class's weights. Rows:
 
 Bytes are per chip, from the emulator's allocator rules (``ttbringup.emu.memory``): for the evaluated checkpoint,
 and at the real shape when the model file is a seed's (a data-free build of its bundled real config, once per
-pair of weight dtypes). ``suggestions`` names, per class, the cheapest setting (fewest weight bytes, then fewest
-fidelity phases, then no fp32 accumulation) whose top-1 and top-5 are at least the file configuration's in card
-mode and whose logits PCC is at most ``PCC_SLACK`` below it: a rule of thumb from these measurements, not a
+pair of weight dtypes; "does not fit" when that build runs out of device memory). ``suggestions`` names, per
+class, the cheapest setting (fewest weight bytes, then fewest fidelity phases, then no fp32 accumulation) that
+fits the real model and whose top-1 and top-5 are at least the file configuration's in card mode and whose logits
+PCC is at most ``PCC_SLACK`` below it: a rule of thumb from these measurements, not a
 guarantee for other prompts.
 """
 
@@ -110,7 +111,7 @@ class Row:
     top5: float
     pcc: float
     bytes: dict  # class -> bytes per chip, evaluated checkpoint
-    real_bytes: dict | None  # class -> bytes per chip at the real shape (seeds only)
+    real_bytes: dict | None  # class -> bytes per chip at the real shape (seeds only; None: does not fit)
     seconds: float
 
 
@@ -127,7 +128,8 @@ class Advice:
 
 
 def _real_shape_bytes(loaded, hf_id: str, ttnn, setting: Setting, cache: dict) -> dict:
-    """Per-class weight bytes of a data-free build of ``hf_id``'s real config under ``setting`` (cached by dtypes)."""
+    """Per-class weight bytes of a data-free build of ``hf_id``'s real config under ``setting`` (cached by dtypes);
+    None when that build runs out of device memory (the setting does not fit the real model on this system)."""
     from ttbringup.fixtures import real_config
     from ttbringup.llm.precision import overridden
 
@@ -137,8 +139,14 @@ def _real_shape_bytes(loaded, hf_id: str, ttnn, setting: Setting, cache: dict) -
     key = tuple(setting.of(cls).weight_dtype for cls in CLASSES)
     if key not in cache:
         meta = meta_model(real_config(hf_id))
-        with overridden(overrides(ttnn, setting)), opened_device(ttnn, loaded.mesh_shape, loaded.req.device_id) as d:
-            cache[key] = class_bytes(loaded.module.build_model(meta, d, loaded.req.max_seq_len))
+        try:
+            with overridden(overrides(ttnn, setting)), opened_device(ttnn, loaded.mesh_shape,
+                                                                     loaded.req.device_id) as d:
+                cache[key] = class_bytes(loaded.module.build_model(meta, d, loaded.req.max_seq_len))
+        except Exception as err:  # noqa: BLE001 - only the emulator's out-of-memory means "does not fit"
+            if not any(cls.__name__ == "OutOfMemoryError" for cls in type(err).__mro__):
+                raise
+            cache[key] = None
     return cache[key]
 
 
@@ -195,7 +203,8 @@ def suggestions(advice: Advice) -> dict[str, Row | None]:
         others = [c for c in CLASSES if c != cls]
         candidates = [r for r in advice.rows if r.setting.numerics == "card" and not r.setting.of(cls).is_file
                       and all(r.setting.of(o).is_file for o in others)
-                      and r.top1 >= base.top1 and r.top5 >= base.top5 and r.pcc >= base.pcc - PCC_SLACK]
+                      and r.top1 >= base.top1 and r.top5 >= base.top5 and r.pcc >= base.pcc - PCC_SLACK
+                      and (advice.real_model is None or r.real_bytes is not None)]
         out[cls] = min(candidates, key=lambda r: ((r.real_bytes or r.bytes)[cls], r.setting.of(cls).cost()),
                        default=None)
     return out
@@ -221,7 +230,7 @@ def markdown(advice: Advice) -> str:
                  f"{r.top1 * 100:.2f}%", f"{r.top5 * 100:.2f}%", "n/a" if r.pcc != r.pcc else f"{r.pcc:.6f}",
                  _mib(sum(r.bytes.values()))]
         if real:
-            cells.append(_gb(sum(r.real_bytes.values())))
+            cells.append("does not fit (device OOM)" if r.real_bytes is None else _gb(sum(r.real_bytes.values())))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for cls, row in suggestions(advice).items():
