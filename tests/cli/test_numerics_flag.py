@@ -257,3 +257,17 @@ def test_suggestion_is_the_cheapest_setting_that_keeps_the_card_scores():
             row(ClassSetting("bf16", "LoFi"), 0.9, 100)]
     advice = Advice("m.py", "m", None, "bfloat16", 10, 5, ("mlp",), rows)
     assert suggestions(advice)["mlp"].setting.mlp == ClassSetting("bfp8", "HiFi2")
+
+
+def test_write_section_adds_then_replaces_the_card_numerics_section(tmp_path):
+    from ttbringup.evaluation.commands.fidelity_advisor import BEGIN, END, write_section
+
+    md = tmp_path / "MODEL_BRINGUP.md"
+    md.write_text("# M\n\n## Eval\n\ntext\n\n## Reproduce\n\n```\ncmd\n```\n")
+    write_section(md, "first table")
+    doc = md.read_text()
+    assert doc.index("## Card numerics") < doc.index("## Reproduce") and f"{BEGIN}\nfirst table\n{END}" in doc
+    write_section(md, "second table")
+    doc = md.read_text()
+    assert doc.count("## Card numerics") == 1 and "first table" not in doc and "second table" in doc
+    assert doc.endswith("## Reproduce\n\n```\ncmd\n```\n")
