@@ -271,3 +271,19 @@ def test_write_section_adds_then_replaces_the_card_numerics_section(tmp_path):
     doc = md.read_text()
     assert doc.count("## Card numerics") == 1 and "first table" not in doc and "second table" in doc
     assert doc.endswith("## Reproduce\n\n```\ncmd\n```\n")
+
+
+def test_a_setting_the_real_model_cannot_hold_is_shown_and_never_suggested():
+    from ttbringup.evaluation.advisor import Advice, ClassSetting, Row, Setting, markdown, suggestions
+
+    real = {"attention": 10, "mlp": 100}
+    rows = [Row(Setting("exact"), 1.0, 1.0, 1.0, {"attention": 1, "mlp": 10}, real, 0.0),
+            Row(Setting("card"), 1.0, 1.0, 0.99, {"attention": 1, "mlp": 10}, real, 0.0),
+            Row(Setting("card", mlp=ClassSetting("bf16", "HiFi4", True)), 1.0, 1.0, 0.999,
+                {"attention": 1, "mlp": 20}, None, 0.0)]  # more accurate, but the real model does not fit
+    advice = Advice("m.py", "m", "org/seed", "bfloat8_b", 10, 5, ("mlp",), rows)
+    assert suggestions(advice)["mlp"] is None
+    table = markdown(advice)
+    assert "| card | file (bfloat8_b, default config) | bf16 HiFi4 fp32-acc | 100.00% | 100.00% | 0.999000 | " \
+           "0.00 MiB | does not fit (device OOM) |" in table
+    assert "- mlp: no setting tried keeps" in table
