@@ -20,7 +20,8 @@ def reports(run, tiny):
     """The runs, started together (see conftest.Runner); keys start with perf_ (the runner is shared with the other
     CLI test modules, whose keys such as "traced" would otherwise collide)."""
     for key, model_file, extra in (("eager", N150_FILE, ()), ("traced", N150_FILE, ("--trace",)),
-                                   ("n300", N300_FILE, ("--table", "both", "--constants")),
+                                   ("n300", N300_FILE, ("--table", "both", "--constants",
+                                                          "--chart", tiny.tmp / "charts" / "n300.png")),
                                    ("batch32", N150_FILE, ("--batch", 32, "--table", "none")),
                                    ("hw_random", HARDWARE_FIRST, ("--random-weights", "--table", "none")),
                                    ("hw_data_free", HARDWARE_FIRST, ("--table", "none"))):
@@ -246,3 +247,18 @@ def test_the_decode_is_grouped_by_layer_even_when_traced(reports, tiny):
     assert sum(float(g[2]) for g in groups) == pytest.approx(float(total[2]), abs=0.01 * len(groups))
     rows = [row for row in read_csv(tiny.tmp / "perf_traced.csv") if row["phase"] == "decode 4"]
     assert {row["block"] for row in rows} == {"", "layer 0", "layer 1"}
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_chart_is_written_beside_the_csv_or_where_chart_says(reports, tiny):
+    r = reports.result("perf_eager")
+    assert r.returncode == 0, r.stderr
+    beside = tiny.tmp / "perf_eager.png"
+    assert f"wrote {beside}" in r.stderr
+    assert beside.read_bytes()[:8] == PNG_SIGNATURE
+    r = reports.result("perf_n300")
+    assert r.returncode == 0, r.stderr
+    chosen = tiny.tmp / "charts" / "n300.png"  # its directory is made
+    assert chosen.read_bytes()[:8] == PNG_SIGNATURE and not (tiny.tmp / "perf_n300.png").exists()

@@ -72,6 +72,8 @@ OPS = (
     "experimental.paged_fill_cache",
     "transformer.scaled_dot_product_attention", "transformer.scaled_dot_product_attention_decode",
     "all_gather", "all_reduce", "reduce_scatter", "get_device_tensors",  # mesh ops: mesh_cases.py
+    "allocate_tensor_on_device", "experimental.slice_write", "fill_implicit_tile_padding", "scale_mask_softmax", "dump_tensor",
+    "load_tensor", "num_cores_to_corerangeset", "is_tensor_storage_on_device", "get_golden_function",  # surface_cases.py
 )
 # Callables the emulator exports that are not tensor ops (device management, mesh mappers and composers, type
 # constructors, metal trace); the mappers and composers are exercised through from_torch / to_torch in mesh_cases.py,
@@ -2674,3 +2676,4 @@ def _(ttnn, d):
 
 
 import mesh_cases  # noqa: E402,F401  (registers the mesh cases into CASES)
+import surface_cases  # noqa: E402,F401  (registers the API-surface cases into CASES)

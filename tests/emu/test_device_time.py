@@ -163,6 +163,28 @@ def test_a_dram_sharded_decode_qkv_reproduces_the_facts_worked_example(device):
     assert cost.limit == "dram"
 
 
+def test_the_dram_sharded_what_if_marks_only_decode_matmul_weights(device):
+    """tt_transformers' decode matmuls are DRAM-sharded; the what-if marks a decode-phase linear's weight so (the
+    activation, the prefill linear and the non-matmul op stay as recorded) and the cost follows the sharded law."""
+    from ttbringup.emu.device_time.what_if import dram_sharded_decode
+
+    x, w = dev(meta(1, 1, 32, 2048), device), dev(meta(2048, 8192), device, ttnn.bfloat8_b)
+    with device_time.recording() as rec:
+        with rec.in_phase("prefill"):
+            ttnn.linear(x, w)
+        with rec.in_phase("decode 1"):
+            ttnn.linear(x, w)
+            ttnn.add(x, x)
+    prefill, decode, add = dram_sharded_decode(rec.records)
+    assert prefill is rec.records[0] and add is rec.records[2]
+    assert [s.memory for s in decode.inputs] == ["DRAM_INTERLEAVED", "DRAM_WIDTH_SHARDED"]
+    assert rec.records[1].inputs[1].memory == "DRAM_INTERLEAVED"  # the log itself is untouched
+    cost = estimate(decode, N150)
+    assert cost.dram_sharded and cost.cores == 12
+    assert cost.device_s == pytest.approx(C.DRAM_SHARDED_MATMUL_FIXED_S + cost.dram_bytes / C.DRAM_SHARDED_BPS)
+    assert not estimate(prefill, N150).dram_sharded
+
+
 # ----------------------------------------------------------------------------- bound
 
 

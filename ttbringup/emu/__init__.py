@@ -28,6 +28,14 @@ begin_trace_capture, end_trace_capture,        ``trace``
 execute_trace, release_trace, MeshTraceId
 record_event, wait_for_event, QueueId,         ``events``
 event_synchronize, synchronize_device, MeshEvent
+Matmul...ProgramConfig, SDPAProgramConfig      ``program_configs``
+CoreRange(Set) methods,                        ``cores``
+num_cores_to_corerangeset
+UnaryOpType, UnaryWithParam                    ``activation``
+dump_tensor, load_tensor, as_tensor cache      ``tensor_file``
+experimental.slice_write,                      ``region_writes``
+fill_implicit_tile_padding
+get_golden_function, op.golden_function        ``golden``
 ttnn.experimental.*                            ``experimental/``
 ttnn.transformer.*                             ``transformer/``
 ttnn.operations.*                              ``operations/`` (the modules above)
@@ -41,7 +49,8 @@ Emulator-only helpers (memory reports, data-free checks) live in ``ttbringup.emu
 are not part of the ttnn namespace users code against.
 """
 
-from . import experimental, operations, submodules, transformer
+from . import experimental, golden, operations, submodules, transformer
+from .activation import UnaryOpType, UnaryWithParam
 from .ccl import all_gather, all_reduce, reduce_scatter
 from .core import (
     as_tensor,
@@ -51,6 +60,7 @@ from .core import (
     from_device,
     from_torch,
     get_memory_config,
+    is_tensor_storage_on_device,
     to_device,
     to_dtype,
     to_layout,
@@ -58,11 +68,15 @@ from .core import (
     to_torch,
     typecast,
 )
-from .creation import empty, full, ones, zeros
+from .cores import num_cores_to_corerangeset
+from .creation import allocate_tensor_on_device, empty, full, ones, zeros
 from .data_movement import TileReshapeMapMode, concat, permute, reshape, slice, transpose
 from .device import (
     Arch,
     Device,
+    DispatchCoreAxis,
+    DispatchCoreConfig,
+    DispatchCoreType,
     GetNumAvailableDevices,
     MeshDevice,
     close_device,
@@ -99,10 +113,19 @@ from .eltwise import add, gelu, mul, multiply, relu, silu, sub, subtract
 from .embedding import EmbeddingsType, embedding
 from .errors import not_emulated_getattr
 from .events import MeshEvent, QueueId, event_synchronize, record_event, synchronize_device, wait_for_event
+from .golden import get_golden_function
 from .kv_cache import fill_cache, update_cache
 from .matmul import linear, matmul
-from .normalization import layer_norm, rms_norm, softmax
+from .normalization import layer_norm, rms_norm, scale_mask_softmax, softmax
+from .program_configs import (
+    MatmulMultiCoreReuseMultiCast1DProgramConfig,
+    MatmulMultiCoreReuseMultiCastDRAMShardedProgramConfig,
+    MatmulMultiCoreReuseMultiCastProgramConfig,
+    SDPAProgramConfig,
+)
+from .region_writes import fill_implicit_tile_padding
 from .tensor import Tensor
+from .tensor_file import dump_tensor, load_tensor
 from .trace import MeshTraceId, begin_trace_capture, end_trace_capture, execute_trace, release_trace
 from .types import (
     DRAM_MEMORY_CONFIG,
@@ -115,6 +138,7 @@ from .types import (
     CoreRange,
     CoreRangeSet,
     DataType,
+    DumpTensorMode,
     FabricConfig,
     GeluVariant,
     Layout,
@@ -122,6 +146,8 @@ from .types import (
     MemoryConfig,
     MeshCoordinate,
     MeshShape,
+    NdShardSpec,
+    ShardDistributionStrategy,
     Shape,
     ShardOrientation,
     ShardSpec,
@@ -161,4 +187,5 @@ CONFIG = _Config()
 
 __getattr__ = not_emulated_getattr("ttnn")
 
+golden.attach()  # op.golden_function, as the real package attaches them
 submodules.install()  # `import ttnn.core` etc. reach these modules while the emulator is `ttnn`

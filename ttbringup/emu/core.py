@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import distributed, events
+from . import distributed, events, tensor_file
+from .cores import num_cores_to_corerangeset  # noqa: F401 (ttnn.core exports it)
 from .errors import NotEmulated, check, not_emulated_getattr
 from .per_chip import copy_storage, like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
@@ -25,6 +26,7 @@ from .types import (
     CoreRange,
     CoreRangeSet,
     DataType,
+    DumpTensorMode,
     Layout,
     MemoryConfig,
     ShardOrientation,
@@ -124,10 +126,14 @@ def _k_major_if_weight(value, layout: Layout, min_elements: int = _K_MAJOR_MIN_E
 
 def as_tensor(tensor, dtype: DataType | None = None, *, layout: Layout | None = Layout.ROW_MAJOR, device=None,
               memory_config: MemoryConfig | None = None, cache_file_name=None, preprocess=None, mesh_mapper=None,
-              cache_dump_mode=None):
-    """``from_torch`` after ``preprocess``. The emulator keeps no cache files (values are the same)."""
+              cache_dump_mode: DumpTensorMode = DumpTensorMode.DISTRIBUTED_GATHER):
+    """``from_torch`` after ``preprocess``; with ``cache_file_name``, through a tensor file that a later call loads
+    instead of converting its input (``tensor_file.cached_tensor``)."""
     if device is not None and memory_config is None:
         raise RuntimeError("memory_config must be specified when device is specified")
+    if cache_file_name is not None:
+        return tensor_file.cached_tensor(tensor, dtype, layout, device, memory_config, cache_file_name, preprocess,
+                                         mesh_mapper, cache_dump_mode)
     if preprocess is not None:
         tensor = preprocess(tensor)
     return from_torch(tensor, dtype=dtype, layout=layout, device=device, memory_config=memory_config,
@@ -328,8 +334,10 @@ def _check_shard_fits(tensor: Tensor, memory_config: MemoryConfig, op: str) -> N
     spec = memory_config.shard_spec
     if not memory_config.is_sharded() or spec is None:
         return
-    check(memory_config.buffer_type == BufferType.L1 or memory_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED,
-          op, "only L1 (or DRAM height-sharded) sharding is supported")
+    # DRAM width sharding is the DRAM-sharded matmul's weight layout (one shard per DRAM bank)
+    check(memory_config.buffer_type == BufferType.L1 or memory_config.memory_layout in (
+        TensorMemoryLayout.HEIGHT_SHARDED, TensorMemoryLayout.WIDTH_SHARDED),
+          op, "only L1 (or DRAM height- or width-sharded) sharding is supported")
     padded = tuple(tensor.padded_shape)
     width = padded[-1]
     height = 1
@@ -374,6 +382,11 @@ def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataTyp
                             device=tensor.device(), memory_config=memory_config, padded_shape=tensor._padded)
     return new_tensor(tensor._native(), dtype=dtype, layout=tensor.layout, device=tensor.device(),
                       memory_config=memory_config, tile=tensor.tile)
+
+
+def is_tensor_storage_on_device(tensor: Tensor) -> bool:
+    """True for a tensor held in device memory (``storage_type()`` is DEVICE), False for a host tensor."""
+    return tensor.storage_type() == "DEVICE"
 
 
 def get_memory_config(tensor: Tensor) -> MemoryConfig | None:

@@ -1,4 +1,5 @@
-"""Tensor creation (``ttnn/operations/creation``): ``zeros``, ``ones``, ``full``, ``empty``."""
+"""Tensor creation (``ttnn/operations/creation``): ``zeros``, ``ones``, ``full``, ``empty``, and
+``allocate_tensor_on_device`` (``ttnn/operations/core`` in the real package)."""
 
 from __future__ import annotations
 
@@ -45,5 +46,15 @@ def empty(shape, dtype: DataType = DataType.BFLOAT16, layout: Layout = Layout.RO
     host = full(shape, 0.0, dtype, layout)
     return place_on_device(host, device, memory_config=memory_config or DRAM_MEMORY_CONFIG)  # allocation, no write
 
+
+def allocate_tensor_on_device(shape, dtype: DataType, layout: Layout, mesh_device,
+                              memory_config: MemoryConfig | None = None) -> Tensor:
+    """An allocated device tensor of ``shape`` whose contents are unspecified (zeros here), as ``empty``; the
+    usual way to make the persistent input of a trace, filled later by ``copy_host_to_device_tensor``. (The real
+    ``(tensor_spec, mesh_device)`` overload needs ``ttnn.TensorSpec``, which the emulator lacks.)"""
+    if mesh_device is None:
+        raise TypeError("ttnn.allocate_tensor_on_device(): incompatible function arguments: mesh_device must be a "
+                        "MeshDevice, got None")
+    return empty(shape, dtype, layout, mesh_device, memory_config or DRAM_MEMORY_CONFIG)
 
 __getattr__ = not_emulated_getattr("ttnn")

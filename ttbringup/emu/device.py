@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from .errors import check, not_emulated_getattr, not_emulated_members
+from .errors import NotEmulated, check, not_emulated_getattr, not_emulated_members
 from .memory import DRAM_BANK_SIZE, DRAM_BANKS, ChipMemory
 from .events import CommandQueues
 from .trace import DeviceTraces, region_bytes_per_bank
@@ -27,6 +27,29 @@ class Arch(enum.Enum):
     WORMHOLE_B0 = 0
     BLACKHOLE = 1
     QUASAR = 2
+
+
+class DispatchCoreType(enum.Enum):
+    WORKER = 0
+    ETH = 1
+
+
+class DispatchCoreAxis(enum.Enum):
+    ROW = 0
+    COL = 1
+
+
+class DispatchCoreConfig:
+    """``ttnn.DispatchCoreConfig(type=None, axis=None)`` (WORKER, ROW by default): which cores run the command
+    dispatchers. Ethernet or a worker row leave the 8x8 worker grid the emulator has (as on the 0.81.1 mock n150);
+    a worker column changes the grid and is not emulated (``open_device`` refuses it)."""
+
+    def __init__(self, type: DispatchCoreType | None = None, axis: DispatchCoreAxis | None = None):
+        self.type = type if type is not None else DispatchCoreType.WORKER
+        self.axis = axis if axis is not None else DispatchCoreAxis.ROW
+
+    def __repr__(self):
+        return f"DispatchCoreConfig(type={self.type}, axis={self.axis})"
 
 
 class MeshDevice:
@@ -156,6 +179,7 @@ def _claim(ids: list[int]) -> None:
 def open_device(*, device_id: int = 0, l1_small_size: int = 0, trace_region_size: int = 0,
                 dispatch_core_config=None, worker_l1_size: int = 0) -> MeshDevice:
     _check_trace_region(trace_region_size, "ttnn.open_device")
+    _check_dispatch(dispatch_core_config, "ttnn.open_device")
     _claim([device_id])
     return MeshDevice(MeshShape(1, 1), [device_id], trace_region_size)
 
@@ -168,10 +192,17 @@ def open_mesh_device(mesh_shape: MeshShape = None, l1_small_size: int = 0, trace
     ids = list(physical_device_ids) or list(range(n))
     check(len(ids) == n, "ttnn.open_mesh_device", f"{len(ids)} physical_device_ids for a mesh of {n} devices")
     _check_trace_region(trace_region_size, "ttnn.open_mesh_device")
+    _check_dispatch(dispatch_core_config, "ttnn.open_mesh_device")
     check(num_command_queues in (1, 2), "ttnn.open_mesh_device",
           f"num_command_queues must be 1 or 2 (a device has at most two command queues), got {num_command_queues}")
     _claim(ids)
     return MeshDevice(mesh_shape, ids, trace_region_size, num_command_queues)
+
+
+def _check_dispatch(config, op: str) -> None:
+    """Dispatch on a worker column shrinks the worker grid (7x9 on the 0.81.1 mock n150); the emulated grid is 8x8."""
+    if config is not None and (config.type, config.axis) == (DispatchCoreType.WORKER, DispatchCoreAxis.COL):
+        NotEmulated(f"{op}(dispatch_core_config=DispatchCoreConfig(WORKER, COL))")()
 
 
 def _check_trace_region(size: int, op: str) -> None:

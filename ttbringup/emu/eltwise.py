@@ -17,7 +17,7 @@ import operator
 import torch
 import torch.nn.functional as F
 
-from . import numerics
+from . import card_binary, card_common, card_unary, numerics, numerics_mode
 from .errors import check, fatal, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_tensor
 from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant
@@ -90,9 +90,28 @@ def _check_pair(a: Tensor, b: Tensor, op: str) -> tuple:
         raise fatal(op, f"Shapes {list(a.shape)} and {list(b.shape)} are not broadcastable") from None
 
 
+_CARD_KIND = {"ttnn.add": "add", "ttnn.subtract": "sub", "ttnn.multiply": "mul"}
+
+
+def _binary_card(op: str, a, b, lead: Tensor, out_dtype: DataType, fast: bool) -> torch.Tensor:
+    """Card-mode values of a float binary op (``card_binary``: FPU or SFPU as 0.81.1 picks, Dst, packer)."""
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    fp32_dest = card_binary.dest_is_fp32([t.dtype for t in tensors] + [out_dtype])
+    va, vb = (x._values(op) if isinstance(x, Tensor)
+              else torch.tensor(card_binary.scalar_value(x, lead.dtype), dtype=torch.float32) for x in (a, b))
+    va, vb = (v.contiguous() for v in torch.broadcast_tensors(va, vb))
+    with card_common.one_thread():
+        if card_binary.fpu_chosen(fast):
+            dst = card_binary.fpu(_CARD_KIND[op], va, vb, fp32_dest, reference=numerics_mode.card_reference())
+        else:
+            dst = card_binary.sfpu(_CARD_KIND[op], va, vb, fp32_dest)
+        return card_binary.pack(dst, fp32_dest, out_dtype)
+
+
 def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, output_tensor,
-            activations, input_tensor_a_activations, input_tensor_b_activations) -> Tensor:
-    """Shared body of add/subtract/multiply for the tensor-tensor, tensor-scalar and scalar-tensor forms."""
+            activations, input_tensor_a_activations, input_tensor_b_activations, fast: bool = False) -> Tensor:
+    """Shared body of add/subtract/multiply for the tensor-tensor, tensor-scalar and scalar-tensor forms.
+    ``fast`` is the op's ``fast_and_approximate_mode`` (card mode: FPU or SFPU)."""
     if output_tensor is not None:
         not_emulated(op, "output_tensor=...")
     if activations or input_tensor_a_activations or input_tensor_b_activations:
@@ -109,6 +128,10 @@ def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, o
     if len(tensors) == 2:
         _check_pair(input_tensor_a, input_tensor_b, op)
     out_dtype = dtype or lead.dtype
+    if (numerics_mode.is_card() and out_dtype in FLOAT_DTYPES and all(t.dtype in FLOAT_DTYPES for t in tensors)):
+        return new_tensor(_binary_card(op, input_tensor_a, input_tensor_b, lead, out_dtype, fast), dtype=out_dtype,
+                          layout=lead.layout, device=lead.device(),
+                          memory_config=memory_config or lead.memory_config(), tile=lead.tile)
     bf16 = _bf16_operands(input_tensor_a, input_tensor_b, out_dtype, fn, op)
     if bf16 is not None:
         return new_tensor(fn(*bf16), dtype=out_dtype, layout=lead.layout, device=lead.device(),
@@ -138,6 +161,8 @@ def _stacked(x, rank: int, native: bool, op: str):
 def _on_all_chips(op: str, fn, operands: tuple, run_on_chip):
     """Every chip of an elementwise op at once. ``run_on_chip(*views)`` runs the op on chip 0's operands: the
     checks every chip makes, and the output's spec; then ``fn`` computes all chips' values in one call."""
+    if numerics_mode.is_card():  # card numerics run chip by chip
+        return NotImplemented
     tensors = [x for x in operands if isinstance(x, Tensor)]
     mesh = next(t for t in tensors if t._shards is not None).device()
     if (mesh is None or any(t.device() is not mesh for t in tensors) or any(t.dtype in INT_DTYPES for t in tensors)
@@ -173,7 +198,7 @@ def add(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool = Tru
         input_tensor_b_activations=[], sub_core_grids=None, sub_device_id=None) -> Tensor:
     """``a + b`` with broadcasting; either operand may be an int/float scalar."""
     return _binary("ttnn.add", operator.add, input_tensor_a, input_tensor_b, dtype, memory_config, output_tensor,
-                   activations, input_tensor_a_activations, input_tensor_b_activations)
+                   activations, input_tensor_a_activations, input_tensor_b_activations, fast_and_approximate_mode)
 
 
 @per_chip(all_chips=_binary_on_all_chips("ttnn.subtract", operator.sub))
@@ -183,7 +208,8 @@ def subtract(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool 
              sub_device_id=None) -> Tensor:
     """``a - b`` with broadcasting; either operand may be an int/float scalar."""
     return _binary("ttnn.subtract", operator.sub, input_tensor_a, input_tensor_b, dtype, memory_config,
-                   output_tensor, activations, input_tensor_a_activations, input_tensor_b_activations)
+                   output_tensor, activations, input_tensor_a_activations, input_tensor_b_activations,
+                   fast_and_approximate_mode)
 
 
 @per_chip(all_chips=_binary_on_all_chips("ttnn.multiply", operator.mul))
@@ -193,7 +219,8 @@ def multiply(input_tensor_a, input_tensor_b, *, fast_and_approximate_mode: bool 
              sub_device_id=None) -> Tensor:
     """``a * b`` with broadcasting; either operand may be an int/float scalar."""
     return _binary("ttnn.multiply", operator.mul, input_tensor_a, input_tensor_b, dtype, memory_config,
-                   output_tensor, activations, input_tensor_a_activations, input_tensor_b_activations)
+                   output_tensor, activations, input_tensor_a_activations, input_tensor_b_activations,
+                   fast_and_approximate_mode)
 
 
 sub = subtract
@@ -207,15 +234,20 @@ _RELU_DTYPES = FLOAT_DTYPES + (DataType.INT32, DataType.UINT32, DataType.UINT16,
 _GELU_DTYPES = FLOAT_DTYPES
 
 
-def _unary(op: str, fn, input_tensor, allowed, memory_config, output_tensor) -> Tensor:
-    """Apply float32 ``fn`` elementwise; shape, dtype and layout are kept."""
+def _unary(op: str, fn, input_tensor, allowed, memory_config, output_tensor, card_kernel=None) -> Tensor:
+    """Apply float32 ``fn`` elementwise; shape, dtype and layout are kept. In card mode a float input goes
+    through ``card_kernel`` (a ``card_unary`` kernel) when the op has one for its variant."""
     if not isinstance(input_tensor, Tensor):
         raise TypeError(f"{op}: input_tensor must be a ttnn.Tensor, got {type(input_tensor).__name__}")
     if output_tensor is not None:
         not_emulated(op, "output_tensor=...")
     on_device(input_tensor, op, "Unary operation requires input to be on Device.")
     check(input_tensor.dtype in allowed, op, f"Unsupported dtype {input_tensor.dtype}")
-    if input_tensor.dtype in INT_DTYPES:
+    if card_kernel is not None and numerics_mode.is_card() and input_tensor.dtype in FLOAT_DTYPES:
+        with card_common.one_thread():
+            values = card_unary.run(card_kernel, input_tensor._values(op), input_tensor.dtype,
+                                    numerics_mode.card_reference())
+    elif input_tensor.dtype in INT_DTYPES:
         values = fn(input_tensor._native(op).to(torch.int64))
     elif input_tensor.dtype == DataType.BFLOAT16 and bf16_kernel_is_exact(fn, 1):
         values = fn(input_tensor._native(op))
@@ -228,13 +260,14 @@ def _unary(op: str, fn, input_tensor, allowed, memory_config, output_tensor) -> 
 @per_chip(all_chips=_unary_on_all_chips("ttnn.silu", F.silu, _SILU_DTYPES))
 def silu(input_tensor, *, memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
     """``x * sigmoid(x)``."""
-    return _unary("ttnn.silu", F.silu, input_tensor, _SILU_DTYPES, memory_config, output_tensor)
+    return _unary("ttnn.silu", F.silu, input_tensor, _SILU_DTYPES, memory_config, output_tensor, card_unary.silu)
 
 
 @per_chip(all_chips=_unary_on_all_chips("ttnn.relu", torch.relu, _RELU_DTYPES))
 def relu(input_tensor, *, memory_config=None, output_tensor=None, sub_core_grids=None) -> Tensor:
     """``max(x, 0)``; integer dtypes too."""
-    return _unary("ttnn.relu", torch.relu, input_tensor, _RELU_DTYPES, memory_config, output_tensor)
+    return _unary("ttnn.relu", torch.relu, input_tensor, _RELU_DTYPES, memory_config, output_tensor,
+                  lambda x, ar, fp32_dest: card_unary.relu(x))
 
 
 @per_chip
@@ -249,8 +282,11 @@ def gelu(input_tensor, *, variant: GeluVariant = GeluVariant.Accurate, fast_and_
     if fast_and_approximate_mode or variant == GeluVariant.FastLut:
         not_emulated("ttnn.gelu", "variant=GeluVariant.FastLut / fast_and_approximate_mode=True")
     approximate = "tanh" if variant == GeluVariant.Tanh else "none"
+    card_kernel = None  # card mode models the accurate form with a BF16 Dst only (the others compute exactly)
+    if approximate == "none" and isinstance(input_tensor, Tensor) and input_tensor.dtype != DataType.FLOAT32:
+        card_kernel = lambda x, ar, fp32_dest: card_unary.gelu(x, ar)  # noqa: E731
     return _unary("ttnn.gelu", lambda x: F.gelu(x, approximate=approximate), input_tensor, _GELU_DTYPES,
-                  memory_config, output_tensor)
+                  memory_config, output_tensor, card_kernel)
 
 
 __getattr__ = not_emulated_getattr("ttnn")

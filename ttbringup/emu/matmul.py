@@ -27,13 +27,18 @@ from __future__ import annotations
 
 import torch
 
-from . import card_matmul, host_cpu, numerics, numerics_mode
-from .eltwise import ACTIVATIONS
+from . import card_matmul, host_cpu, numerics, numerics_mode, program_configs
+from .activation import activation_function
 from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
 from .types import DEFAULT_TILE, DRAM_MEMORY_CONFIG, FLOAT_DTYPES, DataType, Layout
 from .validate import not_emulated, on_device, same_device, tensor_arg
 from .per_chip import chip_values, per_chip
+from .program_configs import (  # noqa: F401 (ttnn.operations.matmul exports them)
+    MatmulMultiCoreReuseMultiCast1DProgramConfig,
+    MatmulMultiCoreReuseMultiCastDRAMShardedProgramConfig,
+    MatmulMultiCoreReuseMultiCastProgramConfig,
+)
 
 # float32 weight elements widened per chunk (8 MiB). Smaller chunks fit caches better when the
 # cores are idle, but every chunk is a multi-threaded matmul call, and on busy shared cores the
@@ -301,7 +306,7 @@ def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose
         if bias_row is not None:
             values = card_matmul.round_into_dst(values + bias_row, cfg.fp32_dest_acc_en)
         if activation is not None:
-            values = ACTIVATIONS[activation](values)
+            values = activation(values)
         values = card_matmul.pack(values, cfg.fp32_dest_acc_en, out_dtype)
     return new_tensor(values, dtype=out_dtype, layout=Layout.TILE, device=a.device(),
                       memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
@@ -317,9 +322,25 @@ def _check_arguments(op: str, a, b, *, transpose_a, transpose_b, activation, out
         not_emulated(op, "in0_column_offset=...")
     if output_tile is not None and tuple(output_tile.tile_shape) != DEFAULT_TILE.tile_shape:
         not_emulated(op, f"output_tile={output_tile}")
-    if activation is not None and not (isinstance(activation, str) and activation in ACTIVATIONS):
-        not_emulated(op, f"activation={activation!r}")
+    activation_function(activation, op)  # a name or UnaryWithParam the emulator applies, else not emulated
     _validate(op, a, b, transpose_a, transpose_b)
+
+
+def _check_config(op: str, program_config, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, dtype,
+                  compute_kernel_config, core_grid, memory_config) -> None:
+    """``program_configs.check_matmul`` with the Dst accumulation the op runs with (it bounds the subblock)."""
+    if program_config is None:
+        return
+    fp32_dest = card_matmul.resolve_config(a.dtype, b.dtype, dtype or a.dtype, compute_kernel_config, program_config,
+                                           core_grid).fp32_dest_acc_en
+    program_configs.check_matmul(op, program_config, a, b, transpose_a, transpose_b, fp32_dest, memory_config)
+
+
+def _activation(op: str, activation, program_config):
+    """The float32 function to apply after the product: a program config's ``fused_activation`` when it has one (as
+    the real golden takes it), else ``activation``; None for none."""
+    fused = getattr(program_config, "fused_activation", None)
+    return activation_function(fused if fused is not None else activation, op)
 
 
 def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpose_b, memory_config, dtype,
@@ -329,6 +350,9 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
     _check_arguments(op, a, b, transpose_a=transpose_a, transpose_b=transpose_b, activation=activation,
                      output_tile=output_tile, optional_output_tensor=optional_output_tensor,
                      in0_column_offset=in0_column_offset)
+    _check_config(op, program_config, a, b, transpose_a, transpose_b, dtype, compute_kernel_config, core_grid,
+                  memory_config)
+    activation = _activation(op, activation, program_config)
     bias_row = None
     if bias is not None:
         bias_row = _bias_row(op, bias, a, _matrix_shape(b, transpose_b), _matrix_shape_padded(b, transpose_b))
@@ -343,7 +367,7 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
     if bias_row is not None:
         values = values + bias_row.to(values.device) if not bias_row.is_meta else values.to("meta")
     if activation is not None:
-        values = ACTIVATIONS[activation](values)
+        values = activation(values)
     return new_tensor(values, dtype=out_dtype, layout=Layout.TILE, device=a.device(),
                       memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
 
@@ -374,6 +398,10 @@ def _on_all_chips(op: str, a: Tensor, b: Tensor, *, bias=None, transpose_a: bool
     _check_arguments(op, a._chip_view(0, chip0), b._chip_view(0, chip0), transpose_a=False, transpose_b=False,
                      activation=activation, output_tile=output_tile, optional_output_tensor=optional_output_tensor,
                      in0_column_offset=in0_column_offset)
+    program_config = performance_only.get("program_config")
+    _check_config(op, program_config, a._chip_view(0, chip0), b._chip_view(0, chip0), False, False, dtype,
+                  performance_only.get("compute_kernel_config"), performance_only.get("core_grid"), memory_config)
+    activation = _activation(op, activation, program_config)
     out_dtype = dtype or a.dtype
     bf16_out = out_dtype == a.dtype == DataType.BFLOAT16 and activation is None
     out_shape, _ = _output_shape(op, list(a.shape), list(b.shape))
@@ -396,7 +424,7 @@ def _on_all_chips(op: str, a: Tensor, b: Tensor, *, bias=None, transpose_a: bool
             values = torch.stack([_times_weight(x, w, k, n, False, bf16_out) for x, w in zip(xs, b.chip_storages())])
         values = values.reshape((chips,) + out_shape)
     if activation is not None:
-        values = ACTIVATIONS[activation](values)
+        values = activation(values)
     return new_distributed_tensor(values, dtype=out_dtype, layout=Layout.TILE, device=mesh,
                                   memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
 

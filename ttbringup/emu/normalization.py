@@ -1,17 +1,19 @@
-"""Normalisations (``ttnn/operations/normalization``): ``rms_norm``, ``layer_norm``, ``softmax``.
+"""Normalisations (``ttnn/operations/normalization``): ``rms_norm``, ``layer_norm``, ``softmax``,
+``scale_mask_softmax``.
 
 Statistics are taken in float32 over the *logical* last dim (tile padding never counts), and the
 result is rounded once into the input's dtype. Like the op's torch golden, the normalised value is
 rounded to bfloat16 before the weight multiply when the weight is bfloat16 (the card keeps that
 intermediate in a bf16 circular buffer). Output shape, layout and dtype are the input's; the
-memory config defaults to the input's. ``program_config``/``compute_kernel_config`` are ignored.
+memory config defaults to the input's. ``program_config`` is ignored; ``compute_kernel_config`` matters in card
+mode only (``card_normalization``: the 0.81.1 kernels' steps, defaults per op, a passed config field by field).
 """
 
 from __future__ import annotations
 
 import torch
 
-from . import numerics
+from . import card_common, card_normalization, numerics, numerics_mode
 from .errors import check, not_emulated_getattr
 from .tensor import Tensor, new_tensor
 from .types import BLOCK_FLOAT_DTYPES, DataType, Layout, TensorMemoryLayout
@@ -96,12 +98,28 @@ def _output(values: torch.Tensor, x: Tensor, memory_config, layout: Layout = Lay
                       memory_config=memory_config or x.memory_config(), tile=x.tile)
 
 
+def _card_norm(name: str, op: str, x: Tensor, residual, weight, bias, epsilon: float,
+               compute_kernel_config) -> torch.Tensor:
+    """Card-mode values of rms_norm / layer_norm (``card_normalization``), packed into the input's dtype."""
+    cfg = card_normalization.resolve_config(name, x.dtype, compute_kernel_config)
+    values = x._values(op)
+    res = None if residual is None else residual._values(op).reshape(values.shape)
+    kernel = card_normalization.rms_norm if name == "rms_norm" else card_normalization.layer_norm
+    with card_common.one_thread():
+        dst = kernel(values, _gamma_row(op, "weight", weight, x), _gamma_row(op, "bias", bias, x), res, epsilon,
+                     cfg, numerics_mode.card_reference())
+        return card_common.pack(dst, cfg.fp32_dest_acc_en, x.dtype)
+
+
 @per_chip
 def rms_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, residual_input_tensor=None,
              memory_config=None, program_config=None, compute_kernel_config=None) -> Tensor:
     """``(x [+ residual]) * rsqrt(mean(x^2, -1) + epsilon) * weight + bias``. Default epsilon is 1e-12."""
     op = "ttnn.rms_norm"
     x, values = _prepare(op, input_tensor, residual_input_tensor)
+    if numerics_mode.is_card():
+        return _output(_card_norm("rms_norm", op, x, residual_input_tensor, weight, bias, epsilon,
+                                  compute_kernel_config), x, memory_config)
     normed = values * torch.rsqrt(values.square().mean(dim=-1, keepdim=True) + epsilon)
     return _output(_affine(op, normed, x, weight, bias), x, memory_config)
 
@@ -116,6 +134,9 @@ def layer_norm(input_tensor, *, epsilon: float = 1e-12, weight=None, bias=None, 
     """
     op = "ttnn.layer_norm"
     x, values = _prepare(op, input_tensor, residual_input_tensor, row_major_ok=True)
+    if numerics_mode.is_card():
+        return _output(_card_norm("layer_norm", op, x, residual_input_tensor, weight, bias, epsilon,
+                                  compute_kernel_config), x, memory_config, layout=x.layout)
     var, mean = torch.var_mean(values, dim=-1, unbiased=False, keepdim=True)
     normed = (values - mean) * torch.rsqrt(var + epsilon)
     return _output(_affine(op, normed, x, weight, bias), x, memory_config, layout=x.layout)
@@ -136,7 +157,39 @@ def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_c
     check(x.dtype in _INPUT_DTYPES, op, f"Input dtype {x.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
     # real 0.81.1 also takes width-sharded input (the op-facts "interleaved or height sharded" is too strict)
     d = normalize_dim(dim, len(x.shape), op)
+    if numerics_mode.is_card() and d == len(x.shape) - 1:  # the attention kernel; other dims compute exactly
+        cfg = card_normalization.resolve_config("softmax", x.dtype, compute_kernel_config)
+        with card_common.one_thread():
+            dst = card_normalization.softmax(x._values(op), cfg, numerics_mode.card_reference(), numeric_stable)
+            values = card_common.pack(dst, cfg.fp32_dest_acc_en, x.dtype)
+        return _output(values, x, memory_config)
     return _output(torch.softmax(x._values(op), dim=d), x, memory_config)
 
+
+@per_chip
+def scale_mask_softmax(input_tensor, scale: float | None = None, mask=None, *, memory_config=None,
+                       is_causal_mask: bool = False, compute_kernel_config=None, numeric_stable: bool = True) -> Tensor:
+    """``softmax(x * scale + mask)`` over the last dim. The mask (any layout) has x's batch, one head
+    (``[B, 1, S or 1, W]``) and x's width; a scale needs a mask, as in 0.81.1. ``is_causal_mask`` only tells the
+    kernel the mask is a full per-row mask; the sum is the same."""
+    op = "ttnn.scale_mask_softmax"
+    x = tensor_arg(input_tensor, op, "input_tensor")
+    on_device(x, op, "Operands to softmax need to be on device!")
+    check(x.dtype in _INPUT_DTYPES, op, f"Input dtype {x.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
+    check(scale is None or mask is not None, op, "Scale value must not be set when mask is not present")
+    values = x._values(op)
+    if mask is not None:
+        m = tensor_arg(mask, op, "mask")
+        on_device(m, op, "Operands to softmax need to be on device!")
+        x_shape, m_shape = list(x.shape), list(m.shape)
+        check(m_shape[-1] == x_shape[-1], op,
+              f"Input and mask inner dimensions must match, got input: {x_shape[-1]} vs mask: {m_shape[-1]}")
+        check(m_shape[0] == x_shape[0], op,
+              f"Input and mask batch sizes must match, got input: {x_shape[0]} vs mask: {m_shape[0]}")
+        check(len(m_shape) < 3 or m_shape[1] == 1, op,
+              f"Mask intermediate dimension 1 must be 1, got: {m_shape[1]}. This path requires head-uniform masks; "
+              "apply a per-head bias with a separate ttnn::add before ttnn::softmax.")
+        values = values * scale + m._values(op) if scale is not None else values + m._values(op)
+    return _output(torch.softmax(values, dim=-1), x, memory_config)
 
 __getattr__ = not_emulated_getattr("ttnn")

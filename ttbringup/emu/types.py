@@ -9,7 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .errors import not_emulated_getattr, not_emulated_members
+from .cores import CoreCoord, CoreRange, CoreRangeSet  # noqa: F401 (ttnn.types has them)
+from .errors import NotEmulated, not_emulated_getattr, not_emulated_members
 
 TILE_SIZE = 32
 
@@ -118,6 +119,20 @@ class GeluVariant(_Enum):
     FastLut = 2
 
 
+class DumpTensorMode(_Enum):
+    """How ``dump_tensor`` (and a cache miss of ``as_tensor``) writes a distributed host tensor; one process here,
+    so both modes write the whole tensor."""
+
+    DISTRIBUTED_GATHER = 0
+    LOCAL = 1
+
+
+class ShardDistributionStrategy(_Enum):
+    ROUND_ROBIN_1D = 0
+    GRID_2D = 1
+    CONTIGUOUS_1D = 2
+
+
 class Shape:
     """``ttnn.Shape``: a sequence of ints that compares equal to lists and tuples."""
 
@@ -187,42 +202,6 @@ class Tile:
 DEFAULT_TILE = Tile()
 
 
-@dataclass(frozen=True)
-class CoreCoord:
-    x: int
-    y: int
-
-    __getattr__ = not_emulated_members("ttnn.CoreCoord", "from_json to_json")
-
-
-@dataclass(frozen=True)
-class CoreRange:
-    start: CoreCoord
-    end: CoreCoord
-
-    def num_cores(self) -> int:
-        return (self.end.x - self.start.x + 1) * (self.end.y - self.start.y + 1)
-
-    __getattr__ = not_emulated_members("ttnn.CoreRange", "contains from_json grid_size to_json")
-
-
-@dataclass(frozen=True)
-class CoreRangeSet:
-    ranges_: tuple
-
-    def __init__(self, ranges):
-        object.__setattr__(self, "ranges_", tuple(ranges))
-
-    def ranges(self):
-        return list(self.ranges_)
-
-    def num_cores(self) -> int:
-        return sum(r.num_cores() for r in self.ranges_)
-
-    __getattr__ = not_emulated_members("ttnn.CoreRangeSet", "bounding_box contains empty from_json merge size "
-                                                            "subtract to_json")
-
-
 class CoreGrid:
     """``ttnn.CoreGrid(x=, y=)``: a rectangle of worker cores."""
 
@@ -259,12 +238,35 @@ class ShardSpec:
 
 
 @dataclass(frozen=True)
+class NdShardSpec:
+    """``ttnn.NdShardSpec(shard_shape, grid, orientation=ROW_MAJOR, shard_distribution_strategy=ROUND_ROBIN_1D)``:
+    an N-dimensional shard shape over a core grid. The emulator keeps it as data; a MemoryConfig built from one
+    (``MemoryConfig(buffer_type, nd_shard_spec)``) is not emulated."""
+
+    shard_shape: Shape
+    grid: CoreRangeSet
+    orientation: ShardOrientation = ShardOrientation.ROW_MAJOR
+    shard_distribution_strategy: ShardDistributionStrategy = ShardDistributionStrategy.ROUND_ROBIN_1D
+
+    def __post_init__(self):
+        object.__setattr__(self, "shard_shape", Shape(self.shard_shape))
+
+    def num_cores(self) -> int:
+        return self.grid.num_cores()
+
+
+@dataclass(frozen=True)
 class MemoryConfig:
-    """``ttnn.MemoryConfig(memory_layout=INTERLEAVED, buffer_type=DRAM, shard_spec=None)``."""
+    """``ttnn.MemoryConfig(memory_layout=INTERLEAVED, buffer_type=DRAM, shard_spec=None)``; the ND-sharded overload
+    ``MemoryConfig(buffer_type, nd_shard_spec)`` is not emulated."""
 
     memory_layout: TensorMemoryLayout = TensorMemoryLayout.INTERLEAVED
     buffer_type: BufferType = BufferType.DRAM
     shard_spec: ShardSpec | None = None
+
+    def __post_init__(self):
+        if isinstance(self.buffer_type, NdShardSpec):
+            NotEmulated("ttnn.MemoryConfig(buffer_type, nd_shard_spec)")()
 
     def is_sharded(self) -> bool:
         return self.memory_layout != TensorMemoryLayout.INTERLEAVED
@@ -323,7 +325,8 @@ class MeshCoordinate(MeshShape):
 
 @dataclass
 class WormholeComputeKernelConfig:
-    """Ignored in exact mode (float32 whatever the fidelity); card-mode matmul / linear honour it (card_matmul)."""
+    """Ignored in exact mode (float32 whatever the fidelity); card-mode matmul / linear (card_matmul) and
+    rms_norm / layer_norm / softmax (card_normalization) honour it."""
 
     math_fidelity: MathFidelity = MathFidelity.Invalid
     math_approx_mode: bool = True

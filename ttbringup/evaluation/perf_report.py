@@ -13,7 +13,8 @@ predicted device time and the op-to-op gap before it (``device_time.timeline``);
 * decode tokens/s/user = 1 / (the last decode step's device time + gaps); tokens/s = that x ``batch`` (every
   decode step computes 32 rows; only the active users' KV prefixes are read).
 
-``weight_dtype`` (bf16 / bfp8 / bfp4) is a what-if: the file's ``WEIGHT_DTYPE`` replaced for the build.
+``weight_dtype`` (bf16 / bfp8 / bfp4) is a what-if: the file's ``WEIGHT_DTYPE`` replaced for the build;
+``dram_sharded_decode`` prices the decode matmuls as DRAM-sharded (``device_time.what_if``; the calibration uses it).
 The tables, the estimate lines (with predicted / published ratios when the model and system match a published
 tt_transformers row) and the CSV are in :mod:`.perf_tables`.
 
@@ -42,6 +43,8 @@ class PerfRequest:
     weight_dtype: str | None = None  # bf16 / bfp8 / bfp4: replaces the file's WEIGHT_DTYPE for this run (what-if)
     random_weights: bool = False  # build from random weights (seeded) instead of data-free: for files that need data
     seed: int = 0
+    dram_sharded_decode: bool = False  # price decode matmuls as DRAM-sharded (device_time.what_if; the emulator
+    # cannot place such weights): how tt_transformers runs them, for the calibration
 
 
 @dataclass
@@ -241,8 +244,13 @@ def run(req: PerfRequest) -> PerfReport:
         traced = bool(getattr(model, "decode_traced", False))
         if traced:
             model.release_trace()
+    records = rec.records
+    if req.dram_sharded_decode:
+        from ttbringup.emu.device_time.what_if import dram_sharded_decode
+
+        records = dram_sharded_decode(records)
     phases = {}
-    for r in rec.records:
+    for r in records:
         phases.setdefault(r.phase, []).append(r)
     timed = {name: timed_rows(records, system) for name, records in phases.items()}
     last = f"decode {req.decode_steps}"

@@ -20,7 +20,13 @@ PUBLISHED = {
     ("meta-llama/Llama-3.2-1B", "n150", 1): (87.8, 26.0),
     ("meta-llama/Llama-3.2-1B", "n300", 1): (105.9, 22.0),
     ("meta-llama/Llama-3.2-1B", "t3000", 1): (119.8, 32.0),
+    ("meta-llama/Llama-3.2-3B", "n150", 1): (54.0, 55.0),
+    ("meta-llama/Llama-3.2-3B", "n300", 1): (68.0, 39.0),
+    ("meta-llama/Llama-3.2-3B", "t3000", 1): (68.5, 52.0),
+    ("meta-llama/Llama-3.1-8B", "n150", 1): (28.3, 104.0),
+    ("mistralai/Mistral-7B-v0.3", "n150", 1): (29.75, 100.0),
     ("meta-llama/Llama-3.2-1B", "n150", 32): (54.7, 38.0),
+    ("meta-llama/Llama-3.1-8B", "n150", 32): (22.3, 119.0),
 }
 
 

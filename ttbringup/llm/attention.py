@@ -1,18 +1,29 @@
-"""Causal self-attention with a device KV cache: GQA or MHA, optional per-head q/k RMSNorm (Qwen3).
+"""Causal self-attention with a device KV cache: GQA or MHA, optional q/k/v biases (Qwen2), optional per-head q/k
+RMSNorm (Qwen3, Gemma-3), optional sliding window (Gemma-3's local layers).
 
 Prefill of one user (``x`` ``[1, 1, S_pad, hidden]``, positions ``0..S_pad-1``, the user's cache row rewritten
 from position 0)::
 
-    q/k/v linear -> concat(dim=-1) -> nlp_create_qkv_heads(transpose_k_heads=False)
+    q/k/v linear (+ bias) -> concat(dim=-1) -> nlp_create_qkv_heads(transpose_k_heads=False)
     -> [q/k norm] -> rotary_embedding(cos[:S_pad], sin[:S_pad]) -> fill_cache(batch_idx=user)
-    -> causal scaled_dot_product_attention -> nlp_concat_heads -> o_proj
+    -> causal scaled_dot_product_attention(sliding_window_size) -> nlp_concat_heads -> o_proj
+
+The weights come from the HF module as stored: separate ``q_proj/k_proj/v_proj`` or one fused ``qkv_proj``
+(Phi-3), which is split into its q, k and v rows at upload, so the device runs the same three linears either way
+(and a mesh can still hand each chip whole heads). A head_dim rotary_embedding cannot take (Phi-3's 96) is laid
+out padded (``head_pad``): ``Attention.head_dim`` is the device width; the softmax scale stays the HF module's.
+
+A sliding window ``w`` lets position ``i`` see keys ``i-w+1 .. i`` (HF's ``kv_idx > q_idx - w``) in prefill and
+decode, through the SDPA ops' ``sliding_window_size``; the cache still holds every position (a ring buffer of ``w``
+rows would save memory; not implemented).
 
 Decode (``x`` ``[1, 1, 32, hidden]``, 32 users; ``cur_pos`` int32 ``[32]``; the step's rotary rows, looked up on the
 device per user: no host-side position, so the step can be traced)::
 
-    q/k/v linear -> concat -> nlp_create_qkv_heads_decode -> (to DRAM) [q/k norm]
+    q/k/v linear (+ bias) -> concat -> nlp_create_qkv_heads_decode -> (to DRAM) [q/k norm]
     -> reshape [1,32,nh,hd] -> [1,1,32*nh,hd] -> rotary_embedding(each row's cos/sin rows) -> reshape back
-    -> paged_update_cache(update_idxs_tensor=cur_pos) -> scaled_dot_product_attention_decode(cur_pos_tensor)
+    -> paged_update_cache(update_idxs_tensor=cur_pos)
+    -> scaled_dot_product_attention_decode(cur_pos_tensor, sliding_window_size)
     -> transpose(1, 2) -> nlp_concat_heads -> slice to nh*hd (if the op kept padded heads) -> o_proj
 
 On a mesh (``TensorParallel``) every chip runs this on its own heads and o_proj's partial sums are all-reduced.
@@ -27,11 +38,24 @@ from __future__ import annotations
 
 import ttnn
 
+from .errors import UnsupportedModelError
+from .head_pad import device_head_dim
 from .kv_cache import LayerKVCache
 from .norm import RMSNorm
 from .parallel import TensorParallel, head_index
 
 DRAM = ttnn.DRAM_MEMORY_CONFIG
+
+
+def qkv_projections(hf_attn, q_width: int, kv_width: int) -> list[tuple]:
+    """``[(weight, bias), ...]`` of q, k and v (HF ``[out, in]`` / ``[out]`` or None) from separate projections or
+    a fused ``qkv_proj`` (Phi-3: rows q, then k, then v; ``q_width`` / ``kv_width`` rows each)."""
+    if hasattr(hf_attn, "qkv_proj"):
+        fused = hf_attn.qkv_proj
+        widths = [q_width, kv_width, kv_width]
+        biases = fused.bias.split(widths) if fused.bias is not None else (None,) * 3
+        return list(zip(fused.weight.split(widths), biases))
+    return [(p.weight, p.bias) for p in (hf_attn.q_proj, hf_attn.k_proj, hf_attn.v_proj)]
 
 
 def kv_shard_grid(device, n_kv_heads: int):
@@ -43,39 +67,49 @@ def kv_shard_grid(device, n_kv_heads: int):
 
 
 class Attention:
-    """One layer's attention. Built from an HF ``*Attention`` module (q/k/v/o_proj, optional q_norm/k_norm).
+    """One layer's attention. Built from an HF ``*Attention`` module (q/k/v/o_proj with or without
+    q/k/v biases, optional q_norm/k_norm).
 
     ``weight_dtype``: dtype of the four projections. ``shard_kv_grid``: a ``CoreGrid`` of n_kv_heads cores to
     height-shard K/V on before ``fill_cache`` (None: fill from interleaved DRAM). ``tp``: how the heads spread
     over the chips of ``device`` (q/k/v column-parallel by whole heads, o_proj row-parallel + all_reduce);
     ``n_heads`` / ``n_kv_heads`` are then the heads of one chip, and ``cache`` holds that chip's KV heads.
+    ``sliding_window``: keys a position sees, itself included (None: all before it).
     ``compute_kernel_config``: passed to the four projections' ``ttnn.linear`` (None: the op's default).
     """
 
     def __init__(self, hf_attn, config, device, cache: LayerKVCache, *, weight_dtype=ttnn.bfloat16,
                  qk_norm: bool = False, shard_kv_grid=None, tp: TensorParallel | None = None,
-                 compute_kernel_config=None):
+                 sliding_window: int | None = None, compute_kernel_config=None):
         self.tp = tp or TensorParallel(device)
         plan = self.tp.heads(config.num_attention_heads, config.num_key_value_heads)
         self.n_heads = plan.q_per_chip
         self.n_kv_heads = plan.kv_per_chip
-        self.head_dim = hf_attn.head_dim
+        self.head_dim = device_head_dim(hf_attn.head_dim)  # padded for rotary_embedding (head_pad), else the same
         self.scale = hf_attn.scaling
         self.device = device
         self.cache = cache
         self.shard_kv_grid = shard_kv_grid
         self.compute_kernel_config = compute_kernel_config
-        q_rows, kv_rows = head_index(plan.q_heads, self.head_dim), head_index(plan.kv_heads, self.head_dim)
-        self.wq = self.tp.column(hf_attn.q_proj.weight, weight_dtype, q_rows)
-        self.wk = self.tp.column(hf_attn.k_proj.weight, weight_dtype, kv_rows)
-        self.wv = self.tp.column(hf_attn.v_proj.weight, weight_dtype, kv_rows)
+        self.sliding_window = sliding_window
+        q_rows, kv_rows = head_index(plan.q_heads, hf_attn.head_dim), head_index(plan.kv_heads, hf_attn.head_dim)
+        if qk_norm and self.head_dim != hf_attn.head_dim:
+            raise UnsupportedModelError(f"q/k norm of a padded head_dim {hf_attn.head_dim} is not supported")
+        if hf_attn.o_proj.bias is not None:
+            raise UnsupportedModelError("an o_proj bias is not supported (q/k/v biases are)")
+        projections = qkv_projections(hf_attn, config.num_attention_heads * hf_attn.head_dim,
+                                      config.num_key_value_heads * hf_attn.head_dim)
+        self.w_qkv, self.b_qkv = [], []
+        for (weight, bias), rows in zip(projections, (q_rows, kv_rows, kv_rows)):
+            self.w_qkv.append(self.tp.column(weight, weight_dtype, rows))
+            self.b_qkv.append(None if bias is None else self.tp.column_bias(bias, rows))
         self.wo = self.tp.row(hf_attn.o_proj.weight, weight_dtype, q_rows)
         self.q_norm = RMSNorm.from_hf(hf_attn.q_norm, device) if qk_norm else None
         self.k_norm = RMSNorm.from_hf(hf_attn.k_norm, device) if qk_norm else None
 
     def _qkv(self, x):
-        q, k, v = (ttnn.linear(x, w, compute_kernel_config=self.compute_kernel_config)
-                   for w in (self.wq, self.wk, self.wv))
+        q, k, v = (ttnn.linear(x, w, bias=b, compute_kernel_config=self.compute_kernel_config)
+                   for w, b in zip(self.w_qkv, self.b_qkv))
         qkv = ttnn.concat([q, k, v], dim=-1)
         for t in (q, k, v):
             ttnn.deallocate(t)
@@ -93,7 +127,8 @@ class Attention:
         k = self._replace(k, ttnn.experimental.rotary_embedding(k, cos, sin))
         self._fill(self.cache.k, k, user)
         self._fill(self.cache.v, v, user)
-        attn = ttnn.transformer.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)
+        attn = ttnn.transformer.scaled_dot_product_attention(
+            q, k, v, is_causal=True, scale=self.scale, sliding_window_size=self.sliding_window)
         for t in (q, k, v):
             ttnn.deallocate(t)
         return self._output(attn)
@@ -121,7 +156,8 @@ class Attention:
         ttnn.experimental.paged_update_cache(self.cache.k, k_sharded, update_idxs_tensor=cur_pos)
         ttnn.experimental.paged_update_cache(self.cache.v, v, update_idxs_tensor=cur_pos)
         attn = ttnn.transformer.scaled_dot_product_attention_decode(
-            q, self.cache.k, self.cache.v, cur_pos_tensor=cur_pos, scale=self.scale, memory_config=DRAM)
+            q, self.cache.k, self.cache.v, cur_pos_tensor=cur_pos, scale=self.scale,
+            sliding_window_size=self.sliding_window, memory_config=DRAM)
         for t in (k_sharded, k, k_base, v, q, q_base):  # reshapes may be views: free each once its user is done
             ttnn.deallocate(t)
         heads_first = ttnn.transpose(attn, 1, 2)  # [1, 32, nh, hd] -> [1, nh, 32, hd]

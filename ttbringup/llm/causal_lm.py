@@ -101,8 +101,10 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
     ``embed``: ``[1,1,vocab,hidden]`` table; ``layers``: ``DecoderLayer`` list; ``norm``: ``RMSNorm``;
     ``lm_head``: ``[1,1,hidden,vocab]`` weight (on a mesh: its vocabulary split over the chips, zero-padded);
     ``tp``: the ``TensorParallel`` the blocks were built with (reads results back to the host); ``rope``:
-    ``RopeCache``; ``inputs``: the persistent ``DecodeInputs``; ``max_cache_len``: tokens the cache holds; ``host_device``: torch device the inputs are
-    staged on (``meta`` for a data-free build).
+    ``RopeCache``; ``local_rope``: the ``RopeCache`` of the sliding-window layers when they have their own RoPE
+    (Gemma-3's local base; None: every layer uses ``rope``); ``inputs``: the persistent ``DecodeInputs``;
+    ``max_cache_len``: tokens the cache holds; ``host_device``: torch device the inputs are staged on (``meta`` for a
+    data-free build).
     """
 
     main_input_name = "input_ids"
@@ -111,7 +113,7 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
     _supports_static_cache = False
 
     def __init__(self, config, device, *, embed, layers, norm, lm_head, rope, inputs, max_cache_len: int, tp=None,
-                 generation_config: GenerationConfig | None = None, host_device="cpu"):
+                 generation_config: GenerationConfig | None = None, host_device="cpu", local_rope=None):
         super().__init__()
         self.config = config
         self.generation_config = generation_config or GenerationConfig.from_model_config(config)
@@ -122,6 +124,9 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         self.lm_head = lm_head
         self.tp = tp or TensorParallel(device)
         self.rope = rope
+        self.local_rope = local_rope
+        self._ropes = [rope] if local_rope is None else [rope, local_rope]
+        self._rope_index = [int(local_rope is not None and layer.sliding) for layer in layers]  # into _ropes
         self.inputs = inputs
         self.max_cache_len = int(max_cache_len)
         self.users = self.tp.users  # decode rows: 32 per model replica
@@ -230,7 +235,8 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         """One pass over positions 0..S-1 (padded to S_pad) for users of one cache row, at most one per replica
         (each replica's chips prefill their own user; a replica without one runs a zero prompt whose cache row is
         then unused or rewritten before it is read). Returns ``{user: (host logits [S, vocab], hidden states)}``."""
-        s_pad = round_up(max(map(len, prompts.values())))
+        longest = max(map(len, prompts.values()))
+        s_pad = round_up(longest)
         ids = torch.zeros(self.tp.replicas, s_pad, dtype=torch.int32)
         where = {}  # user -> its rows in the replicas' rows, replica after replica
         for user, tokens in prompts.items():
@@ -238,16 +244,15 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
             ids[replica, :len(tokens)] = torch.tensor(tokens, dtype=torch.int32)
             where[user] = list(range(replica * s_pad, replica * s_pad + len(tokens)))
         x = self._embed(ids, s_pad)
-        cos, sin = self.rope.prefix(s_pad)
+        tables = [rope.prefix(s_pad, longest) for rope in self._ropes]  # the longest prompt picks LongRoPE's factors
         hidden = [self._host(x, where)] if keep_hidden else []
         row = next(iter(prompts)) % CACHE_BATCH
-        for layer in self.layers:
-            x = layer.prefill(x, cos, sin, row)
+        for layer, i in zip(self.layers, self._rope_index):
+            x = layer.prefill(x, *tables[i], row)
             if keep_hidden:
                 hidden.append(self._host(x, where))
-        if cos is not self.rope.cos:  # a slice of the table, not the table itself
-            ttnn.deallocate(cos)
-            ttnn.deallocate(sin)
+        for rope, (cos, sin) in zip(self._ropes, tables):
+            rope.release(cos, sin)
         normed = self.norm(x)
         ttnn.deallocate(x)
         if keep_hidden:
@@ -295,14 +300,15 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
         """The decode step on the device, from ``self.inputs`` to the logits (no host transfer unless ``hidden``
         collects the layers' outputs)."""
         x = self._embed_ids(self.inputs.ids, CACHE_BATCH)
-        rot = self.rope.decode_rows(self.inputs)
+        rots = [rope.decode_rows(self.inputs) for rope in self._ropes]
         if hidden is not None:
             hidden.append(self._host(x, self.users))
-        for layer in self.layers:
-            x = layer.decode(x, self.inputs.cur_pos, rot)
+        for layer, i in zip(self.layers, self._rope_index):
+            x = layer.decode(x, self.inputs.cur_pos, rots[i])
             if hidden is not None:
                 hidden.append(self._host(x, self.users))
-        rot.deallocate()
+        for rot in rots:
+            rot.deallocate()
         normed = self.norm(x)
         ttnn.deallocate(x)
         if hidden is not None:

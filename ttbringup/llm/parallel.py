@@ -4,7 +4,8 @@ The blocks ask a ``TensorParallel`` for their weights and reductions instead of 
 one block serves one chip and a mesh alike:
 
 * column-parallel (q/k/v, gate/up, lm_head): ``[out, in]`` -> ``[1, 1, in, out / chips]`` per chip
-  (``ShardTensorToMesh(mesh, dim=3)``); each chip computes its share of the outputs;
+  (``ShardTensorToMesh(mesh, dim=3)``), a bias likewise ``[1, 1, 1, out / chips]``; each chip computes its share of
+  the outputs;
 * row-parallel (o_proj, down_proj): ``[out, in]`` -> ``[1, 1, in / chips, out]`` per chip (``dim=2``); each chip
   computes a partial sum that ``all_reduce`` adds up over the mesh, so the residual stream is replicated;
 * everything else (norms, embedding table, RoPE tables, token ids, positions) is replicated, which is what
@@ -30,10 +31,9 @@ import torch
 import ttnn
 
 from .errors import UnsupportedModelError
+from .head_pad import PAD, padded_positions
 from .kv_cache import CACHE_BATCH
-from .weights import DRAM, linear_weight
-
-PAD = -1  # a padded (all-zero) head or column
+from .weights import DRAM, bias_weight, linear_weight
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,10 @@ def head_plan(n_heads: int, n_kv_heads: int, chips: int) -> HeadPlan:
 
 
 def head_index(heads, head_dim: int) -> torch.Tensor:
-    """Row indices of ``heads`` in a projection's output dim (``PAD`` heads -> ``PAD`` rows)."""
-    return torch.tensor([h * head_dim + i if h != PAD else PAD for h in heads for i in range(head_dim)])
+    """Row indices of ``heads`` in a projection's output dim, each head in its device layout (``head_pad``: halves
+    padded when rotary_embedding cannot take ``head_dim``); ``PAD`` heads and padding -> ``PAD`` rows."""
+    within = padded_positions(head_dim)
+    return torch.tensor([h * head_dim + i if h != PAD and i != PAD else PAD for h in heads for i in within])
 
 
 def _take(weight: torch.Tensor, index: torch.Tensor | None, dim: int) -> torch.Tensor:
@@ -110,6 +112,14 @@ class TensorParallel:
         if self.chips == 1:
             return linear_weight(weight, self.device, dtype)
         return self._sharded(weight.transpose(0, 1), dtype, dim=3)
+
+    def column_bias(self, bias: torch.Tensor, rows: torch.Tensor | None = None):
+        """The HF bias ``[out]`` of a column-parallel linear (rearranged by ``rows`` like its weight) ->
+        ``[1, 1, 1, out / chips]`` TILE bfloat16 on each chip, the chip's share of the outputs."""
+        bias = _take(bias.detach(), rows, 0)
+        if self.chips == 1:
+            return bias_weight(bias, self.device)
+        return self._sharded(bias.reshape(1, -1), ttnn.bfloat16, dim=3)
 
     def row(self, weight: torch.Tensor, dtype, cols: torch.Tensor | None = None):
         """HF ``[out, in]`` (in rearranged by ``cols``) -> ``[1, 1, in / chips, out]`` on each chip."""
@@ -160,6 +170,9 @@ class DataParallel(TensorParallel):
 
     def column(self, weight: torch.Tensor, dtype, rows: torch.Tensor | None = None):
         return linear_weight(_take(weight.detach(), rows, 0), self.device, dtype)
+
+    def column_bias(self, bias: torch.Tensor, rows: torch.Tensor | None = None):
+        return bias_weight(_take(bias.detach(), rows, 0), self.device)
 
     def row(self, weight: torch.Tensor, dtype, cols: torch.Tensor | None = None):
         return linear_weight(_take(weight.detach(), cols, 1), self.device, dtype)

@@ -67,6 +67,6 @@ def class_weights(model) -> dict[str, list]:
     out: dict[str, list] = {name: [] for name in OP_CLASSES}
     for layer in model.layers:
         a = layer.attention
-        out["attention"] += [a.wq, a.wk, a.wv, a.wo]
+        out["attention"] += [*a.w_qkv, a.wo]
         out["mlp"] += [w for w in (getattr(layer.mlp, n, None) for n in ("w_gate", "w_up", "w_down")) if w is not None]
     return out

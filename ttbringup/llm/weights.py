@@ -4,6 +4,7 @@ Contracts (every helper takes the HF tensor as stored in the checkpoint):
 
 * linear weights ``[out, in]`` become ``[1, 1, in, out]`` TILE in DRAM (pre-transposed for ``ttnn.linear``);
 * norm weights ``[dim]`` become ``[1, 1, 1, dim]`` TILE bfloat16 (``ttnn.rms_norm`` wants the padded width);
+* linear biases ``[out]`` become ``[1, 1, 1, out]`` TILE bfloat16 (the row ``ttnn.linear`` broadcasts over all rows);
 * the embedding table ``[vocab, hidden]`` becomes ``[1, 1, vocab, hidden]``: ROW_MAJOR bfloat16, or TILE in any
   float dtype (``ttnn.embedding`` converts a TILE table to row-major itself).
 
@@ -43,6 +44,11 @@ def norm_weight(weight: torch.Tensor, device):
     return upload(weight.detach().reshape(1, 1, 1, -1), device, ttnn.bfloat16)
 
 
+def bias_weight(bias: torch.Tensor, device):
+    """HF ``nn.Linear.bias`` ``[out]`` -> ``[1, 1, 1, out]`` TILE bfloat16."""
+    return upload(bias.detach().reshape(1, 1, 1, -1), device, ttnn.bfloat16)
+
+
 def embedding_weight(weight: torch.Tensor, device, dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT):
     """Embedding table ``[vocab, hidden]`` -> ``[1, 1, vocab, hidden]`` (ROW_MAJOR needs bfloat16)."""
     if layout == ttnn.ROW_MAJOR_LAYOUT and dtype != ttnn.bfloat16:
@@ -51,5 +57,6 @@ def embedding_weight(weight: torch.Tensor, device, dtype=ttnn.bfloat16, layout=t
 
 
 def layer_progress(layers, desc: str = "uploading layers"):
-    """Iterate ``layers`` with a tqdm bar on stderr (weight upload of a 7B model takes a while)."""
-    return tqdm(layers, desc=desc, file=sys.stderr, unit="layer", leave=False)
+    """Iterate ``layers`` with a tqdm bar on stderr when stderr is a terminal (weight upload of a 7B model takes a
+    while); logs and pipes get no bar."""
+    return tqdm(layers, desc=desc, file=sys.stderr, unit="layer", leave=False, disable=None)

@@ -11,6 +11,8 @@ Two parts:
 * **The cost model** (:mod:`.cost`, constants in :mod:`.constants`): a record on a system (n150 / n300 / t3000)
   -> FLOPs, DRAM bytes, cores, predicted device time, bound; :mod:`.timeline` adds the op-to-op gaps (host
   dispatch when eager, the device gap when traced).
+* **What-ifs** (:mod:`.what_if`): record rewrites for placements the emulator cannot run (decode matmuls
+  DRAM-sharded, as tt_transformers runs them), priced by the same model.
 
 Switch it on with the context manager::
 

@@ -4,9 +4,9 @@
 (``trace.device_op``) and by a trace replay, once per op per mesh (a mesh op runs on every chip at once; the
 shapes are the per-chip ones, as in ttnn). It keeps no tensor: every tensor argument and output becomes a
 :class:`TensorSpec` (shapes, dtype, layout, memory placement, bytes), every other argument a small plain value
-(enums by name, a compute config by its fidelity, a program config by its class name). Index tensors that say
-which cache positions an op touches (``cur_pos_tensor``, ``update_idxs_tensor``) are kept as their int values,
-or None when the tensor is data-free.
+(enums by name, a compute config by its fidelity, a program config by its class name and fields). Index tensors
+that say which cache positions an op touches (``cur_pos_tensor``, ``update_idxs_tensor``) are kept as their int
+values, or None when the tensor is data-free.
 
 ``kind``: ``"op"`` (a program runs), ``"view"`` (the output shares an input's buffer, or is the input itself, for an
 op that does not write in place: a reshape that only relabels, no program on a card) or ``"inplace"`` (a cache
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from ..memory import page_layout
 from ..tensor import Tensor
-from ..types import CoreGrid, MemoryConfig, WormholeComputeKernelConfig
+from ..program_configs import MATMUL_PROGRAM_CONFIGS, SDPAProgramConfig
+from ..types import CoreCoord, CoreGrid, MemoryConfig, WormholeComputeKernelConfig
 from .fidelity import op_fidelity
 
 POSITION_ARGS = ("cur_pos_tensor", "update_idxs_tensor")  # index tensors whose values decide the bytes moved
@@ -129,8 +130,10 @@ def _plain(value):
         return value.name
     if isinstance(value, WormholeComputeKernelConfig):
         return {"math_fidelity": value.math_fidelity.name, "fp32_dest_acc_en": value.fp32_dest_acc_en}
-    if isinstance(value, CoreGrid):
+    if isinstance(value, (CoreGrid, CoreCoord)):
         return (value.x, value.y)
+    if isinstance(value, (*MATMUL_PROGRAM_CONFIGS, SDPAProgramConfig)):  # its class and fields
+        return {"config": type(value).__name__, **{k: _plain(v) for k, v in vars(value).items()}}
     if isinstance(value, MemoryConfig):
         return f"{value.buffer_type.name}_{value.memory_layout.name}"
     if isinstance(value, (list, tuple)) and len(value) <= 64 and all(isinstance(v, (int, float)) for v in value):

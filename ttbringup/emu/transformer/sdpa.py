@@ -14,10 +14,11 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .. import program_configs
 from ..errors import check
 from ..kv_storage import is_data_free
 from ..tensor import Tensor, new_tensor
-from ..types import DRAM_MEMORY_CONFIG, TILE_SIZE, BufferType, DataType, Layout, MemoryConfig
+from ..types import DRAM_MEMORY_CONFIG, BufferType, DataType, Layout, MemoryConfig
 from ..operands import not_emulated, on_device
 from ..per_chip import per_chip
 
@@ -39,6 +40,9 @@ def scaled_dot_product_attention(input_tensor_q: Tensor, input_tensor_k: Tensor,
                                    attn_mask_block_map)) or windowed_q_token_offset:
         not_emulated(OP, "attention_sink / windowed attention / attn_mask_block_map")
     q, k, v = input_tensor_q, input_tensor_k, input_tensor_v
+    if program_config is not None and not isinstance(program_config, program_configs.SDPAProgramConfig):
+        raise TypeError(f"{OP}(): incompatible function arguments: program_config must be a ttnn.SDPAProgramConfig, "
+                        f"got {type(program_config).__name__}")
     for t in (q, k, v):
         on_device(t, OP, "Operands to SDPA need to be on device")
         check(t.layout == Layout.TILE, OP, "Inputs to SDPA must be tilized")
@@ -107,11 +111,8 @@ def _check_shapes(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, program_conf
           f"K and V hidden dim must match. Got K: {k_shape[3]}, V: {v_shape[3]}")
     check(nqh >= nkv and nqh % nkv == 0, OP,
           f"Q num_heads must be >= K num_heads and divisible by K num_heads. Got Q: {nqh}, K: {nkv}")
-    if program_config is not None:
-        for name in ("q_chunk_size", "k_chunk_size"):
-            size = getattr(program_config, name, 0) or 0
-            check(size % TILE_SIZE == 0, OP,
-                  f"{name} must be divisible by TILE_SIZE. Got {name}: {size}, TILE_SIZE: {TILE_SIZE}")
+    program_configs.check_sdpa_chunks(OP, program_config)
+    program_configs.check_sdpa_grid(OP, program_config, q.device())
 
 
 def window_mask(seq_q: int, seq_k: int, is_causal: bool, window: int, first_query: int = 0) -> torch.Tensor:

@@ -50,6 +50,7 @@ def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: 
     q, k, v = input_tensor_q, input_tensor_k, input_tensor_v
     out_config = memory_config or DRAM_MEMORY_CONFIG
     _validate(q, k, v, is_causal, attn_mask, cur_pos, cur_pos_tensor, out_config, program_config)
+    _check_grid(q, program_config)
 
     _, batch, heads, head_dim = tuple(q.shape)
     users = k.padded_shape[0]
@@ -136,6 +137,17 @@ def _validate(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, attn_mask, cur_p
         check(q.dtype == DataType.BFLOAT16, OP, f"GQA expects BFLOAT16 input tensor, but got {q.dtype.name}")
         check(q.shape[2] % k_padded[1] == 0, OP, f"GQA expects Q to have a multiple of K heads, but got "
                                                  f"{q.shape[2]} and {k_padded[1]}")
+
+
+def _check_grid(q: Tensor, program_config) -> None:
+    """A config's grid: no more cores than the device has, and at least one per user."""
+    if program_config is None:
+        return
+    grid, device_grid = program_config.compute_with_storage_grid_size, q.device().compute_with_storage_grid_size()
+    cores = grid.x * grid.y
+    check(cores <= device_grid.x * device_grid.y, OP,
+          f"Cores available ({cores}) exceeds grid size ({device_grid.x * device_grid.y})")
+    check(cores >= q.shape[1], OP, f"Cores available ({cores}) must be >= batch size ({q.shape[1]})")
 
 
 def _k_chunk_size(seq: int, program_config) -> int:

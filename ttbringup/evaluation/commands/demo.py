@@ -2,7 +2,8 @@
 
 ``--batch N`` decodes N users (up to 32, the prompt for each); ``--table`` times batch 1 and 32, eager and
 traced, on one build and prints TTFT, tokens/s/user and tokens/s for each. On the emulator the numbers are
-labelled "emulator wall time": they measure the torch emulation on this host, not a Tenstorrent card.
+labelled "emulator wall time": they measure the torch emulation on this host, not a Tenstorrent card. Next to them
+the emulator prints the device-time model's prediction for the same run on the card (``device_time_estimate``).
 ``--numerics exact|card`` picks the emulator's numerics (default ``$TTBRINGUP_NUMERICS``, else exact).
 """
 
@@ -13,6 +14,7 @@ import sys
 
 from ..cli import CliError, cli_errors, go_offline
 from ..numerics import add_numerics_arg, apply
+from ..device_time_estimate import estimate_line
 from .common import add_model_args, summary
 from .eval import request_from_args
 
@@ -100,16 +102,31 @@ def main(argv: list[str] | None = None) -> int:
         else:
             batch = f" | batch {gen.batch}: {gen.tokens_per_second or 0:.2f} tokens/s" if gen.batch > 1 else ""
             print(speed_line(gen, loaded.backend) + batch + (" | decode traced" if traced else ""))
+        estimate = device_time_estimate(req, loaded, gen.batch, args.trace)
+        if estimate is not None:
+            print(estimate_line(estimate))
         if not gen.users_agree or (args.table and not all(g.users_agree for _, g in runs)):
             print("warning: the users of one batch generated different tokens from the same prompt",
                   file=sys.stderr)
         if args.json:
             extra = {"table": [{"decode": mode, **g.to_dict()} for mode, g in runs]} if args.table else {}
+            if estimate is not None:
+                extra["device_time_estimate"] = estimate
             write_json(args.json, {"text": text, "backend": loaded.backend, "numerics": numerics,
                                    "decode_traced": traced,
                                    **gen.to_dict(), **extra})
             print(f"wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def device_time_estimate(req, loaded, batch: int, trace: bool) -> dict | None:
+    """The device-time model's prediction for this run on the card (emulator only; None on a card)."""
+    if loaded.backend != "emu":
+        return None
+    from ..device_time_estimate import estimate
+
+    return estimate(req.model_py, req.model, prompt_len=len(loaded.prompt_ids), batch=batch, trace=trace,
+                    max_seq_len=req.max_seq_len, cache_dir=req.cache_dir)
 
 
 def table_runs(tt_model, prompt_ids, max_new_tokens: int, pad) -> list:

@@ -1,7 +1,8 @@
 """``eval.py MODEL_PY``: teacher-forcing accuracy of a bringup against the HF reference.
 
 Prints the compared setup, ``Top-1 accuracy: 99.00% (0.9900)``, ``Top-5 accuracy: ...``, the
-logits PCC and the first position where top-1 disagrees; ``--json PATH`` writes all of it.
+logits PCC and the first position where top-1 disagrees; ``--json PATH`` writes all of it (on the emulator also
+``device_time_estimate``: the device-time model's TTFT and tokens/s/user for this run on the card).
 ``--numerics card`` scores the emulator's card-numerics mode; ``--numerics both`` scores exact and card mode on
 one build and adds a side-by-side table (the headline lines are then exact mode's).
 Exit 0 after a completed eval (whatever the accuracy), 2 on bad input.
@@ -79,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         for line in human_lines(outcome):
             print(line)
         if args.json:
-            write_json(args.json, to_json(outcome))
+            data = to_json(outcome)
+            if outcome.backend == "emu":  # new key only: the device-time model's prediction of this run on the card
+                from ..device_time_estimate import estimate, estimate_line
+
+                data["device_time_estimate"] = estimate(
+                    req.model_py, req.model, prompt_len=outcome.result.prompt_len, trace=req.trace,
+                    max_seq_len=req.max_seq_len, cache_dir=req.cache_dir)
+                print(estimate_line(data["device_time_estimate"]))
+            write_json(args.json, data)
             print(f"wrote {args.json}", file=sys.stderr)
     return 0

@@ -3,7 +3,8 @@ Wormhole n150 / n300 / T3000, from a data-free emulator run (no card, no weights
 
 Prints the estimates, then the per-op table of the last decode step (or the prefill, ``--table``) in
 tt-perf-report's columns with a total line equal to the sum of its rows, the prefill and decode step grouped by
-op code, and writes every op of every phase to a CSV. Exit 0 after a report, 2 on bad input.
+op code, and writes every op of every phase to a CSV and a stacked bar chart of where the time goes (PNG).
+Exit 0 after a report, 2 on bad input.
 ``--numerics exact|card`` sets the emulator's numerics like every entry point; the prediction does not depend on
 it (it models time from the ops' shapes, dtypes and fidelities, not their values).
 """
@@ -11,6 +12,7 @@ it (it models time from the ops' shapes, dtypes and fidelities, not their values
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..cli import CliError, check_writable, cli_errors, go_offline
@@ -38,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also print the cost model's constants with their sources")
     p.add_argument("--csv", metavar="PATH", default="perf_report.csv",
                    help="CSV of every op of every phase (default perf_report.csv)")
+    p.add_argument("--chart", metavar="PATH", default=None,
+                   help="stacked bar PNG of where the TTFT and the decode step go (default: beside the CSV, .png)")
     add_numerics_arg(p, both=False)
     for action in p._actions:
         if action.dest == "random_weights":
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         validate(req)
         req.model = resolve_model(args.model_py, args.model)
         check_writable(args.csv, "--csv")
+        chart = args.chart or os.path.splitext(args.csv)[0] + ".png"
+        check_writable(chart, "--chart")
         go_offline()
         apply(numerics)
         report = run(req)
@@ -96,4 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name} = {value:g} {unit}: {source}")
         write_csv(report, args.csv)
         print(f"wrote {args.csv}", file=sys.stderr)
+        from ..perf_chart import write_chart
+
+        write_chart(report, chart)
+        print(f"wrote {chart}", file=sys.stderr)
     return 0

@@ -1,0 +1,55 @@
+"""tt_transformers' performance configuration on the shared blocks, for the device-time calibration.
+
+``shared/docs/perf-facts.md`` §1 defines perf mode: gate/up (FF1/FF3) weights bfloat4_b at LoFi, every other weight
+bfloat8_b at HiFi2 (q/k/v/o, down, LM head), activations bfloat16. ``build_perf_mode_lm`` builds a Llama-family
+model that way: ``build_decoder_lm`` with bfloat8_b weights (bf16 x bfp8 matmuls default to HiFi2 in ttnn 0.81.1),
+then each layer's MLP re-uploaded as :class:`PerfModeMLP`.
+
+Not reproduced (the blocks cannot express them; the calibration table says so): the KV cache stays bfloat16
+(perf mode: bfloat8_b), SDPA prefill runs at the blocks' default fidelity (perf mode: HiFi4), and the op graph is
+the blocks' own (separate q/k/v matmuls, their data movement), not tt_transformers' fused one.
+"""
+
+from __future__ import annotations
+
+import ttnn
+
+from .build import build_decoder_lm
+from .mlp import SwiGLUMLP
+
+LOFI = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.LoFi)
+HIFI2 = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2)
+
+
+class PerfModeMLP(SwiGLUMLP):
+    """SwiGLU with bfloat4_b gate/up at LoFi and bfloat8_b down at HiFi2 (perf-facts §1)."""
+
+    def __init__(self, hf_mlp, tp):
+        self.tp = tp
+        self.w_gate = tp.column(hf_mlp.gate_proj.weight, ttnn.bfloat4_b)
+        self.w_up = tp.column(hf_mlp.up_proj.weight, ttnn.bfloat4_b)
+        self.w_down = tp.row(hf_mlp.down_proj.weight, ttnn.bfloat8_b)
+
+    def __call__(self, x):
+        gate = ttnn.linear(x, self.w_gate, compute_kernel_config=LOFI)
+        act = ttnn.silu(gate)
+        ttnn.deallocate(gate)
+        up = ttnn.linear(x, self.w_up, compute_kernel_config=LOFI)
+        h = ttnn.mul(act, up)
+        ttnn.deallocate(act)
+        ttnn.deallocate(up)
+        out = ttnn.linear(h, self.w_down, compute_kernel_config=HIFI2)
+        ttnn.deallocate(h)
+        return self.tp.all_reduce(out)
+
+
+def build_perf_mode_lm(hf_model, device, max_seq_len: int, *, cache_cap: int):
+    """A ``TTCausalLM`` of ``hf_model`` (SwiGLU Llama family) in perf mode (module docstring)."""
+    model = build_decoder_lm(hf_model, device, max_seq_len, cache_cap=cache_cap, weight_dtype=ttnn.bfloat8_b,
+                             embedding_dtype=ttnn.bfloat16, embedding_layout=ttnn.ROW_MAJOR_LAYOUT)
+    for layer, hf_layer in zip(model.layers, hf_model.model.layers):
+        old = layer.mlp
+        layer.mlp = PerfModeMLP(hf_layer.mlp, old.tp)
+        for w in (old.w_gate, old.w_up, old.w_down):
+            ttnn.deallocate(w)
+    return model
