@@ -7,12 +7,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 
-.PHONY: install eval test test-all conformance bench
+.PHONY: install eval eval-both test test-all conformance bench
 install: $(STAMP)
 
 # Teacher-forcing eval of the four seed bringups on the emulator against the bundled checkpoints.
 eval: $(STAMP)
 	$(PYTHON) scripts/eval_seeds.py
+
+# The same with a card-numerics column beside top-1, top-5 and PCC (each model in exact and card mode, ~2x the time).
+eval-both: $(STAMP)
+	$(PYTHON) scripts/eval_seeds.py --numerics both
 
 # The default suite: per-op, per-block, per-model and CLI tests (real-shape runs excluded).
 test: $(STAMP)

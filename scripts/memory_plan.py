@@ -16,6 +16,9 @@ A bringup that does not fit fails with the emulator's ``OutOfMemoryError`` (rais
 
     python scripts/memory_plan.py                          # every seed on every system it has, print the tables
     python scripts/memory_plan.py --systems t3000 --write  # also refresh those MODEL_BRINGUP.md memory sections
+
+``--numerics exact|card`` (the flag every entry point has) sets the emulator's numerics; device memory does not
+depend on it (the same tensors are allocated either way, and a data-free run computes no values).
 """
 
 from __future__ import annotations
@@ -156,13 +159,20 @@ def write_section(hf_id: str, text: str, system: str = "n150") -> None:
 
 
 def main(argv=None) -> int:
+    from ttbringup.evaluation.cli import cli_errors
+    from ttbringup.evaluation.numerics import add_numerics_arg, apply, requested
     from ttbringup.fixtures import SEED_MODELS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", default=list(SEED_MODELS))
     parser.add_argument("--systems", nargs="*", default=None, help="n150, n300, t3000 (default: all a seed has)")
     parser.add_argument("--write", action="store_true", help="refresh the memory section of each MODEL_BRINGUP.md")
+    add_numerics_arg(parser, both=False)
     args = parser.parse_args(argv)
+    with cli_errors():
+        mode = requested(args.numerics, both=False)[0]
+    apply(mode)
+    print(f"numerics: {mode} (device memory does not depend on it)", file=sys.stderr)
     for hf_id in args.models:
         for system in args.systems or systems_of(hf_id):
             text = render_markdown(memory_plan(hf_id, system))

@@ -5,6 +5,11 @@
 and returns a :class:`LayerComparison`. Hidden state 0 is the embeddings, state ``i`` the output
 of decoder layer ``i - 1``; as in HF the last state is after the final norm.
 ``plot_layers`` draws both PCC curves and the threshold into a PNG (matplotlib, Agg).
+
+Both numerics modes (``--numerics both``): one ``LayerComparison`` per mode on the same build;
+``side_by_side_lines`` prints them in one table with card minus exact per phase, ``largest_card_loss`` names the
+hidden state where card mode loses the most PCC against exact (where the card's loss comes from), and
+``plot_layers`` given a ``{mode: LayerComparison}`` dict draws every mode's curves (exact solid, card dashed).
 """
 
 from __future__ import annotations
@@ -101,19 +106,62 @@ def verdict(c: LayerComparison) -> str:
             f"(prefill {c.prefill_pcc[first]:.6f}, decode {c.decode_pcc[first]:.6f})")
 
 
-def plot_layers(c: LayerComparison, path: str | Path, title: str) -> Path:
-    """Write the PCC-per-layer plot to ``path`` (PNG) and return the path."""
+def side_by_side_lines(by_mode: dict[str, LayerComparison]) -> list[str]:
+    """One row per hidden state: prefill and decode PCC of every mode, then card minus exact of each phase (when
+    both ran); rows below the threshold in any mode are marked ``<``."""
+    modes = list(by_mode)
+    first = by_mode[modes[0]]
+    columns = [(f"prefill {m}", c.prefill_pcc, "") for m, c in by_mode.items()]
+    columns += [(f"decode {m}", c.decode_pcc, "") for m, c in by_mode.items()]
+    if "exact" in by_mode and "card" in by_mode:
+        exact, card = by_mode["exact"], by_mode["card"]
+        columns += [("prefill card-exact", [a - b for a, b in zip(card.prefill_pcc, exact.prefill_pcc)], "+"),
+                    ("decode card-exact", [a - b for a, b in zip(card.decode_pcc, exact.decode_pcc)], "+")]
+    width = max(len(n) for n in first.names)
+    sizes = [max(11, len(head)) for head, _, _ in columns]
+    lines = [f"{'hidden state':<{width}}  " + "  ".join(f"{h:>{w}}" for (h, _, _), w in zip(columns, sizes))]
+    for i, name in enumerate(first.names):
+        cells = "  ".join(f"{values[i]:>{sign}{w}.6f}" for (_, values, sign), w in zip(columns, sizes))
+        mark = "  <" if any(c.below(i) for c in by_mode.values()) else ""
+        lines.append(f"{name:<{width}}  {cells}{mark}")
+    return lines
+
+
+def largest_card_loss(by_mode: dict[str, LayerComparison]) -> str:
+    """The hidden state whose PCC card mode lowers most from the state before it, beyond what exact mode loses
+    there (prefill and decode summed): the layer where the card's loss comes from."""
+    exact, card = by_mode["exact"], by_mode["card"]
+
+    def step_losses(c: LayerComparison) -> list[float]:
+        pccs = [p + d for p, d in zip(c.prefill_pcc, c.decode_pcc)]
+        return [0.0] + [pccs[i - 1] - pccs[i] for i in range(1, len(pccs))]
+
+    extra = [c - e for c, e in zip(step_losses(card), step_losses(exact))]
+    i = max(range(len(extra)), key=lambda k: extra[k])
+    return (f"Largest card-mode loss: {card.names[i]} (its PCC step, prefill + decode, is {extra[i]:.2e} larger in "
+            f"card mode; PCC there: prefill exact {exact.prefill_pcc[i]:.6f} / card {card.prefill_pcc[i]:.6f}, "
+            f"decode exact {exact.decode_pcc[i]:.6f} / card {card.decode_pcc[i]:.6f})")
+
+
+def plot_layers(comparison: LayerComparison | dict, path: str | Path, title: str) -> Path:
+    """Write the PCC-per-layer plot to ``path`` (PNG) and return the path; ``comparison`` is one
+    ``LayerComparison`` or ``{mode: LayerComparison}``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    by_mode = comparison if isinstance(comparison, dict) else {"": comparison}
+    c = next(iter(by_mode.values()))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     x = list(range(len(c.names)))
     fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(x)), 4.0))
-    ax.plot(x, c.prefill_pcc, marker="o", label=f"prefill ({c.prompt_len} tokens)")
-    ax.plot(x, c.decode_pcc, marker="s", label="decode (1 token)")
+    for mode, m in by_mode.items():
+        style = "--" if mode == "card" else "-"
+        tag = f"{mode} " if mode else ""
+        ax.plot(x, m.prefill_pcc, style, marker="o", label=f"{tag}prefill ({m.prompt_len} tokens)")
+        ax.plot(x, m.decode_pcc, style, marker="s", label=f"{tag}decode (1 token)")
     ax.axhline(c.threshold, color="red", linestyle="--", linewidth=1, label=f"threshold {c.threshold}")
     if c.first_below is not None:
         ax.axvline(c.first_below, color="gray", linestyle=":", linewidth=1)

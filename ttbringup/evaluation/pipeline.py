@@ -10,7 +10,13 @@
 2. the reference: greedy HF tokens, then the HF logits along them (one teacher-forced pass);
 3. ``built_bringup``: open the device (a mesh when the file declares ``MESH_SHAPE``), build the
    bringup (freeing each HF layer once uploaded when the memory plan says so), check its ``max_cache_len``;
-   teacher-force against the logits of step 2; the device closes whatever happens.
+   teacher-force against the logits of step 2, once per numerics mode of ``numerics`` (``--numerics both``:
+   exact, then card, on the same build; see ``numerics``); the device closes whatever happens.
+
+Numerics: ``EvalRequest.numerics`` lists the emulator modes to score (None: the emulator's current mode, i.e.
+``$TTBRINGUP_NUMERICS`` or exact). ``EvalOutcome.by_numerics`` holds one result per mode run, keyed by mode;
+``result`` is the first. On the real ttnn backend the card computes one way: the one run is keyed ``device``
+(and asking for two modes is a ``CliError``); the HF model scoring itself is keyed ``hf``.
 
 ``load`` and ``built_bringup`` serve the other tools (layer compare, demo) too.
 
@@ -52,6 +58,7 @@ class EvalRequest:
     backend: str | None = None  # auto | ttnn | emu (None: $TTBRINGUP_BACKEND, else auto)
     random_weights: bool = False
     progress: bool = True
+    numerics: tuple[str, ...] | None = None  # emulator modes to score, in order (None: the current mode)
 
 
 @dataclass
@@ -68,6 +75,12 @@ class EvalOutcome:
     seconds: dict = field(default_factory=dict)
     decode_traced: bool = False  # the decode steps replayed a metal trace
     tokenizer: object | None = None  # for showing tokens; not serialized
+    by_numerics: dict = field(default_factory=dict)  # mode -> TeacherForcingResult, in run order
+
+    @property
+    def numerics(self) -> str:
+        """What the ``numerics`` field of a report says: exact, card, both, device or hf."""
+        return "both" if len(self.by_numerics) > 1 else next(iter(self.by_numerics), "exact")
 
     def decode(self, ids) -> str | None:
         if self.tokenizer is None:
@@ -259,13 +272,40 @@ def built_bringup(loaded: Loaded):
         yield tt_model
 
 
+def numerics_modes(req: EvalRequest, backend_name: str) -> tuple[str, ...]:
+    """The numerics keys an eval of ``req`` on ``backend_name`` runs (see the module docstring)."""
+    from ttbringup.emu import numerics_mode
+
+    modes = tuple(req.numerics or (numerics_mode.mode(),))
+    if backend_name == "emu":
+        return modes
+    if len(modes) > 1:
+        raise CliError(f"--numerics {'/'.join(modes)} compares the emulator's modes; the {backend_name} backend "
+                       "computes one way (use --backend emu)")
+    return ("device",) if backend_name == "ttnn" else ("hf",)
+
+
+@contextlib.contextmanager
+def numerics_of(key: str):
+    """Run the block in emulator mode ``key`` (``device`` / ``hf``: nothing to switch)."""
+    from ttbringup.emu import numerics_mode
+
+    if key in numerics_mode.MODES:
+        with numerics_mode.use(key):
+            yield
+    else:
+        yield
+
+
 def run_eval(req: EvalRequest) -> EvalOutcome:
     """Run the eval described by ``req`` (see the module docstring)."""
     from ttbringup.emu.host_cpu import fit_threads
 
     fit_threads()  # before any heavy work: a busy neighbour costs the emulator what it costs HF
     t0 = time.perf_counter()
-    loaded = load(req, allow_release=True)
+    several = len(req.numerics or ()) > 1
+    loaded = load(req, allow_release=not several)  # two modes share one build: the HF model stays whole
+    modes = numerics_modes(req, loaded.backend)
     seconds = {"load": time.perf_counter() - t0}
 
     from .reference import greedy_reference
@@ -280,14 +320,23 @@ def run_eval(req: EvalRequest) -> EvalOutcome:
     with built_bringup(loaded) as tt_model:
         seconds["build"] = time.perf_counter() - t
         weights_dtype = _weights_dtype(loaded.module, tt_model) if loaded.module is not None else None
-        t = time.perf_counter()
-        result = teacher_force(None, tt_model, loaded.prompt_ids, ref_ids, reference_logits=ref_logits,
-                               prefill_by_decode=True if req.prefill_decode else None, progress=req.progress)
-        seconds["teacher_forcing"] = time.perf_counter() - t
-        decode_traced = bool(getattr(tt_model, "decode_traced", False))
+        t_forcing = time.perf_counter()
+        by_numerics = {}
+        for key in modes:
+            t = time.perf_counter()
+            with numerics_of(key):
+                by_numerics[key] = teacher_force(
+                    None, tt_model, loaded.prompt_ids, ref_ids, reference_logits=ref_logits,
+                    prefill_by_decode=True if req.prefill_decode else None, progress=req.progress,
+                    desc="teacher forcing" + (f" ({key})" if len(modes) > 1 else ""))
+            decode_traced = bool(getattr(tt_model, "decode_traced", False))
+            if len(modes) > 1:
+                seconds[f"teacher_forcing_{key}"] = time.perf_counter() - t
+                if decode_traced:
+                    tt_model.release_trace()  # the next mode captures its own trace
+        seconds["teacher_forcing"] = time.perf_counter() - t_forcing
     seconds["total"] = time.perf_counter() - t0
-    return EvalOutcome(request=req, result=result, backend=loaded.backend, reference_source=loaded.ref.source,
-                       reference_precision=loaded.ref.precision,
+    return EvalOutcome(request=req, result=by_numerics[modes[0]], backend=loaded.backend,
+                       reference_source=loaded.ref.source, reference_precision=loaded.ref.precision,
                        mesh_shape=loaded.mesh_shape, weights_dtype=weights_dtype, seconds=seconds,
-                       decode_traced=decode_traced,
-                       tokenizer=loaded.tokenizer)
+                       decode_traced=decode_traced, tokenizer=loaded.tokenizer, by_numerics=by_numerics)

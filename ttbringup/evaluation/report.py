@@ -34,12 +34,14 @@ def mismatch_text(outcome: EvalOutcome) -> str:
 
 
 def human_lines(outcome: EvalOutcome) -> list[str]:
-    """The lines eval.py prints: what was compared, then the numbers."""
+    """The lines eval.py prints: what was compared, then the numbers (of the first numerics mode run), then, when
+    several modes ran, the side-by-side table of ``numerics_lines``."""
     req, r = outcome.request, outcome.result
     what = req.model_py or "the HF model itself"
     lines = [
         f"Bringup: {what} | backend: {outcome.backend}"
-        + (f" | mesh {outcome.mesh_shape[0]}x{outcome.mesh_shape[1]}" if outcome.mesh_shape else ""),
+        + (f" | mesh {outcome.mesh_shape[0]}x{outcome.mesh_shape[1]}" if outcome.mesh_shape else "")
+        + f" | numerics: {outcome.numerics}",
         f"Reference: {req.model} ({outcome.reference_source}), {outcome.reference_precision}, CPU, greedy",
         f"Prompt tokens: {r.prompt_len} | scored tokens: {r.total} | prefill: "
         + ("token by token" if r.prefill_by_decode else "one pass")
@@ -50,11 +52,32 @@ def human_lines(outcome: EvalOutcome) -> list[str]:
         f"Logits PCC: {format_pcc(r.logits_pcc)}",
         f"First top-1 mismatch: {mismatch_text(outcome)}",
     ]
+    if len(outcome.by_numerics) > 1:
+        lines += numerics_lines(outcome)
     return lines
 
 
+def numerics_lines(outcome: EvalOutcome) -> list[str]:
+    """``Numerics side by side:`` and one aligned row per mode: top-1, top-5, logits PCC, first top-1 mismatch."""
+    lines = ["Numerics side by side (same build, same reference):",
+             f"  {'numerics':<8}  {'top-1':>7}  {'top-5':>7}  {'logits PCC':>10}  first top-1 mismatch"]
+    for key, r in outcome.by_numerics.items():
+        first = "none" if r.first_mismatch is None else f"position {r.first_mismatch}"
+        lines.append(f"  {key:<8}  {r.top1 * 100:>6.2f}%  {r.top5 * 100:>6.2f}%  {format_pcc(r.logits_pcc):>10}  "
+                     f"{first}")
+    return lines
+
+
+def numerics_summary(r) -> dict:
+    """One mode's scores as the JSON reports carry them under ``by_numerics``."""
+    return {"top1": r.top1, "top5": r.top5, "logits_pcc": r.logits_pcc, "first_mismatch": r.first_mismatch,
+            "total": r.total, "predicted_ids": r.predicted_ids, "prefill_seconds": r.prefill_seconds,
+            "decode_seconds": r.decode_seconds}
+
+
 def to_json(outcome: EvalOutcome) -> dict:
-    """Everything measured, JSON-ready (NaN becomes null)."""
+    """Everything measured, JSON-ready (NaN becomes null). The top-level scores are the first numerics mode's;
+    ``numerics`` says which mode(s) ran and ``by_numerics`` has each one's scores."""
     data = {
         "request": asdict(outcome.request),
         "backend": outcome.backend,
@@ -63,6 +86,8 @@ def to_json(outcome: EvalOutcome) -> dict:
         "mesh_shape": list(outcome.mesh_shape) if outcome.mesh_shape else None,
         "weights_dtype": outcome.weights_dtype,
         "decode_traced": outcome.decode_traced,
+        "numerics": outcome.numerics,
+        "by_numerics": {key: numerics_summary(r) for key, r in outcome.by_numerics.items()},
         "seconds": outcome.seconds,
         **outcome.result.to_dict(),
         "first_mismatch_text": mismatch_text(outcome),

@@ -15,6 +15,7 @@ module             what it is
 ``decoder``        ``DecoderLayer``: pre-norm attention + MLP with residuals (optional sandwich norms)
 ``causal_lm``      ``TTCausalLM`` (nn.Module + GenerationMixin) and its ``TTCache``
 ``build``          ``check_blocks``, ``check_config``, ``build_decoder_lm`` for decoder-only HF models
+``precision``      per-op-class (attention, MLP) weight dtype / compute config overrides at build time
 =================  ====================================================================
 """
 

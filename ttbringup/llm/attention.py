@@ -75,11 +75,12 @@ class Attention:
     over the chips of ``device`` (q/k/v column-parallel by whole heads, o_proj row-parallel + all_reduce);
     ``n_heads`` / ``n_kv_heads`` are then the heads of one chip, and ``cache`` holds that chip's KV heads.
     ``sliding_window``: keys a position sees, itself included (None: all before it).
+    ``compute_kernel_config``: passed to the four projections' ``ttnn.linear`` (None: the op's default).
     """
 
     def __init__(self, hf_attn, config, device, cache: LayerKVCache, *, weight_dtype=ttnn.bfloat16,
                  qk_norm: bool = False, shard_kv_grid=None, tp: TensorParallel | None = None,
-                 sliding_window: int | None = None):
+                 sliding_window: int | None = None, compute_kernel_config=None):
         self.tp = tp or TensorParallel(device)
         plan = self.tp.heads(config.num_attention_heads, config.num_key_value_heads)
         self.n_heads = plan.q_per_chip
@@ -89,6 +90,7 @@ class Attention:
         self.device = device
         self.cache = cache
         self.shard_kv_grid = shard_kv_grid
+        self.compute_kernel_config = compute_kernel_config
         self.sliding_window = sliding_window
         q_rows, kv_rows = head_index(plan.q_heads, hf_attn.head_dim), head_index(plan.kv_heads, hf_attn.head_dim)
         if qk_norm and self.head_dim != hf_attn.head_dim:
@@ -106,7 +108,8 @@ class Attention:
         self.k_norm = RMSNorm.from_hf(hf_attn.k_norm, device) if qk_norm else None
 
     def _qkv(self, x):
-        q, k, v = (ttnn.linear(x, w, bias=b) for w, b in zip(self.w_qkv, self.b_qkv))
+        q, k, v = (ttnn.linear(x, w, bias=b, compute_kernel_config=self.compute_kernel_config)
+                   for w, b in zip(self.w_qkv, self.b_qkv))
         qkv = ttnn.concat([q, k, v], dim=-1)
         for t in (q, k, v):
             ttnn.deallocate(t)
@@ -185,7 +188,7 @@ class Attention:
         if merged.shape[-1] > width:
             rows = merged.shape[-2]
             merged = self._replace(merged, ttnn.slice(merged, (0, 0, 0, 0), (1, 1, rows, width)))
-        out = ttnn.linear(merged, self.wo)
+        out = ttnn.linear(merged, self.wo, compute_kernel_config=self.compute_kernel_config)
         ttnn.deallocate(merged)
         return self.tp.all_reduce(out)
 

@@ -27,6 +27,7 @@ from .kv_cache import LayerKVCache, round_up
 from .mlp import GeluTanhMLP, Relu2MLP, SwiGLUMLP
 from .norm import RMSNorm
 from .parallel import DataParallel, TensorParallel
+from .precision import for_class
 from .decode_inputs import DecodeInputs
 from .rope import RopeCache, check_rope
 from .weights import embedding_weight, host_device, layer_progress
@@ -108,6 +109,8 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
     q and k (``self_attn.q_norm/k_norm``; also on whenever the attention module has them). ``shard_kv``:
     height-shard K/V (one head per core) before fill_cache. ``data_parallel``: on a mesh, a whole model per chip and
     32 users each (``DataParallel``) instead of one model split over the chips.
+    Inside ``precision.overridden(...)`` the attention and MLP linears take the weight dtype and compute kernel
+    config given there (see ``precision``).
     """
     config = hf_model.config
     mlp_class = MLP_FOR_ACTIVATION.get(hidden_activation(config))
@@ -126,6 +129,8 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
     grid = kv_shard_grid(device, kv_heads) if shard_kv else None
     if shard_kv and grid is None:
         raise UnsupportedModelError(f"cannot shard {kv_heads} KV heads one per core on this device")
+    attn_dtype, attn_config = for_class("attention", weight_dtype)
+    mlp_dtype, mlp_config = for_class("mlp", weight_dtype)
     layers = []
     for hf_layer in layer_progress(body.layers):
         attn = hf_layer.self_attn
@@ -133,10 +138,10 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
         norm = lambda name: RMSNorm.from_hf(getattr(hf_layer, name), device)  # noqa: E731
         sandwich = hasattr(hf_layer, "pre_feedforward_layernorm")
         layers.append(DecoderLayer(
-            Attention(attn, config, device, cache, weight_dtype=weight_dtype,
+            Attention(attn, config, device, cache, weight_dtype=attn_dtype,
                       qk_norm=qk_norm or hasattr(attn, "q_norm"), shard_kv_grid=grid, tp=tp,
-                      sliding_window=layer_window(attn, config, cache_len)),
-            mlp_class(hf_layer.mlp, device, weight_dtype, tp),
+                      sliding_window=layer_window(attn, config, cache_len), compute_kernel_config=attn_config),
+            mlp_class(hf_layer.mlp, device, mlp_dtype, tp, compute_kernel_config=mlp_config),
             norm("input_layernorm"),
             norm("pre_feedforward_layernorm" if sandwich else "post_attention_layernorm"),
             attn_out_norm=norm("post_attention_layernorm") if sandwich else None,

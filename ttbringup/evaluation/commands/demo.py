@@ -4,6 +4,7 @@
 traced, on one build and prints TTFT, tokens/s/user and tokens/s for each. On the emulator the numbers are
 labelled "emulator wall time": they measure the torch emulation on this host, not a Tenstorrent card. Next to them
 the emulator prints the device-time model's prediction for the same run on the card (``device_time_estimate``).
+``--numerics exact|card`` picks the emulator's numerics (default ``$TTBRINGUP_NUMERICS``, else exact).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import sys
 
 from ..cli import CliError, cli_errors, go_offline
+from ..numerics import add_numerics_arg, apply
 from ..device_time_estimate import estimate_line
 from .common import add_model_args, summary
 from .eval import request_from_args
@@ -32,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", action="store_true",
                    help="time batch 1 and 32, eager and traced, and print the table (implies a trace region)")
     p.add_argument("--json", metavar="PATH", default=None, help="write text and timings as JSON")
+    add_numerics_arg(p, both=False)
     return p
 
 
@@ -67,13 +70,15 @@ def main(argv: list[str] | None = None) -> int:
             raise CliError(f"--batch {args.batch} is out of range: a decode batch holds 1 to {MAX_BATCH} users")
         if args.table:
             args.trace = True  # the device needs a trace region for the traced rows
-        req = request_from_args(args)
+        req = request_from_args(args, both=False)
         go_offline()
         from ..generation import timed_generate
-        from ..pipeline import built_bringup, load
+        from ..pipeline import built_bringup, load, numerics_modes
         from ..report import write_json
 
+        apply(req.numerics[0])
         loaded = load(req)
+        numerics = numerics_modes(req, loaded.backend)[0]
         eos = loaded.ref.model.generation_config.eos_token_id
         pad = loaded.ref.model.generation_config.pad_token_id
         pad = pad if pad is not None else (eos[0] if isinstance(eos, list) else eos)
@@ -87,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 gen = timed_generate(tt_model, loaded.prompt_ids, req.max_new_tokens, pad, batch=args.batch)
             traced = bool(getattr(tt_model, "decode_traced", False))
         text = loaded.tokenizer.decode(gen.new_ids) if loaded.tokenizer is not None else str(gen.new_ids)
-        print(f"Bringup: {req.model_py} | model: {req.model} | backend: {loaded.backend}")
+        print(f"Bringup: {req.model_py} | model: {req.model} | backend: {loaded.backend} | numerics: {numerics}")
         print(f"Prompt tokens: {len(loaded.prompt_ids)} | generated: {len(gen.new_ids)} (greedy)")
         print("--- generated text ---")
         print(text)
@@ -107,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             extra = {"table": [{"decode": mode, **g.to_dict()} for mode, g in runs]} if args.table else {}
             if estimate is not None:
                 extra["device_time_estimate"] = estimate
-            write_json(args.json, {"text": text, "backend": loaded.backend, "decode_traced": traced,
+            write_json(args.json, {"text": text, "backend": loaded.backend, "numerics": numerics,
+                                   "decode_traced": traced,
                                    **gen.to_dict(), **extra})
             print(f"wrote {args.json}", file=sys.stderr)
     return 0

@@ -3,6 +3,8 @@
 Prints the compared setup, ``Top-1 accuracy: 99.00% (0.9900)``, ``Top-5 accuracy: ...``, the
 logits PCC and the first position where top-1 disagrees; ``--json PATH`` writes all of it (on the emulator also
 ``device_time_estimate``: the device-time model's TTFT and tokens/s/user for this run on the card).
+``--numerics card`` scores the emulator's card-numerics mode; ``--numerics both`` scores exact and card mode on
+one build and adds a side-by-side table (the headline lines are then exact mode's).
 Exit 0 after a completed eval (whatever the accuracy), 2 on bad input.
 """
 
@@ -12,6 +14,7 @@ import argparse
 import sys
 
 from ..cli import CliError, check_positive, check_writable, cli_errors, go_offline
+from ..numerics import add_numerics_arg, requested
 from .common import add_model_args, resolve_model, summary
 
 
@@ -31,11 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", action="store_true",
                    help="replay the decode steps as a metal trace (captured after one eager step)")
     p.add_argument("--json", metavar="PATH", default=None, help="write the full result as JSON")
+    add_numerics_arg(p)
     return p
 
 
-def request_from_args(args):
-    """Validate ``args`` (cheap checks only) and build the :class:`EvalRequest`."""
+def request_from_args(args, both: bool = True):
+    """Validate ``args`` (cheap checks only) and build the :class:`EvalRequest`; ``both``: the tool accepts
+    ``--numerics both``."""
     from ..pipeline import EvalRequest, validate
     from ..prompts import LONG_PROMPT_FILE, parse_token_ids, read_text
 
@@ -46,7 +51,8 @@ def request_from_args(args):
     req = EvalRequest(model_py=args.model_py, model="", max_new_tokens=args.max_new_tokens,
                       min_new_tokens=args.min_new_tokens, max_seq_len=args.max_seq_len,
                       prefill_decode=args.prefill_decode, trace=args.trace, device_id=args.device_id, seed=args.seed,
-                      cache_dir=args.cache_dir, backend=args.backend, random_weights=args.random_weights)
+                      cache_dir=args.cache_dir, backend=args.backend, random_weights=args.random_weights,
+                      numerics=requested(args.numerics, both))
     validate(req)
     req.model = resolve_model(args.model_py, args.model)
     if getattr(args, "json", None):

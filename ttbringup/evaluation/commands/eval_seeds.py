@@ -1,6 +1,9 @@
 """``scripts/eval_seeds.py``: the main job; every seed bringup (n150, n300 and T3000) on the emulator against
 its tiny trained checkpoint, as a markdown table on stdout and in ``out/eval_seeds.md`` (+ ``.json``).
 
+``--numerics both`` scores every bringup in exact and card mode on one build and adds a card column beside
+top-1, top-5 and logits PCC.
+
 Exit 0 when every model ran, 1 when any is FAILED (all are still run and reported).
 """
 
@@ -11,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..cli import CliError, check_positive, check_writable, cli_errors, go_offline
+from ..numerics import add_numerics_arg, requested
 from .common import summary
 
 
@@ -22,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max_new_tokens", type=int, default=100, help="scored tokens per model (default 100)")
     p.add_argument("--backend", choices=("auto", "ttnn", "emu"), default="emu", help="ttnn implementation (default emu)")
     p.add_argument("--out", default="out/eval_seeds.md", help="markdown path; the JSON goes beside it")
+    add_numerics_arg(p)
     return p
 
 
@@ -29,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with cli_errors():
         check_positive("--max_new_tokens", args.max_new_tokens)
+        modes = requested(args.numerics)
         check_writable(args.out, "--out")
         check_writable(Path(args.out).with_suffix(".json"), "--out")
         go_offline()
@@ -46,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             for hf_id in models:
                 print(f"[eval_seeds] {hf_id} ({system})", file=sys.stderr)
                 rows.append(evaluate_seed(hf_id, system=system, max_new_tokens=args.max_new_tokens,
-                                          backend=args.backend))
+                                          backend=args.backend, numerics=modes))
                 print(f"[eval_seeds] {hf_id} ({system}): {rows[-1]['status']}", file=sys.stderr)
-        text = results_markdown(rows, args.max_new_tokens, args.backend)
+        text = results_markdown(rows, args.max_new_tokens, args.backend, modes)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)

@@ -5,6 +5,8 @@ Prints the estimates, then the per-op table of the last decode step (or the pref
 tt-perf-report's columns with a total line equal to the sum of its rows, the prefill and decode step grouped by
 op code, and writes every op of every phase to a CSV and a stacked bar chart of where the time goes (PNG).
 Exit 0 after a report, 2 on bad input.
+``--numerics exact|card`` sets the emulator's numerics like every entry point; the prediction does not depend on
+it (it models time from the ops' shapes, dtypes and fidelities, not their values).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import sys
 
 from ..cli import CliError, check_writable, cli_errors, go_offline
+from ..numerics import add_numerics_arg, apply, requested
 from .common import add_model_args, resolve_model, summary
 
 
@@ -39,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV of every op of every phase (default perf_report.csv)")
     p.add_argument("--chart", metavar="PATH", default=None,
                    help="stacked bar PNG of where the TTFT and the decode step go (default: beside the CSV, .png)")
+    add_numerics_arg(p, both=False)
     for action in p._actions:
         if action.dest == "random_weights":
             action.help = ("build from random weights drawn with --seed instead of data-free (for a model file "
@@ -53,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with cli_errors():
+        numerics = requested(args.numerics, both=False)[0]
         if args.backend not in (None, "emu"):
             raise CliError(f"perf_report predicts device time from the emulator; --backend {args.backend} is not "
                            "supported (use --backend emu or leave it out)")
@@ -70,9 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         chart = args.chart or os.path.splitext(args.csv)[0] + ".png"
         check_writable(chart, "--chart")
         go_offline()
+        apply(numerics)
         report = run(req)
         for line in summary_lines(report):
             print(line)
+        print(f"Numerics: {numerics} (values only: the predicted device time does not depend on it)")
         if args.table in ("prefill", "both"):
             print()
             print("\n".join(format_table(report.prefill, "Prefill, per op (predicted):")))

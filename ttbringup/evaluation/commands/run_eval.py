@@ -8,6 +8,10 @@ prompt is exactly ``--prefill-len`` tokens of prompts/bringup_eval_long.txt (rep
 stdout carries only the metrics line (anything a bringup prints goes to stderr). ``--trace 1``
 is accepted and recorded; the eval itself runs without trace capture (and the emulator has no
 trace), which the metrics say as ``trace_used: false``.
+
+``--numerics exact|card|both`` (default ``$TTBRINGUP_NUMERICS``, else exact): the metrics' ``numerics`` key says
+which ran and ``by_numerics`` holds each mode's top1 / top5 / logits_pcc / first_mismatch; the other keys are
+unchanged and carry the first mode's scores (exact for ``both``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sys
 
 from ..cli import CliError, check_positive, cli_errors, go_offline
 from ..loading import SYSTEMS
+from ..numerics import add_numerics_arg, requested
 from .common import add_backend_args, summary
 
 PREFILL_BY_DECODE_ABOVE = 512
@@ -47,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-file", default=None, help="a model.py to use instead of the one under --models-dir")
     p.add_argument("--prompt-file", default=None, help="prompt text (default: prompts/bringup_eval_long.txt)")
     add_backend_args(p)
+    add_numerics_arg(p)
     return p
 
 
@@ -55,6 +61,7 @@ def _request(args):
     from ..pipeline import EvalRequest, validate
     from ..prompts import LONG_PROMPT_FILE, read_text
 
+    numerics = requested(args.numerics)
     if args.system not in SYSTEMS:
         raise CliError(f"unknown system {args.system!r}; choose one of {', '.join(SYSTEMS)}")
     if args.batch != 1:
@@ -73,7 +80,8 @@ def _request(args):
                       max_new_tokens=args.decode_len, max_seq_len=max_seq_len,
                       prefill_decode=args.prefill_decode or args.prefill_len > PREFILL_BY_DECODE_ABOVE,
                       trace=bool(args.trace) and args.mode == "tt", device_id=args.device_id, seed=args.seed,
-                      cache_dir=args.cache_dir, backend=args.backend, random_weights=args.random_weights)
+                      cache_dir=args.cache_dir, backend=args.backend, random_weights=args.random_weights,
+                      numerics=numerics)
     validate(req)
     req.prompt = read_text(args.prompt_file or LONG_PROMPT_FILE)
     return req
@@ -91,6 +99,10 @@ def metrics(args, outcome) -> dict:
         "logits_pcc": None if pcc != pcc else round(pcc, 6), "first_mismatch": r.first_mismatch,
         "prefill_decode": r.prefill_by_decode, "random_weights": args.random_weights,
         "seconds": {k: round(v, 3) for k, v in outcome.seconds.items()},
+        "numerics": outcome.numerics,
+        "by_numerics": {key: {"top1": round(m.top1, 6), "top5": round(m.top5, 6),
+                              "logits_pcc": None if m.logits_pcc != m.logits_pcc else round(m.logits_pcc, 6),
+                              "first_mismatch": m.first_mismatch} for key, m in outcome.by_numerics.items()},
     }
 
 
