@@ -54,7 +54,7 @@ def test_model_prefill_and_decode(path, variant, real_ttnn, real_device, summary
     from ttbringup import fixtures
 
     hf_id = hf_id_of(path)
-    if not (fixtures.CONFIGS_DIR / (hf_id.replace("/", "__") + ".json")).exists():
+    if not fixtures.real_config_path(hf_id).exists():
         pytest.fail(f"{rel(path)}: no bundled config for {hf_id} in ttbringup.fixtures")
     module = load_module(path)
     shape = mesh_shape(module)

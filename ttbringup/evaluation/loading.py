@@ -114,7 +114,9 @@ def _not_offline(model: str) -> CliError:
 
 
 def real_config_path(hf_id: str) -> Path:
-    """The bundled real ``config.json`` of a seed model id (ttbringup/fixtures/configs)."""
+    """The bundled real ``config.json`` of a model id (ttbringup/fixtures/configs); the same path as
+    ``ttbringup.fixtures.real_config_path``, kept here because this module must not import transformers (which
+    ``ttbringup.fixtures`` does) before ``cli.go_offline()``."""
     return CONFIGS_DIR / (hf_id.replace("/", "__") + ".json")
 
 
