@@ -4,7 +4,9 @@
 dtype. Query head h reads kv head ``h // (nqh / nkv)`` (GQA, like ``repeat_interleave``).
 ``is_causal`` (the default) lets query i see keys ``j <= i`` and excludes ``attn_mask``; a
 ``sliding_window_size`` w further limits it to ``j > i - w`` (causal) or ``|j - i| <= w // 2``. Shapes are logical: only
-the sequence dim may carry tile padding, so head counts and head_dim are tile-exact.
+the sequence dim may carry tile padding, so head counts and head_dim are tile-exact. In card mode the values are the
+card's (``card_sdpa``: the 0.81.1 kernel's chunked online softmax; ``compute_kernel_config`` and the program
+config's chunk sizes matter there only).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .. import program_configs
+from .. import card_sdpa, numerics_mode, program_configs
 from ..errors import check
 from ..kv_storage import is_data_free
 from ..tensor import Tensor, new_tensor
@@ -70,6 +72,8 @@ def scaled_dot_product_attention(input_tensor_q: Tensor, input_tensor_k: Tensor,
     scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
     if is_data_free(q, k, v, attn_mask):
         out = torch.empty((batch, heads, seq_q, head_dim), device="meta")
+    elif numerics_mode.is_card():
+        out = card_sdpa.prefill_op(q, k, v, attn_mask, is_causal, scale, window, compute_kernel_config, program_config)
     else:
         out = _attend(q, k, v, attn_mask, is_causal, scale, window)
     if output_concat_heads:

@@ -17,6 +17,7 @@ import math
 
 import torch
 
+from .. import card_sdpa, numerics_mode
 from ..errors import check, fatal
 from ..kv_storage import int_values, is_data_free, read_prefix
 from ..tensor import Tensor, new_tensor, pad_to
@@ -67,8 +68,12 @@ def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: 
         out = torch.empty(out_shape, device="meta")
     else:
         positions = positions[torch.arange(users) % positions.numel()]  # a short cur_pos list repeats cyclically
-        out = _attend(q, k, v, attn_mask if not is_causal else None, positions, scale, sliding_window_size or 0,
-                      is_causal)
+        mask, window = attn_mask if not is_causal else None, sliding_window_size or 0
+        if numerics_mode.is_card():  # the card's arithmetic (card_sdpa)
+            out = card_sdpa.decode(q, k, v, mask, positions, scale, window, is_causal, compute_kernel_config,
+                                   program_config)
+        else:
+            out = _attend(q, k, v, mask, positions, scale, window, is_causal)
         out = pad_to(out, out_shape)
     layout = Layout.ROW_MAJOR if q.layout == Layout.ROW_MAJOR else Layout.TILE
     return new_tensor(out, dtype=q.dtype, layout=layout, device=q.device(), memory_config=out_config, tile=q.tile)
