@@ -252,7 +252,7 @@ def _attend(q, k, v, mask, hidden, first, last, scale: float, units: _Units, dec
         if not bool(active.any()):
             continue
         opening = (first == c).unsqueeze(-1)  # the row's first chunk: no correction
-        cols = slice(c * size, (c + 1) * size)
+        cols = slice(c * size, c * size + _live_width(hidden[:, :, c * size:(c + 1) * size]))
         s = units.pack(units.matmul(q, kt[:, :, cols]))
         if mask is not None:
             s = units.pack(units.fpu("add", s, mask[:, :, cols]))
@@ -280,6 +280,14 @@ def _attend(q, k, v, mask, hidden, first, last, scale: float, units: _Units, dec
     total = l_sum if decode else units.row_sum(l_sum)
     recip = units.pack(units.reciprocal(total))
     return units.fpu("mul", o, recip)
+
+
+def _live_width(hidden: torch.Tensor) -> int:
+    """The chunk's key columns up to the last 32-key tile with a visible key of any row. The tiles after it hold
+    only masked keys: their P is 0, and adding zero products or zero tiles leaves every Dst and L1 sum as it
+    was, so skipping them changes no value (only the emulator's work; the card computes them)."""
+    live = torch.nonzero((~hidden).any(dim=1).any(dim=0))
+    return 32 if live.numel() == 0 else (int(live[-1]) // 32 + 1) * 32
 
 
 def _chunk_sums(p: torch.Tensor, units: _Units, decode: bool) -> torch.Tensor:
@@ -411,13 +419,24 @@ def decode(q, k, v, mask, positions: torch.Tensor, scale: float, window: int, is
     cfg = resolve_config(compute_kernel_config, program_config, sdpa_decode._k_chunk_size(k.shape[-2], program_config))
     pos = positions[rows]
     size = cfg.k_chunk_size
-    length = min(seq, (int(pos.max()) // size + 1) * size)
-    query = q._values(op)[0].index_select(0, rows)
-    keys, values = read_prefix(k, length, rows, op), read_prefix(v, length, rows, op)
-    user_mask = None if mask is None else sdpa_decode._user_mask(mask, users, heads, length, rows)
+    length = (int(pos.max()) // size + 1) * size
+    # only the 32-key tiles up to the last position are read: the chunk's later keys are masked (see _live_width)
+    read = min(length, (int(pos.max()) // 32 + 1) * 32)
+    every = rows.numel() == users
+    users_in = slice(None) if every else rows
+    query = q._values(op)[0] if every else q._values(op)[0].index_select(0, rows)
+    keys, values = (_pad_keys(read_prefix(t, read, users_in, op), length) for t in (k, v))
+    user_mask = None
+    if mask is not None:
+        user_mask = _pad(sdpa_decode._user_mask(mask, users, heads, read, None if every else rows), length - read, 0.0)
     dst = decode_rows(query, keys, values, user_mask, pos, scale, window, is_causal, cfg, numerics_mode.card_reference())
     out[0, rows] = card_common.pack(dst, cfg.fp32_dest_acc_en, q.dtype)
     return out
+
+
+def _pad_keys(t: torch.Tensor, length: int) -> torch.Tensor:
+    """Zero keys appended to ``t [..., L, D]`` up to ``length`` (masked positions of the last chunk)."""
+    return torch.nn.functional.pad(t, (0, 0, 0, length - t.shape[-2]))
 
 
 __all__ = ["SdpaConfig", "decode", "decode_rows", "prefill", "prefill_op", "resolve_config"]
