@@ -241,3 +241,23 @@ def test_decode_skipped_user_is_zero(device):
     out = _decode(dev(qt, device), dev(kt, device), dev(vt, device), "card", cur_pos_tensor=pos)
     assert torch.equal(out[0, 0], torch.zeros(4, 64, dtype=torch.float64))
     assert out[0, 1].abs().sum() > 0
+
+
+def test_card_prefill_on_a_mesh_runs_chip_by_chip():
+    """Heads split over a 1x2 mesh: each chip's card-mode attention is the single-chip one of its heads."""
+    qt, kt, vt = bf16(1, 4, 64, 64, seed=28), bf16(1, 2, 64, 64, seed=29), bf16(1, 2, 64, 64, seed=30)
+    mesh = ttnn.open_mesh_device(ttnn.MeshShape(1, 2))
+    try:
+        q, k, v = (ttnn.from_torch(t, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=mesh,
+                                   mesh_mapper=ttnn.ShardTensorToMesh(mesh, dim=1)) for t in (qt, kt, vt))
+        with numerics_mode.use("card"):
+            out = ttnn.transformer.scaled_dot_product_attention(q, k, v)
+            out = ttnn.to_torch(out, mesh_composer=ttnn.ConcatMeshToTensor(mesh, dim=1)).double()
+    finally:
+        ttnn.close_mesh_device(mesh)
+    device = ttnn.open_device(device_id=0)
+    try:
+        single = sdpa(dev(qt, device), dev(kt, device), dev(vt, device), "card")
+    finally:
+        ttnn.close_device(device)
+    assert torch.equal(out, single)
