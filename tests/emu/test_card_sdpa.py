@@ -15,6 +15,7 @@ import torch
 import ttbringup.emu as ttnn
 from ttbringup.emu.card import formats, fpu, packer, sfpu
 
+card_common = importlib.import_module("ttbringup.emu.card_common")
 card_sdpa = importlib.import_module("ttbringup.emu.card_sdpa")
 card_unary = importlib.import_module("ttbringup.emu.card_unary")
 numerics_mode = importlib.import_module("ttbringup.emu.numerics_mode")
@@ -133,8 +134,7 @@ def test_reference_path_is_the_primitives_step_by_step(causal):
     scale = 1 / math.sqrt(64)
     visible = torch.ones(32, 32, dtype=torch.bool).tril() if causal else None
     dst = card_sdpa.prefill(q, k, v, None, visible, scale, card_sdpa.resolve_config(), reference=True)
-    got = ttnn.DataType.BFLOAT16
-    got = importlib.import_module("ttbringup.emu.card_common").pack(dst, False, got)[0, 0]
+    got = card_common.pack(dst, False, ttnn.DataType.BFLOAT16)[0, 0]
     want = _step_by_step(q[0, 0], k[0, 0], v[0, 0], scale, None if visible is None else ~visible)
     assert torch.equal(formats.to_bits(got), formats.to_bits(want))
 

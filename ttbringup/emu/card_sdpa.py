@@ -429,7 +429,8 @@ def decode(q, k, v, mask, positions: torch.Tensor, scale: float, window: int, is
     user_mask = None
     if mask is not None:
         user_mask = _pad(sdpa_decode._user_mask(mask, users, heads, read, None if every else rows), length - read, 0.0)
-    dst = decode_rows(query, keys, values, user_mask, pos, scale, window, is_causal, cfg, numerics_mode.card_reference())
+    dst = decode_rows(query, keys, values, user_mask, pos, scale, window, is_causal, cfg,
+                      numerics_mode.card_reference())
     out[0, rows] = card_common.pack(dst, cfg.fp32_dest_acc_en, q.dtype)
     return out
 
