@@ -317,3 +317,69 @@ def test_reshape_transpose_rotary_on_all_chips_equal_each_chip_alone(t3k):
         cs, sn = bf16(cos[..., 5:6, :]).float(), bf16(sin[..., 5:6, :]).float()
         want = (xc * cs + torch.cat([-xc[..., half:], xc[..., :half]], dim=-1) * sn).bfloat16()
         assert torch.equal(got, want), c
+
+
+@pytest.mark.parametrize("cache_dtype", [ttnn.bfloat16, ttnn.bfloat8_b])
+def test_decode_attention_on_all_chips_equals_each_chip_alone(fabric, cache_dtype):
+    """Tensor-parallel decode SDPA (heads split over the chips, GQA 2 query heads per kv head, users at different
+    positions) computed for every chip at once gives exactly what one device computes from that chip's heads, and
+    that is torch's attention within one bf16 rounding."""
+    users, nh, nkv, seq, hd = 4, 16, 8, 96, 64
+    q = torch.randn(1, users, nh, hd)
+    k, v = torch.randn(users, nkv, seq, hd), torch.randn(users, nkv, seq, hd)
+    cur_pos = [5, 40, 95, 0]
+    one = ttnn.open_device(device_id=0)
+    alone = []
+    try:
+        for c in range(8):
+            qc = ttnn.from_torch(q[:, :, 2 * c:2 * c + 2], device=one, **TILE)
+            kc, vc = (ttnn.from_torch(x[:, c:c + 1], device=one, dtype=cache_dtype, layout=ttnn.TILE_LAYOUT)
+                      for x in (k, v))
+            alone.append(ttnn.to_torch(ttnn.transformer.scaled_dot_product_attention_decode(qc, kc, vc,
+                                                                                             cur_pos=cur_pos)))
+            kd, vd = (ttnn.to_torch(x).double() for x in (kc, vc))  # the cache as stored (bf16 / bfp8 rounded)
+            for b, p in enumerate(cur_pos):
+                qb = bf16(q[0, b, 2 * c:2 * c + 2]).double()
+                attn = torch.softmax(qb @ kd[b, 0, :p + 1].T / hd ** 0.5, dim=-1) @ vd[b, 0, :p + 1]
+                assert torch.allclose(alone[c][0, b].double(), attn, rtol=2 ** -7, atol=1e-3), (c, b)
+    finally:
+        ttnn.close_device(one)
+    t3k = _mesh((2, 4))
+    try:
+        qt = ttnn.from_torch(q, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=2), **TILE)
+        kt, vt = (ttnn.from_torch(x, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=1), dtype=cache_dtype,
+                                  layout=ttnn.TILE_LAYOUT) for x in (k, v))
+        pos = ttnn.from_torch(torch.tensor(cur_pos, dtype=torch.int32), device=t3k, dtype=ttnn.int32)
+        by_list = chips(ttnn.transformer.scaled_dot_product_attention_decode(qt, kt, vt, cur_pos=cur_pos))
+        by_tensor = chips(ttnn.transformer.scaled_dot_product_attention_decode(qt, kt, vt, cur_pos_tensor=pos))
+    finally:
+        ttnn.close_mesh_device(t3k)
+    for c in range(8):
+        assert torch.equal(by_list[c], alone[c]) and torch.equal(by_tensor[c], alone[c]), c
+
+
+def test_decode_attention_skips_users_on_all_chips(t3k):
+    """Position -1 (through the tensor) skips a user on every chip: its rows are zeros, the others attend."""
+    q, k, v = torch.randn(1, 2, 8, 32), torch.randn(2, 8, 64, 32), torch.randn(2, 8, 64, 32)
+    mapper = ttnn.ShardTensorToMesh
+    qt = ttnn.from_torch(q, device=t3k, mesh_mapper=mapper(t3k, dim=2), **TILE)
+    kt, vt = (ttnn.from_torch(x, device=t3k, mesh_mapper=mapper(t3k, dim=1), **TILE) for x in (k, v))
+    pos = ttnn.from_torch(torch.tensor([-1, 10], dtype=torch.int32), device=t3k, dtype=ttnn.int32)
+    for c, got in enumerate(chips(ttnn.transformer.scaled_dot_product_attention_decode(qt, kt, vt,
+                                                                                        cur_pos_tensor=pos))):
+        assert torch.equal(got[0, 0], torch.zeros(1, 32, dtype=torch.bfloat16)), c
+        assert got[0, 1].abs().sum() > 0, c
+
+
+def test_decode_attention_with_a_replicated_cache_on_all_chips(t3k):
+    """Fewer kv heads than chips: the cache is replicated and every chip's query heads read the same kv head."""
+    q, k, v = torch.randn(1, 2, 8, 32), torch.randn(2, 1, 64, 32), torch.randn(2, 1, 64, 32)
+    qt = ttnn.from_torch(q, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=2), **TILE)
+    kt, vt = (ttnn.from_torch(x, device=t3k, **TILE) for x in (k, v))
+    cur_pos = [63, 7]
+    got = chips(ttnn.transformer.scaled_dot_product_attention_decode(qt, kt, vt, cur_pos=cur_pos))
+    for c in range(8):
+        for b, p in enumerate(cur_pos):
+            kd, vd = bf16(k[b, 0, :p + 1]).double(), bf16(v[b, 0, :p + 1]).double()
+            want = torch.softmax(bf16(q[0, b, c:c + 1]).double() @ kd.T / 32 ** 0.5, dim=-1) @ vd
+            assert torch.allclose(got[c][0, b].double(), want, rtol=2 ** -7, atol=1e-3), (c, b)

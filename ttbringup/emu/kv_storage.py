@@ -103,6 +103,24 @@ def read_prefix(cache: Tensor, length: int, users, op: str) -> torch.Tensor:
     return out
 
 
+def read_prefix_all_chips(cache: Tensor, chips: int, length: int, users, op: str) -> torch.Tensor:
+    """``read_prefix`` of every chip of a mesh cache at once, the chips' heads side by side:
+    ``[users, chips * heads, length, width]`` (chip-major heads). A replicated cache is the same on every chip."""
+    if cache._shards is None:
+        return read_prefix(cache, length, users, op).repeat(1, chips, 1, 1)
+    cache._check_alive(op)
+    store = cache._shards  # [chips, batch, heads, seq, width]
+    width = cache.shape[-1]
+    if isinstance(store, BlockFloat):
+        mant, exp = _rows(store.mant.transpose(0, 1), users), _rows(store.exp.transpose(0, 1), users)
+        values = numerics.bfp_dequantize(mant[:, :, :, :length], exp[:, :, :, :length], store.bits)[..., :width]
+    else:
+        part = _rows(store.transpose(0, 1), users)[:, :, :, :length]
+        values = torch.empty(part.shape, dtype=torch.float32, device=part.device)
+        values.copy_(part)
+    return values.flatten(1, 2)
+
+
 def _rows(t: torch.Tensor, users) -> torch.Tensor:
     if users is None:
         return t
