@@ -383,3 +383,47 @@ def test_decode_attention_with_a_replicated_cache_on_all_chips(t3k):
             kd, vd = bf16(k[b, 0, :p + 1]).double(), bf16(v[b, 0, :p + 1]).double()
             want = torch.softmax(bf16(q[0, b, c:c + 1]).double() @ kd.T / 32 ** 0.5, dim=-1) @ vd
             assert torch.allclose(got[c][0, b].double(), want, rtol=2 ** -7, atol=1e-3), (c, b)
+
+
+@pytest.mark.parametrize("cache_dtype", [ttnn.bfloat16, ttnn.bfloat8_b])
+@pytest.mark.parametrize("paged", [False, True])
+def test_paged_update_cache_on_all_chips_equals_each_chip_alone(fabric, cache_dtype, paged):
+    """A tensor-parallel cache update (kv heads split over the chips, per-user positions, one user skipped; paged
+    or not) written for every chip at once leaves each chip's cache exactly as one device's update does."""
+    from ttbringup.emu.core import height_sharded_config
+
+    users, nkv, seq, hd = 4, 8, 64, 64
+    cache = torch.randn(users * 2 if paged else users, nkv, 32 if paged else seq, hd)
+    x = torch.randn(1, users, nkv, hd)
+    positions = [3, -1, 63, 40]
+    table = torch.randperm(users * 2).reshape(users, 2).to(torch.int32) if paged else None
+    sharded = height_sharded_config(users, (32, hd))
+
+    def update(device, cache_t, x_t):
+        pos = ttnn.from_torch(torch.tensor(positions, dtype=torch.int32), dtype=ttnn.int32, device=device)
+        pt = None if table is None else ttnn.from_torch(table, dtype=ttnn.int32, device=device)
+        assert ttnn.experimental.paged_update_cache(cache_t, x_t, update_idxs_tensor=pos, page_table=pt) is cache_t
+
+    one = ttnn.open_device(device_id=0)
+    alone = []
+    try:
+        for c in range(8):
+            cache_c = ttnn.from_torch(cache[:, c:c + 1], dtype=cache_dtype, layout=ttnn.TILE_LAYOUT, device=one)
+            update(one, cache_c, ttnn.from_torch(x[:, :, c:c + 1], device=one, memory_config=sharded, **TILE))
+            alone.append(ttnn.to_torch(cache_c))
+    finally:
+        ttnn.close_device(one)
+    t3k = _mesh((2, 4))
+    try:
+        cache_t = ttnn.from_torch(cache, dtype=cache_dtype, layout=ttnn.TILE_LAYOUT, device=t3k,
+                                  mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=1))
+        x_t = ttnn.from_torch(x, device=t3k, memory_config=sharded, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=2),
+                              **TILE)
+        update(t3k, cache_t, x_t)
+        got = chips(cache_t)
+    finally:
+        ttnn.close_mesh_device(t3k)
+    for c in range(8):
+        assert torch.equal(got[c], alone[c]), c
+        assert not torch.equal(got[c], ttnn.to_torch(ttnn.from_torch(cache[:, c:c + 1], dtype=cache_dtype,
+                                                                      layout=ttnn.TILE_LAYOUT))), c  # it wrote

@@ -63,6 +63,33 @@ def write_rows(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None
         store[index] = rows.to(store.dtype)
 
 
+def write_rows_all_chips(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None:
+    """``write_rows`` on every chip of a distributed cache at once: ``rows[c]`` goes to chip c at ``index``, an
+    index of the advanced form ``(users, slice(None), rows)`` that the cache ops make."""
+    cache._check_alive(op)
+    store = cache._shards  # [chips, batch, heads, seq, width]
+    if cache.is_data_free() or rows.is_meta:
+        return
+    rows = rows.float()
+    if not isinstance(store, BlockFloat):
+        index, rows = _clip_to_logical(index, rows.transpose(0, 1), store.shape[3])  # users first, as the index
+        if rows is None or rows.numel() == 0:
+            return
+        rows = rows.transpose(0, 1)
+    everywhere = (slice(None),) + index  # torch puts the separated advanced dims first: [users, chips, ...]
+    if isinstance(store, BlockFloat):
+        width = store.mant.shape[-1]
+        if rows.shape[-1] != width:
+            rows = pad_to(rows, tuple(rows.shape[:-1]) + (width,))
+        mant, exp = numerics.bfp_quantize(rows.contiguous(), store.bits)
+        store.mant[everywhere] = mant.transpose(0, 1)
+        store.exp[everywhere] = exp.transpose(0, 1)
+        return
+    rows = rows[..., :store.shape[-1]]
+    store[everywhere] = (numerics.to_bfloat16(rows) if cache.dtype == DataType.BFLOAT16
+                         else rows.to(store.dtype)).transpose(0, 1)
+
+
 def _clip_to_logical(index: tuple, rows: torch.Tensor, seq: int):
     """Drop the rows whose dim-2 index lies in the (unstored) tile padding past ``seq``."""
     if len(index) < 3:
