@@ -427,3 +427,45 @@ def test_paged_update_cache_on_all_chips_equals_each_chip_alone(fabric, cache_dt
         assert torch.equal(got[c], alone[c]), c
         assert not torch.equal(got[c], ttnn.to_torch(ttnn.from_torch(cache[:, c:c + 1], dtype=cache_dtype,
                                                                       layout=ttnn.TILE_LAYOUT))), c  # it wrote
+
+
+def test_head_split_merge_and_concat_on_all_chips_equal_each_chip_alone(fabric):
+    """The decode head split, the head merge and concat of tensor-parallel activations, every chip at once, give
+    exactly what one device gives for that chip's part (and the split is torch's view of the fused rows)."""
+    users, nh, nkv, hd = 8, 16, 8, 64  # per chip: 2 query heads, 1 kv head
+    fused = torch.randn(1, 1, users, 8 * (2 + 2) * hd)  # chip c's columns: its q, k, v heads
+    heads = torch.randn(users, nh, 5, hd)
+    a, b = torch.randn(1, 1, 32, 8 * 64), torch.randn(1, 1, 32, 8 * 32)
+
+    def run(device, fused_t, heads_t, a_t, b_t):
+        q, k, v = ttnn.experimental.nlp_create_qkv_heads_decode(fused_t, num_heads=2, num_kv_heads=1)
+        return [q, k, v, ttnn.experimental.nlp_concat_heads(heads_t), ttnn.concat([a_t, b_t], dim=-1)]
+
+    one = ttnn.open_device(device_id=0)
+    alone = []
+    try:
+        for c in range(8):
+            cols = lambda x: x[..., c * x.shape[-1] // 8:(c + 1) * x.shape[-1] // 8]  # noqa: E731
+            outs = run(one, ttnn.from_torch(cols(fused), device=one, **TILE),
+                       ttnn.from_torch(heads[:, 2 * c:2 * c + 2], device=one, **TILE),
+                       ttnn.from_torch(cols(a), device=one, **TILE), ttnn.from_torch(cols(b), device=one, **TILE))
+            alone.append([ttnn.to_torch(o) for o in outs])
+            rows = bf16(cols(fused))[0, 0].reshape(users, 4, hd)
+            assert torch.equal(alone[c][0][0], rows[:, :2]) and torch.equal(alone[c][2][0], rows[:, 3:])
+    finally:
+        ttnn.close_device(one)
+    t3k = _mesh((2, 4))
+    try:
+        last = ttnn.ShardTensorToMesh(t3k, dim=3)
+        outs = run(t3k, ttnn.from_torch(fused, device=t3k, mesh_mapper=last, **TILE),
+                   ttnn.from_torch(heads, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=1), **TILE),
+                   ttnn.from_torch(a, device=t3k, mesh_mapper=last, **TILE),
+                   ttnn.from_torch(b, device=t3k, mesh_mapper=last, **TILE))
+        got = [chips(o) for o in outs]
+        specs = [(o.shape, o.padded_shape, o.memory_config()) for o in outs]
+    finally:
+        ttnn.close_mesh_device(t3k)
+    for c in range(8):
+        for i, want in enumerate(alone[c]):
+            assert torch.equal(got[i][c], want), (c, i)
+    assert specs[0][2].memory_layout == ttnn.TensorMemoryLayout.HEIGHT_SHARDED

@@ -47,7 +47,27 @@ def _like(t: Tensor, values: torch.Tensor, memory_config, pad_value: float | Non
 # ----------------------------------------------------------------------------- concat
 
 
-@per_chip
+def _concat_on_all_chips(tensors, dim: int = 0, **rest):
+    """Every chip's concat at once (dense storages, at least one distributed): chip 0 checks and decides the output."""
+    tensors = list(tensors) if isinstance(tensors, (list, tuple)) else None
+    if not tensors or len(tensors) < 2 or not all(isinstance(t, Tensor) and t._device is not None for t in tensors):
+        return NotImplemented
+    mesh = tensors[0]._device
+    if any(t._device is not mesh or isinstance(t._shards if t._shards is not None else t._value, BlockFloat)
+           for t in tensors):
+        return NotImplemented
+    chip0 = mesh.chip(0)
+    result = concat([t._chip_view(0, chip0) for t in tensors], dim, **rest)
+    chips = mesh.get_num_devices()
+    stacked = [t._shards if t._shards is not None else t._value.expand((chips,) + tuple(t._value.shape))
+               for t in tensors]
+    if any(p.is_meta for p in stacked):
+        stacked = [p.to("meta") for p in stacked]
+    d = normalize_dim(dim, len(result.shape), "ttnn.concat")
+    return like_chip_zero(result, mesh, torch.cat(stacked, dim=d + 1))
+
+
+@per_chip(all_chips=_concat_on_all_chips)
 def concat(tensors, dim: int = 0, *, memory_config=None, output_tensor=None, groups: int = 1,
            sub_core_grids=None) -> Tensor:
     """``torch.cat`` on logical shapes. All inputs: same device, dtype, rank, sharded-ness, equal
