@@ -43,6 +43,21 @@ class PerfModeMLP(SwiGLUMLP):
         return self.tp.all_reduce(out)
 
 
+def decode_tail(tp):
+    """tt_transformers' decode step after the LM head (``Transformer.ttnn_decode_forward``, models/tt_transformers/
+    tt/model.py): on a mesh the vocabulary-split logits are all-gathered over the chips (one link), then untilized,
+    in the traced step, before any sampling."""
+
+    def tail(logits):
+        gathered = ttnn.all_gather(logits, dim=3, cluster_axis=1, num_links=1) if tp.chips > 1 else logits
+        rows = ttnn.to_layout(gathered, ttnn.ROW_MAJOR_LAYOUT)  # ttnn.untilize (not emulated): the same data move
+        ttnn.deallocate(rows)
+        if gathered is not logits:
+            ttnn.deallocate(gathered)
+
+    return tail
+
+
 def build_perf_mode_lm(hf_model, device, max_seq_len: int, *, cache_cap: int):
     """A ``TTCausalLM`` of ``hf_model`` (SwiGLU Llama family) in perf mode (module docstring)."""
     model = build_decoder_lm(hf_model, device, max_seq_len, cache_cap=cache_cap, weight_dtype=ttnn.bfloat8_b,
@@ -52,4 +67,5 @@ def build_perf_mode_lm(hf_model, device, max_seq_len: int, *, cache_cap: int):
         layer.mlp = PerfModeMLP(hf_layer.mlp, old.tp)
         for w in (old.w_gate, old.w_up, old.w_down):
             ttnn.deallocate(w)
+    model.decode_tail = decode_tail(model.tp)
     return model
