@@ -16,9 +16,27 @@ import ttnn
 
 from .build import build_decoder_lm
 from .mlp import SwiGLUMLP
+from .parallel import TensorParallel
+from .weights import DRAM
 
 LOFI = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.LoFi)
 HIFI2 = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2)
+
+
+class ScatterGatherTP(TensorParallel):
+    """tt_transformers' reduction on an n300 / T3000 (a 1 x N mesh): the row-parallel output is reduce-scattered
+    (``tt_all_reduce``, models/tt_transformers/tt/ccl.py) and all-gathered again before the next norm
+    (``DistributedNorm``, tt/distributed_norm.py): two collectives, one link each, where ``TensorParallel`` runs one
+    all_reduce. The kit's blocks then add the residual on the whole width (theirs adds the scattered parts)."""
+
+    def all_reduce(self, partial):
+        if self.chips == 1:
+            return partial
+        part = ttnn.reduce_scatter(partial, dim=3, cluster_axis=1, num_links=1, memory_config=DRAM)
+        ttnn.deallocate(partial)
+        total = ttnn.all_gather(part, dim=3, cluster_axis=1, num_links=1, memory_config=DRAM)
+        ttnn.deallocate(part)
+        return total
 
 
 class PerfModeMLP(SwiGLUMLP):
@@ -62,9 +80,11 @@ def build_perf_mode_lm(hf_model, device, max_seq_len: int, *, cache_cap: int):
     """A ``TTCausalLM`` of ``hf_model`` (SwiGLU Llama family) in perf mode (module docstring)."""
     model = build_decoder_lm(hf_model, device, max_seq_len, cache_cap=cache_cap, weight_dtype=ttnn.bfloat8_b,
                              embedding_dtype=ttnn.bfloat16, embedding_layout=ttnn.ROW_MAJOR_LAYOUT)
+    reduce = ScatterGatherTP(device)
     for layer, hf_layer in zip(model.layers, hf_model.model.layers):
+        layer.attention.tp = reduce
         old = layer.mlp
-        layer.mlp = PerfModeMLP(hf_layer.mlp, old.tp)
+        layer.mlp = PerfModeMLP(hf_layer.mlp, reduce)
         for w in (old.w_gate, old.w_up, old.w_down):
             ttnn.deallocate(w)
     model.decode_tail = decode_tail(model.tp)
