@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import ttnn
 
+from .attention import Attention
 from .build import build_decoder_lm
 from .mlp import SwiGLUMLP
+from .kv_cache import LayerKVCache
 from .parallel import TensorParallel
-from .weights import DRAM
+from .weights import DRAM, host_device
 
 LOFI = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.LoFi)
 HIFI2 = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2)
@@ -37,6 +39,21 @@ class ScatterGatherTP(TensorParallel):
         total = ttnn.all_gather(part, dim=3, cluster_axis=1, num_links=1, memory_config=DRAM)
         ttnn.deallocate(part)
         return total
+
+
+class PerfModeAttention(Attention):
+    """The shared attention block with bfloat8_b q/k/v/o at HiFi2 over a bfloat8_b KV cache: prefill K and V are
+    typecast to bfloat8_b before ``fill_cache``, as tt_transformers' ``Attention.forward_prefill`` does
+    (models/tt_transformers/tt/attention.py)."""
+
+    def __init__(self, hf_attn, config, device, cache: LayerKVCache, tp, sliding_window):
+        super().__init__(hf_attn, config, device, cache, weight_dtype=ttnn.bfloat8_b, tp=tp,
+                         sliding_window=sliding_window, compute_kernel_config=HIFI2)
+
+    def _fill(self, cache, kv, user: int):
+        kv8 = ttnn.typecast(kv, ttnn.bfloat8_b)
+        super()._fill(cache, kv8, user)
+        ttnn.deallocate(kv8)
 
 
 class PerfModeMLP(SwiGLUMLP):
@@ -61,6 +78,16 @@ class PerfModeMLP(SwiGLUMLP):
         return self.tp.all_reduce(out)
 
 
+def bfp8_cache(cache: LayerKVCache, device, staging) -> LayerKVCache:
+    """A bfloat8_b cache of ``cache``'s shape (perf-facts §1: perf mode's KV cache is bfloat8_b); ``cache`` is
+    freed."""
+    _, n_kv_heads, length, head_dim = cache.k.shape
+    new = LayerKVCache(n_kv_heads, length, head_dim, device, staging, dtype=ttnn.bfloat8_b)
+    ttnn.deallocate(cache.k)
+    ttnn.deallocate(cache.v)
+    return new
+
+
 def decode_tail(tp):
     """tt_transformers' decode step after the LM head (``Transformer.ttnn_decode_forward``, models/tt_transformers/
     tt/model.py): on a mesh the vocabulary-split logits are all-gathered over the chips (one link), then untilized,
@@ -82,7 +109,12 @@ def build_perf_mode_lm(hf_model, device, max_seq_len: int, *, cache_cap: int):
                              embedding_dtype=ttnn.bfloat16, embedding_layout=ttnn.ROW_MAJOR_LAYOUT)
     reduce = ScatterGatherTP(device)
     for layer, hf_layer in zip(model.layers, hf_model.model.layers):
-        layer.attention.tp = reduce
+        old = layer.attention
+        cache = bfp8_cache(old.cache, device, host_device(hf_model))
+        layer.attention = PerfModeAttention(hf_layer.self_attn, hf_model.config, device, cache, reduce,
+                                            old.sliding_window)
+        for w in (*old.w_qkv, old.wo):
+            ttnn.deallocate(w)
         old = layer.mlp
         layer.mlp = PerfModeMLP(hf_layer.mlp, reduce)
         for w in (old.w_gate, old.w_up, old.w_down):
