@@ -23,6 +23,7 @@ from .weights import DRAM, host_device
 
 LOFI = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.LoFi)
 HIFI2 = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2)
+HIFI4 = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi4)
 
 
 class ScatterGatherTP(TensorParallel):
@@ -44,7 +45,10 @@ class ScatterGatherTP(TensorParallel):
 class PerfModeAttention(Attention):
     """The shared attention block with bfloat8_b q/k/v/o at HiFi2 over a bfloat8_b KV cache: prefill K and V are
     typecast to bfloat8_b before ``fill_cache``, as tt_transformers' ``Attention.forward_prefill`` does
-    (models/tt_transformers/tt/attention.py)."""
+    (models/tt_transformers/tt/attention.py). Prefill SDPA runs at HiFi4 (PERF.md's perf-mode fidelity table:
+    sdpa_prefill hifi4)."""
+
+    sdpa_compute_kernel_config = HIFI4
 
     def __init__(self, hf_attn, config, device, cache: LayerKVCache, tp, sliding_window):
         super().__init__(hf_attn, config, device, cache, weight_dtype=ttnn.bfloat8_b, tp=tp,
