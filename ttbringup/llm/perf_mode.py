@@ -12,13 +12,16 @@ the blocks' own (separate q/k/v matmuls, their data movement), not tt_transforme
 
 from __future__ import annotations
 
+import torch
 import ttnn
 
 from .attention import Attention
 from .build import build_decoder_lm
 from .mlp import SwiGLUMLP
 from .kv_cache import LayerKVCache
-from .parallel import TensorParallel
+from .errors import UnsupportedModelError
+from .head_pad import PAD
+from .parallel import TensorParallel, head_index
 from .weights import DRAM, host_device
 
 LOFI = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.LoFi)
@@ -43,21 +46,46 @@ class ScatterGatherTP(TensorParallel):
 
 
 class PerfModeAttention(Attention):
-    """The shared attention block with bfloat8_b q/k/v/o at HiFi2 over a bfloat8_b KV cache: prefill K and V are
-    typecast to bfloat8_b before ``fill_cache``, as tt_transformers' ``Attention.forward_prefill`` does
-    (models/tt_transformers/tt/attention.py). Prefill SDPA runs at HiFi4 (PERF.md's perf-mode fidelity table:
-    sdpa_prefill hifi4)."""
+    """The shared attention block as tt_transformers runs it (models/tt_transformers/tt/attention.py): q, k and v
+    from one fused matmul (``wqkv``: each chip's q, k, v columns side by side, so ``nlp_create_qkv_heads`` takes
+    its output as it took the concat of three), bfloat8_b q/k/v/o at HiFi2 over a bfloat8_b KV cache (prefill K
+    and V typecast to bfloat8_b before ``fill_cache``, as ``forward_prefill`` does), prefill SDPA at HiFi4
+    (PERF.md's perf-mode fidelities: sdpa_prefill hifi4)."""
 
     sdpa_compute_kernel_config = HIFI4
 
     def __init__(self, hf_attn, config, device, cache: LayerKVCache, tp, sliding_window):
         super().__init__(hf_attn, config, device, cache, weight_dtype=ttnn.bfloat8_b, tp=tp,
                          sliding_window=sliding_window, compute_kernel_config=HIFI2)
+        if any(b is not None for b in self.b_qkv):
+            raise UnsupportedModelError("perf mode fuses q/k/v without biases")
+        for w in self.w_qkv:
+            ttnn.deallocate(w)
+        fused = torch.cat([hf_attn.q_proj.weight, hf_attn.k_proj.weight, hf_attn.v_proj.weight])
+        self.w_qkv = [self.tp.column(fused, ttnn.bfloat8_b, fused_rows(self.tp, config, hf_attn.head_dim))]
+
+    def _qkv(self, x):
+        return ttnn.linear(x, self.w_qkv[0], compute_kernel_config=self.compute_kernel_config)
 
     def _fill(self, cache, kv, user: int):
         kv8 = ttnn.typecast(kv, ttnn.bfloat8_b)
         super()._fill(cache, kv8, user)
         ttnn.deallocate(kv8)
+
+
+def fused_rows(tp, config, head_dim: int) -> torch.Tensor:
+    """Rows of ``cat(q_proj, k_proj, v_proj)`` in fused-weight order: chip after chip, each chip's q rows, then its
+    k rows, then its v rows (``PAD`` rows stay zero)."""
+    plan = tp.heads(config.num_attention_heads, config.num_key_value_heads)
+    q_width, kv_width = config.num_attention_heads * head_dim, config.num_key_value_heads * head_dim
+    q, kv = head_index(plan.q_heads, head_dim), head_index(plan.kv_heads, head_dim)
+
+    def shifted(rows, by):
+        return torch.where(rows == PAD, rows, rows + by)
+
+    per_chip = zip(q.chunk(tp.chips), shifted(kv, q_width).chunk(tp.chips),
+                   shifted(kv, q_width + kv_width).chunk(tp.chips))
+    return torch.cat([torch.cat(parts) for parts in per_chip])
 
 
 class PerfModeMLP(SwiGLUMLP):
