@@ -81,8 +81,9 @@ HOST_DISPATCH_S = Fact(25e-6, "s", "[uncertain] facts §2 has no host dispatch f
 
 HOST_ARGMAX_S = Fact(5.07e-3, "s", "facts §2 Qwen3-8B note: moving argmax on-chip removed a 5.07 ms/token host "
                                    "gap (the logits read back, the argmax on the host)")
-HOST_ARGMAX_VOCAB = Fact(151936, "tokens", "vocab_size of that measurement's model (Qwen3 config.json, as the "
-                                           "kit's bundled Qwen3-0.6B config)")
+HOST_ARGMAX_VOCAB = Fact(151936, "tokens", "vocab_size of the model of facts §2's Qwen3-8B note [uncertain: the "
+                                           "note gives none; the Qwen3 family's config.json, as the kit's bundled "
+                                           "Qwen3-0.6B config, says 151936]")
 
 # ----------------------------------------------------------------------------- Ethernet / collectives
 
