@@ -9,7 +9,9 @@ PERF.md's rows come from tt-metal ``models/tt_transformers/demo/simple_text_demo
 * **a decode iteration**: ``decode_forward_text`` (the trace replayed, its output read back) and, when the loop
   samples on the host, ``sample_host``. It samples on the device (argmax inside the trace, token ids read back)
   only with one user per mesh (``argmax_on_device`` is false once the batch per submesh exceeds 1); with 32 users
-  every iteration reads the logits back and takes the argmax on the host.
+  every iteration reads the logits back and takes the argmax on the host. That is the demo as read at tt-metal
+  commit 001cd0781a607ea992eea90e74d9a217c8398d05; later versions sample on the device for every batch when the
+  model supports it, and which version measured PERF.md's batch-32 rows is not known [uncertain].
 
 Both host paths are a read-back of one tile row of logits (32 rows x the vocabulary) and a host argmax. They are
 priced from the one measurement of that cost there is, ``HOST_ARGMAX_S`` for a vocabulary of
