@@ -2,10 +2,12 @@
 
 Each published row (model, system, batch -> decode tokens/s/user, TTFT ms; ``perf_tables.PUBLISHED``) is predicted
 the way tt_transformers measured it, as far as the kit can build it: the model's real config (bundled under
-``ttbringup/fixtures/configs``), data-free, in perf mode (``benchmarks/perf_mode/<system>/model.py``: bfloat4_b
-gate/up at LoFi, bfloat8_b elsewhere at HiFi2), tensor-parallel over the system's chips, a 128-token prompt per
-user, decode traced with every decode matmul priced DRAM-sharded (``device_time.what_if``). The cost model's
-constants are the same for every row (``device_time/constants.py``); nothing here is fitted.
+``ttbringup/fixtures/configs``), data-free, in perf mode (``benchmarks/perf_mode/<system>/model.py``,
+``ttbringup.llm.perf_mode``), tensor-parallel over the system's chips, a 128-token prompt per user, decode traced
+with every decode matmul priced DRAM-sharded (``device_time.what_if``), plus the host work tt_transformers' demo
+loop times (``demo_loop``: the logits read-back and host argmax in each user's TTFT, and in every decode step when
+the loop samples on the host). The cost model's constants are the same for every row (``device_time/constants.py``);
+nothing here is fitted.
 
 ``predict(key) -> Row``; ``render_markdown(rows)`` is the table block of ``docs/device-time-calibration.md`` (the
 predicted/published ratio of every row, then the median and worst error and how many rows meet the goals:

@@ -1,13 +1,16 @@
 """tt_transformers' performance configuration on the shared blocks, for the device-time calibration.
 
-``shared/docs/perf-facts.md`` §1 defines perf mode: gate/up (FF1/FF3) weights bfloat4_b at LoFi, every other weight
-bfloat8_b at HiFi2 (q/k/v/o, down, LM head), activations bfloat16. ``build_perf_mode_lm`` builds a Llama-family
-model that way: ``build_decoder_lm`` with bfloat8_b weights (bf16 x bfp8 matmuls default to HiFi2 in ttnn 0.81.1),
-then each layer's MLP re-uploaded as :class:`PerfModeMLP`.
+``shared/docs/perf-facts.md`` §1 and tt-metal's ``models/tt_transformers/PERF.md`` define perf mode: gate/up
+(FF1/FF3) weights bfloat4_b at LoFi, every other weight bfloat8_b at HiFi2 (q/k/v/o, down, LM head), KV cache
+bfloat8_b, prefill SDPA at HiFi4, activations bfloat16. ``build_perf_mode_lm`` builds a Llama-family model that way
+and runs it the way ``models/tt_transformers/tt`` does where the blocks allow: ``build_decoder_lm`` with bfloat8_b
+weights, then per layer :class:`PerfModeAttention` (one fused q/k/v matmul, bfloat8_b cache, HiFi4 prefill SDPA)
+and :class:`PerfModeMLP`, both reducing over a mesh as :class:`ScatterGatherTP` (reduce_scatter, then all_gather),
+and the decode step ending in :func:`decode_tail` (logits all-gathered over the mesh, untilized).
 
-Not reproduced (the blocks cannot express them; the calibration table says so): the KV cache stays bfloat16
-(perf mode: bfloat8_b), SDPA prefill runs at the blocks' default fidelity (perf mode: HiFi4), and the op graph is
-the blocks' own (separate q/k/v matmuls, their data movement), not tt_transformers' fused one.
+Still the blocks' own (the calibration doc lists them): the data movement around the heads and rotary, the
+residual add on the whole width, prefill SDPA on bfloat16 q/k/v, the LM head over every prefill row, and no
+on-device argmax (not emulated).
 """
 
 from __future__ import annotations
