@@ -63,7 +63,8 @@ TTNN_TO_TORCH = {
 
 def _check_memory_config(memory_config: MemoryConfig, op: str) -> None:
     if memory_config.is_sharded():
-        check(memory_config.shard_spec is not None, op, "sharded memory_config requires a shard spec")
+        check(memory_config.shard_spec is not None or memory_config.nd_shard_spec is not None, op,
+              "sharded memory_config requires a shard spec")
 
 
 def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile | None = None,
@@ -332,8 +333,8 @@ def typecast(input_tensor: Tensor, dtype: DataType, *args, memory_config: Memory
 
 def _check_shard_fits(tensor: Tensor, memory_config: MemoryConfig, op: str) -> None:
     spec = memory_config.shard_spec
-    if not memory_config.is_sharded() or spec is None:
-        return
+    if not memory_config.is_sharded() or spec is None or memory_config.nd_shard_spec is not None:
+        return  # ND configs: checked where the tensor is made (nd_sharding.check_placement)
     # DRAM width sharding is the DRAM-sharded matmul's weight layout (one shard per DRAM bank)
     check(memory_config.buffer_type == BufferType.L1 or memory_config.memory_layout in (
         TensorMemoryLayout.HEIGHT_SHARDED, TensorMemoryLayout.WIDTH_SHARDED),

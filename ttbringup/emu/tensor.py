@@ -24,7 +24,7 @@ import importlib
 
 import torch
 
-from . import numerics
+from . import nd_sharding, numerics
 from .errors import TTError, check, not_emulated_members
 from .memory import Buffer, buffer_request
 from .types import (
@@ -196,6 +196,10 @@ class Tensor:
             t._padded_shape = Shape(tile_padded_shape(t._shape._dims, tile))
         else:
             t._padded_shape = t._shape
+        if device is not None and memory_config is not None and memory_config.nd_shard_spec is not None:
+            nd_sharding.check_placement(t._padded_shape, layout, tile, memory_config, device, "ttnn.Tensor")
+            t._padded_shape = Shape(nd_sharding.padded_shape(tuple(t._padded_shape), layout, memory_config))
+            memory_config = nd_sharding.resolved(tuple(t._padded_shape), memory_config)
         t._device = device
         t._memory_config = memory_config if device is not None else None
         t._freed = False
