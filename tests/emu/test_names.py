@@ -59,8 +59,8 @@ def test_device_and_tensor_members_the_emulator_lacks(device):
     t = ttnn.from_torch(torch.ones(3, 5), dtype=ttnn.bfloat16)
     with pytest.raises(NotEmulatedError, match="ttnn.Tensor.pad_to_tile"):
         t.pad_to_tile(0.0)
-    with pytest.raises(NotEmulatedError, match="ttnn.Tensor.spec"):
-        t.spec.page_config  # a property on the card: any use of it raises
+    with pytest.raises(NotEmulatedError, match="ttnn.TensorSpec.width_sharded"):
+        t.spec.width_sharded(ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(1, 0))}))
     with pytest.raises(NotEmulatedError, match="ttnn.Tile.get_tile_size"):
         t.tile.get_tile_size(ttnn.bfloat16)
     with pytest.raises(NotEmulatedError, match="ttnn.MemoryConfig.to_json"):

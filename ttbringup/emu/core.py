@@ -12,7 +12,7 @@ import torch
 
 from . import distributed, events, tensor_file
 from .cores import num_cores_to_corerangeset  # noqa: F401 (ttnn.core exports it)
-from .errors import NotEmulated, check, not_emulated_getattr
+from .errors import check, not_emulated_getattr
 from .per_chip import copy_storage, like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
 from .trace import refuse_during_capture
@@ -74,8 +74,12 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
     """Convert a torch tensor (or numpy array) into a ttnn tensor, on host or on ``device``."""
     if tensor is None:
         return None
-    if spec is not None:
-        NotEmulated("ttnn.from_torch(spec=...)")()
+    if spec is not None:  # the spec fixes dtype, layout, tile and placement; the shape must match it
+        for name, value in (("dtype", dtype), ("layout", layout), ("tile", tile), ("memory_config", memory_config)):
+            check(value is None, "ttnn.from_torch", f"{name} must be None when spec is specified")
+        check(tuple(spec.shape) == tuple(tensor.shape), "ttnn.from_torch",
+              f"spec shape {spec.shape} must be the same as tensor shape {tensor.shape}")
+        dtype, layout, tile, memory_config = spec.dtype, spec.layout, spec.tile, spec.memory_config
     if isinstance(tensor, np.ndarray):
         tensor = torch.from_numpy(tensor)
     if dtype is None:

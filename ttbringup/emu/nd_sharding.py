@@ -63,16 +63,8 @@ def check_placement(padded_shape, layout: Layout, tile, memory_config: MemoryCon
     """Refuse an ND-sharded placement 0.81.1 refuses (see the module docstring)."""
     global placed_any
     placed_any = True
+    check_shard_shape(padded_shape, layout, tile, memory_config, op)
     nd = memory_config.nd_shard_spec
-    if nd.shard_distribution_strategy == ShardDistributionStrategy.GRID_2D:
-        NotEmulated("ND sharding with ShardDistributionStrategy.GRID_2D")()
-    shard = tuple(nd.shard_shape)
-    shard_grid(padded_shape, shard, op)
-    if layout == Layout.TILE:
-        h = shard[-2] if len(shard) > 1 else 1
-        if h % tile.height or shard[-1] % tile.width:
-            raise fatal(op, f"Physical shard shape Shape({list(shard)}) must be tile {{{tile.height}, {tile.width}}} "
-                             "sized!")
     if memory_config.buffer_type == BufferType.DRAM:
         banks, bad = f"DRAM bank on this device, which has {DRAM_BANKS}", lambda c: c.y != 0 or c.x >= DRAM_BANKS
     else:
@@ -83,6 +75,20 @@ def check_placement(padded_shape, layout: Layout, tile, memory_config: MemoryCon
         for c in (r.start, r.end):
             if bad(c):
                 raise fatal(op, f"Invalid shard grid: shard core ({c.x}, {c.y}) has no {banks} of them.")
+
+
+def check_shard_shape(padded_shape, layout: Layout, tile, memory_config: MemoryConfig, op: str) -> None:
+    """The device-independent half of :func:`check_placement`: distribution, rank, whole tiles."""
+    nd = memory_config.nd_shard_spec
+    if nd.shard_distribution_strategy == ShardDistributionStrategy.GRID_2D:
+        NotEmulated("ND sharding with ShardDistributionStrategy.GRID_2D")()
+    shard = tuple(nd.shard_shape)
+    shard_grid(padded_shape, shard, op)
+    if layout == Layout.TILE:
+        h = shard[-2] if len(shard) > 1 else 1
+        if h % tile.height or shard[-1] % tile.width:
+            raise fatal(op, f"Physical shard shape Shape({list(shard)}) must be tile {{{tile.height}, {tile.width}}} "
+                            "sized!")
 
 
 def padded_shape(logical_padded: tuple, layout: Layout, memory_config: MemoryConfig) -> tuple:

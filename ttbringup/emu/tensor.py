@@ -233,6 +233,13 @@ class Tensor:
     def tile(self) -> Tile:
         return self._tile
 
+    @property
+    def spec(self):
+        """The tensor's ``ttnn.TensorSpec`` (shape, dtype, layout, memory config, tile)."""
+        from .tensor_spec import TensorSpec
+
+        return TensorSpec.of(self._shape, self._dtype, self._layout, self.memory_config(), self._tile)
+
     def get_dtype(self) -> DataType:
         return self._dtype
 
@@ -400,7 +407,7 @@ class Tensor:
     __getattr__ = not_emulated_members("ttnn.Tensor", """
         buffer_address buffer_aligned_page_size buffer_num_pages buffer_page_size buffer_unique_id device_coords
         devices element_size experimental_per_core_buffer_address extract_shard get_tile host_buffer
-        is_per_core_allocated is_range_lockstep_allocated pad pad_to_tile spec tensor_id tensor_topology to_list
+        is_per_core_allocated is_range_lockstep_allocated pad pad_to_tile tensor_id tensor_topology to_list
         to_numpy to_torch_with_padded_shape unpad unpad_from_tile update_tensor_topology""")
 
     def __repr__(self):
