@@ -14,8 +14,10 @@ Contracts (measured on the 0.81.1 mock, n150; conformance cases ``nd_sharding`` 
 * ``GRID_2D`` distribution (which 0.81.1 turns into block sharding) is not emulated.
 
 The ops the emulator runs on ND_SHARDED tensors are :data:`ND_SHARDED_OPS` (placement, element-wise, typecast,
-to_layout, slice; the real 0.81.1 takes more, and refuses matmul, linear, the norms, softmax, clone, embedding);
-any other op given one raises the not-emulated error.
+to_layout, the region writes), whose outputs keep the input's ND spec as 0.81.1's do; any other op given one raises
+the not-emulated error. (The real 0.81.1 also takes slice, reshape, transpose, permute, concat and reductions, and
+derives their outputs' shard shapes by rules not modelled here; it refuses matmul, linear, the norms, softmax,
+clone and embedding.)
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ PAGE_ALIGNMENT = 32
 placed_any = False  # set by the first ND-sharded placement: until then no op input can be ND-sharded
 
 ND_SHARDED_OPS = frozenset(
-    "ttnn.add ttnn.subtract ttnn.multiply ttnn.silu ttnn.relu ttnn.gelu ttnn.typecast ttnn.to_layout ttnn.slice "
-    "ttnn.to_memory_config ttnn.experimental.slice_write ttnn.fill_implicit_tile_padding".split())
+    "ttnn.add ttnn.subtract ttnn.multiply ttnn.silu ttnn.relu ttnn.gelu ttnn.typecast ttnn.to_layout "
+    "ttnn.to_memory_config ttnn.slice_write ttnn.fill_implicit_tile_padding".split())
 
 
 def _flattened(dims: tuple, rank: int) -> tuple:
