@@ -166,6 +166,14 @@ for _name, (_expect, _call) in _ND_OPS.items():
     case("nd_sharding", f"op_{_name}", _expect)(_fn)
 
 
+@case("nd_sharding", "softmax_of_a_placement_read_as_height_sharded", OK)
+def _(ttnn, d):
+    mc = ttnn.MemoryConfig(ttnn.BufferType.L1, _nd(ttnn, [1, 1, 32, 128], (0, 0, 1, 0)))
+    t = ttnn.from_torch(torch.zeros(1, 1, 64, 128), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=d,
+                        memory_config=mc)
+    return ttnn.softmax(t, -1)
+
+
 @case("experimental.slice_write", "height_sharded_output", ERR)
 def _(ttnn, d):
     mc = ttnn.create_sharded_memory_config([1, 1, 64, 64], ttnn.CoreGrid(x=2, y=1), ttnn.ShardStrategy.HEIGHT)
