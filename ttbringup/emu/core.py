@@ -200,7 +200,7 @@ def place_on_device(tensor: Tensor, device, memory_config: MemoryConfig | None =
               f"{device.get_num_devices()} devices")
     placed = Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile, device=device,
                           memory_config=memory_config, padded_shape=tensor._padded)
-    placed._shards = tensor._shards
+    placed._shards, placed._pad_value = tensor._shards, tensor._pad_value
     return placed
 
 
@@ -230,6 +230,7 @@ def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id
         device_tensor._value, device_tensor._shards = None, copy_storage(host_tensor._shards)
     else:
         device_tensor._value, device_tensor._shards = copy_storage(host_tensor._value), None
+    device_tensor._pad_value = host_tensor._pad_value
     device._queues.access(cq, (), (device_tensor,), op)
 
 
@@ -242,6 +243,7 @@ def from_device(tensor: Tensor, blocking: bool = True, *, queue_id=None, cq_id=N
                    blocking=blocking)
     host = Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile,
                         padded_shape=tensor._padded)
+    host._pad_value = tensor._pad_value
     chips = tensor.num_chips()
     if tensor._shards is not None:
         host._value, host._shards = None, tensor._shards
@@ -382,9 +384,11 @@ def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataTyp
     if memory_config == tensor.memory_config() and dtype == tensor.dtype:
         return tensor
     _check_shard_fits(tensor, memory_config, "ttnn.to_memory_config")
-    if dtype == tensor.dtype:
-        return Tensor._make(tensor._value, tensor.shape, dtype, tensor.layout, tile=tensor.tile,
-                            device=tensor.device(), memory_config=memory_config, padded_shape=tensor._padded)
+    if dtype == tensor.dtype:  # a move: the bytes, tile padding included, are copied
+        moved = Tensor._make(tensor._value, tensor.shape, dtype, tensor.layout, tile=tensor.tile,
+                             device=tensor.device(), memory_config=memory_config, padded_shape=tensor._padded)
+        moved._pad_value = tensor._pad_value
+        return moved
     return new_tensor(tensor._native(), dtype=dtype, layout=tensor.layout, device=tensor.device(),
                       memory_config=memory_config, tile=tensor.tile)
 

@@ -8,9 +8,8 @@ Contracts (0.81.1, checked in the conformance lane):
   steps only, and accepts TILE, other ranks, steps and mixed layouts; so does the emulator.) A sharded output
   (2-D or ND) is refused.
 * ``fill_implicit_tile_padding(input_tensor, fill_value, *, memory_config=None)``: a copy of a TILE device tensor
-  whose tile padding holds ``fill_value``, placed like the input (0.81.1 ignores ``memory_config``). Not modelled: the emulator keeps no padding values (block floats store
-  the value in their blocks, but nothing reads it), so where a later op turns padding into data (a slice into the
-  padding) it reads zeros; the ops that reduce over a row never read padding here, so their results are exact.
+  whose tile padding holds ``fill_value`` (``padding_values``), placed like the input (0.81.1 ignores
+  ``memory_config``).
 """
 
 from __future__ import annotations
