@@ -668,3 +668,53 @@ def _(ttnn, d):
         args, kwargs = make(_golden_inputs(), ttnn)
         out.append((name, _stats(ttnn.get_golden_function(op)(*args, **kwargs))))
     return tuple(out)
+
+
+# =================================================================================================================
+# names the emulator defined but did not export, used the way real code uses them; the device's program cache
+@case("value_types", "reshape_and_embedding_enums", OK)
+def _(ttnn, d):
+    return tuple(_members(e) for e in (ttnn.TileReshapeMapMode, ttnn.EmbeddingsType))
+
+
+@case("reshape", "reshape_tile_mode_recreate", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 64, 64), (1, 2, 32, 64), reshape_tile_mode=ttnn.TileReshapeMapMode.RECREATE)
+
+
+def _embedding(ttnn, d, rows, **kw):
+    w = ttnn.from_torch(torch.zeros(rows, 32), dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT, device=d)
+    return ttnn.embedding(H(ttnn, d).tok(1, 32), w, **kw)
+
+
+@case("embedding", "embeddings_type_padded", OK)
+def _(ttnn, d):
+    return _embedding(ttnn, d, 64, padding_idx=3, embeddings_type=ttnn.EmbeddingsType.PADDED)
+
+
+@case("embedding", "embeddings_type_binary", OK)
+def _(ttnn, d):
+    return _embedding(ttnn, d, 2, embeddings_type=ttnn.EmbeddingsType.BINARY)
+
+
+@case("embedding", "embeddings_type_binary_three_rows", ERR)
+def _(ttnn, d):
+    return _embedding(ttnn, d, 3, embeddings_type=ttnn.EmbeddingsType.BINARY)
+
+
+@case("value_types", "program_cache_counts", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    x = h.tt(1, 1, 32, 96)
+    d.disable_and_clear_program_cache()
+    ttnn.multiply(x, x)  # disabled: nothing is kept
+    counts = [d.num_program_cache_entries()]
+    d.enable_program_cache()
+    ttnn.multiply(x, x)
+    ttnn.multiply(x, x)  # the same program again
+    counts.append(d.num_program_cache_entries())
+    ttnn.silu(x)
+    counts.append(d.num_program_cache_entries())
+    d.clear_program_cache()
+    counts.append(d.num_program_cache_entries())
+    return tuple(counts)
