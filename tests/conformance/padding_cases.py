@@ -1,7 +1,7 @@
 """Differential cases for tile padding values (issue 16, step 3): what ``to_torch_with_padded_shape`` reads from the
-padding of a host TILE tensor made by ``from_torch(pad_value=...)`` or ``to_layout(pad_value=...)``. Host tensors
-hold real bytes in mock mode, so these cases compare values: each returns the padded shape, the torch dtype and the
-distinct values read (the logical values are all 1).
+padding of a host TILE tensor made by ``from_torch(pad_value=...)`` or ``to_layout(pad_value=...)``, and the host
+ROW_MAJOR padding members ``pad_to_tile`` / ``unpad`` / ``unpad_from_tile``. Host tensors hold real bytes in mock
+mode, so these cases compare values: the distinct values read (the logical values are all 1), or every value.
 
 Registered into ``cases.CASES`` (``cases.py`` imports this module).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from cases import OK, case
+from cases import ERR, OK, case
 
 
 def _read(t):
@@ -71,3 +71,73 @@ def _(ttnn, d):
 def _(ttnn, d):  # a mock device reads back zeros: only the shape and dtype are compared
     r = ttnn.to_device(_ones(ttnn, "bfloat16", pad_value=3.0), d).to_torch_with_padded_shape()
     return tuple(r.shape), str(r.dtype)
+
+
+# ---- host ROW_MAJOR padding: Tensor.pad_to_tile / unpad / unpad_from_tile, values compared element by element
+def _grid(ttnn, dtype="bfloat16", rows=5, cols=7):
+    src = torch.arange(rows * cols, dtype=torch.int32 if dtype == "uint32" else torch.float32).reshape(1, 1, rows, cols)
+    return ttnn.from_torch(src, dtype=getattr(ttnn, dtype))
+
+
+def _values(t):
+    r = t.to_torch_with_padded_shape()
+    return tuple(t.shape), tuple(t.padded_shape), str(t.layout).split(".")[-1], tuple(r.double().flatten().tolist())
+
+
+for _dtype in ("bfloat16", "float32", "uint32"):
+    def _fn(ttnn, d, _dtype=_dtype):
+        return _values(_grid(ttnn, _dtype).pad_to_tile(4))
+    case("padding_values", f"pad_to_tile_{_dtype}", OK)(_fn)
+
+
+@case("padding_values", "pad_to_tile_1d", OK)
+def _(ttnn, d):
+    return _values(ttnn.from_torch(torch.arange(30, dtype=torch.float32), dtype=ttnn.bfloat16).pad_to_tile(2.0))
+
+
+@case("padding_values", "pad_to_tile_of_a_tile_tensor", OK)
+def _(ttnn, d):
+    return _values(_ones(ttnn, "bfloat16", pad_value=3.0).pad_to_tile(1.0))
+
+
+@case("padding_values", "pad_to_tile_keyword", ERR)
+def _(ttnn, d):
+    return _grid(ttnn).pad_to_tile(pad_value=4.0)
+
+
+@case("padding_values", "pad_to_tile_then_to_layout_tile", OK)
+def _(ttnn, d):
+    return _values(ttnn.to_layout(_grid(ttnn).pad_to_tile(4.0), ttnn.TILE_LAYOUT))
+
+
+@case("padding_values", "unpad_from_tile_into_the_padding", OK)
+def _(ttnn, d):
+    return _values(_grid(ttnn).pad_to_tile(4.0).unpad_from_tile([1, 1, 6, 9]))
+
+
+@case("padding_values", "unpad_from_tile_smaller", OK)
+def _(ttnn, d):
+    return _values(_grid(ttnn).pad_to_tile(4.0).unpad_from_tile([1, 1, 3, 4]))
+
+
+@case("padding_values", "unpad_from_tile_of_a_tile_tensor", ERR)
+def _(ttnn, d):
+    return _ones(ttnn, "bfloat16").unpad_from_tile([1, 1, 30, 60])
+
+
+@case("padding_values", "unpad_window", OK)
+def _(ttnn, d):
+    return _values(_grid(ttnn).unpad([0, 0, 1, 2], [1, 1, 3, 5]))
+
+
+@case("padding_values", "unpad_of_a_tile_tensor", ERR)
+def _(ttnn, d):
+    return _ones(ttnn, "bfloat16").unpad([0, 0, 0, 0], [1, 1, 16, 16])
+
+
+@case("padding_values", "storage_type_enum", OK)
+def _(ttnn, d):
+    host = _grid(ttnn)
+    dev = ttnn.to_device(host, d)
+    return (host.storage_type() == ttnn.StorageType.HOST, dev.storage_type() == ttnn.StorageType.DEVICE,
+            tuple(sorted(ttnn.StorageType.__members__)))

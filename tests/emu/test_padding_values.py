@@ -1,6 +1,7 @@
 """Tile padding values, checked against torch's padding of the same values: set by ``from_torch`` / ``to_layout``
-``pad_value`` and ``fill_implicit_tile_padding``, kept by moves, read by ``to_torch_with_padded_shape`` and by the
-ops that turn padding into data (host cases against the real 0.81.1: ``tests/conformance/padding_cases.py``)."""
+``pad_value``, ``fill_implicit_tile_padding`` and ``Tensor.pad_to_tile``, kept by moves, read by
+``to_torch_with_padded_shape``, ``unpad`` / ``unpad_from_tile`` and the ops that turn padding into data (host cases
+against the real 0.81.1: ``tests/conformance/padding_cases.py``)."""
 
 import pytest
 import torch
@@ -60,3 +61,24 @@ def test_block_floats_keep_the_value_in_their_blocks(device):
     t = ttnn.from_torch(x, dtype=ttnn.bfloat8_b, layout=ttnn.TILE_LAYOUT, device=device, pad_value=1.0)
     want = padded(ttnn.to_torch(t), 1.0)
     assert torch.equal(ttnn.to_torch(ttnn.slice(t, [0, 0, 0, 0], [1, 1, 32, 64])), want)
+
+
+def test_host_row_major_padding_members():
+    x = torch.randn(1, 1, 5, 7, generator=G).bfloat16()
+    rm = ttnn.from_torch(x, dtype=ttnn.bfloat16)
+    padded_rm = rm.pad_to_tile(4.0)
+    assert padded_rm.layout == ttnn.ROW_MAJOR_LAYOUT and padded_rm.padded_shape == [1, 1, 32, 32]
+    want = padded(x, 4.0, (32, 32))
+    assert torch.equal(ttnn.to_torch(padded_rm), x) and torch.equal(padded_rm.to_torch_with_padded_shape(), want)
+    assert torch.equal(ttnn.to_layout(padded_rm, ttnn.TILE_LAYOUT).to_torch_with_padded_shape(), want)
+    assert torch.equal(ttnn.to_torch(padded_rm.unpad_from_tile([1, 1, 6, 9])), want[:, :, :6, :9])
+    assert torch.equal(ttnn.to_torch(rm.unpad([0, 0, 1, 2], [1, 1, 3, 5])), x[:, :, 1:3, 2:5])
+    tiled = ttnn.from_torch(x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+    assert tiled.pad_to_tile(1.0) is tiled  # already padded: 0.81.1 leaves it as it is
+    with pytest.raises(RuntimeError, match="ROW_MAJOR"):
+        tiled.unpad([0, 0, 0, 0], [1, 1, 2, 2])
+    with pytest.raises(RuntimeError, match="padded shape"):  # 0.81.1 reads past the buffer unchecked
+        rm.unpad([0, 0, 0, 0], [1, 1, 6, 7])
+    with pytest.raises(TypeError):
+        rm.pad_to_tile(pad_value=4.0)  # positional only, as the real member
+    assert rm.storage_type() == ttnn.StorageType.HOST and rm.storage_type() == "HOST"

@@ -153,6 +153,7 @@ from .types import (
     ShardOrientation,
     ShardSpec,
     ShardStrategy,
+    StorageType,
     TensorMemoryLayout,
     Tile,
     Topology,

@@ -292,6 +292,8 @@ def to_layout(tensor: Tensor, layout: Layout, dtype: DataType | None = None, mem
     if layout == tensor.layout and dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
         return tensor
     values = tensor._native("ttnn.to_layout")
+    if layout == Layout.TILE and tensor._padded is not None and not pad_value:
+        pad_value = tensor._pad_value  # a row-major tensor padded by pad_to_tile keeps its padding
     return new_tensor(values, dtype=dtype, layout=layout, device=tensor.device(),
                       memory_config=memory_config or tensor.memory_config(), tile=tensor.tile, pad_value=pad_value)
 
@@ -395,7 +397,7 @@ def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataTyp
 
 def is_tensor_storage_on_device(tensor: Tensor) -> bool:
     """True for a tensor held in device memory (``storage_type()`` is DEVICE), False for a host tensor."""
-    return tensor.storage_type() == "DEVICE"
+    return tensor.device() is not None
 
 
 def get_memory_config(tensor: Tensor) -> MemoryConfig | None:

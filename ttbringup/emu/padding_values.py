@@ -6,8 +6,13 @@ device reads back zeros, a host tensor its real bytes):
 * ``from_torch(..., layout=TILE, pad_value=v)`` and ``to_layout(t, TILE, pad_value=v)`` fill the padding with ``v``
   (0 unless given), in every dtype; ``fill_implicit_tile_padding(t, v)`` gives a copy whose padding holds ``v``.
   Moves keep it (``to_device``, ``from_device``, ``to_memory_config``, ``copy_host_to_device_tensor``, views).
-* ``Tensor.to_torch_with_padded_shape()`` returns the values over the padded shape, padding included; a
-  ROW_MAJOR tensor has none (its logical values).
+* ``Tensor.to_torch_with_padded_shape()`` returns the values over the padded shape, padding included (a
+  ROW_MAJOR tensor has padding only after ``pad_to_tile``).
+* Host ROW_MAJOR padding (``Tensor`` members, positional only): ``pad_to_tile(v)`` pads the last two dims up to
+  the tile with ``v`` (a TILE tensor comes back as it is; 1-D pads to ``[32, 32]``), and ``to_layout(TILE)`` keeps
+  that padding; ``unpad(start, end)`` and ``unpad_from_tile(shape)`` cut ``[start:end]`` (from 0) out of the
+  padded values, padding included. Both refuse TILE. (0.81.1 reads past the padded shape without a check; the
+  emulator refuses that.)
 * Ops that turn padding into data read it: ``slice`` past the logical end, the 3-argument ``reshape`` that grows
   the logical shape into the padding.
 * Every other op's output padding is unspecified on a card (whatever its kernels wrote); the emulator writes 0.
@@ -21,19 +26,48 @@ from __future__ import annotations
 import torch
 
 from .core import to_torch
+from .errors import check
 from .tensor import BlockFloat, Tensor, pad_to
-from .types import Layout
+from .types import DEFAULT_TILE, Layout, tile_padded_shape
 
 
 def to_torch_with_padded_shape(tensor: Tensor) -> torch.Tensor:
     """``Tensor.to_torch_with_padded_shape()``: the values over the padded shape (see the module docstring)."""
     logical = to_torch(tensor)
-    if tensor.layout != Layout.TILE:
-        return logical
     padded = tuple(tensor.padded_shape)
+    if padded == tuple(tensor.shape):
+        return logical
     if isinstance(tensor._value, BlockFloat) and not tensor.is_distributed():
         from . import numerics
 
         value = tensor._value
         return numerics.bfp_dequantize(value.mant, value.exp, value.bits).reshape(padded).to(logical.dtype)
     return pad_to(logical, padded, tensor._pad_value)
+
+
+def pad_to_tile(tensor: Tensor, pad_value: float) -> Tensor:
+    """``Tensor.pad_to_tile(v)`` (see the module docstring)."""
+    op = "ttnn.Tensor.pad_to_tile"
+    check(tensor.device() is None, op, "pad_to_tile works on host tensors")
+    if tensor.layout == Layout.TILE:
+        return tensor
+    padded = tile_padded_shape(tuple(tensor.shape), DEFAULT_TILE)
+    out = Tensor._make(tensor._native(op).clone(), tuple(tensor.shape), tensor.dtype, tensor.layout,
+                       tile=tensor.tile, padded_shape=padded)
+    out._pad_value = float(pad_value)
+    return out
+
+
+def unpad(tensor: Tensor, start, end, name: str) -> Tensor:
+    """``Tensor.unpad(start, end)`` / ``unpad_from_tile(shape)``: ``padded values[start:end]`` on the host."""
+    op = f"ttnn.Tensor.{name}"
+    check(tensor.device() is None, op, f"{name} works on host tensors")
+    check(tensor.layout == Layout.ROW_MAJOR, op, "TT_FATAL: tensor.layout() == Layout::ROW_MAJOR")
+    padded = tuple(tensor.padded_shape)
+    start, end = [int(s) for s in start], [int(e) for e in end]
+    check(len(start) == len(end) == len(padded), op, f"start and end must have the tensor's rank ({len(padded)})")
+    check(all(0 <= s < e <= p for s, e, p in zip(start, end, padded)), op,
+          f"[{start}, {end}) must lie inside the padded shape {list(padded)} (0.81.1 reads past it unchecked)")
+    values = pad_to(tensor._native(op), padded, tensor._pad_value)
+    window = values[tuple(slice(s, e) for s, e in zip(start, end))].clone()
+    return Tensor._make(window, tuple(window.shape), tensor.dtype, tensor.layout, tile=tensor.tile)

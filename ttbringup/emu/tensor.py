@@ -35,6 +35,7 @@ from .types import (
     Layout,
     MemoryConfig,
     Shape,
+    StorageType,
     Tile,
     tile_padded_shape,
 )
@@ -255,8 +256,8 @@ class Tensor:
     def device(self):
         return self._device
 
-    def storage_type(self) -> str:
-        return "DEVICE" if self._device is not None else "HOST"
+    def storage_type(self) -> StorageType:
+        return StorageType.DEVICE if self._device is not None else StorageType.HOST
 
     def is_sharded(self) -> bool:
         return self._memory_config is not None and self._memory_config.is_sharded()
@@ -320,6 +321,21 @@ class Tensor:
         from .padding_values import to_torch_with_padded_shape
 
         return to_torch_with_padded_shape(self)
+
+    def pad_to_tile(self, pad_value: float, /) -> "Tensor":
+        from .padding_values import pad_to_tile
+
+        return pad_to_tile(self, pad_value)
+
+    def unpad_from_tile(self, output_tensor_shape, /) -> "Tensor":
+        from .padding_values import unpad
+
+        return unpad(self, (0,) * len(output_tensor_shape), output_tensor_shape, "unpad_from_tile")
+
+    def unpad(self, output_tensor_start, output_tensor_end, /) -> "Tensor":
+        from .padding_values import unpad
+
+        return unpad(self, output_tensor_start, output_tensor_end, "unpad")
 
     def cpu(self, blocking: bool = True, cq_id=None) -> "Tensor":
         from .core import from_device
@@ -414,8 +430,8 @@ class Tensor:
     __getattr__ = not_emulated_members("ttnn.Tensor", """
         buffer_address buffer_aligned_page_size buffer_num_pages buffer_page_size buffer_unique_id device_coords
         devices element_size experimental_per_core_buffer_address extract_shard get_tile host_buffer
-        is_per_core_allocated is_range_lockstep_allocated pad pad_to_tile tensor_id tensor_topology to_list
-        to_numpy unpad unpad_from_tile update_tensor_topology""")
+        is_per_core_allocated is_range_lockstep_allocated pad tensor_id tensor_topology to_list
+        to_numpy update_tensor_topology""")
 
     def __repr__(self):
         where = "HOST" if self._device is None else f"DEVICE {self._memory_config.buffer_type.name}"

@@ -64,6 +64,16 @@ class TensorMemoryLayout(_Enum):
         return f"TensorMemoryLayout.{self.name}"
 
 
+class StorageType(str, enum.Enum):
+    """``ttnn.StorageType`` (what ``Tensor.storage_type()`` returns); equal to its name as a string too."""
+
+    HOST = "HOST"
+    DEVICE = "DEVICE"
+
+    def __repr__(self):
+        return f"StorageType.{self.name}"
+
+
 class BufferType(_Enum):
     DRAM = 0
     L1 = 1
