@@ -718,3 +718,23 @@ def _(ttnn, d):
     d.clear_program_cache()
     counts.append(d.num_program_cache_entries())
     return tuple(counts)
+
+
+# =================================================================================================================
+# the Tensor members of shared/docs/ttnn-op-facts.md §2.31, used the way models and tests use them
+def _name(value):
+    return str(value).split(".")[-1].split("::")[-1]
+
+
+@case("value_types", "tensor_members_2_31", OK)
+def _(ttnn, d):
+    host = ttnn.from_torch(torch.ones(1, 1, 30, 60), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+    t = host.to(d, ttnn.L1_MEMORY_CONFIG)
+    scalar = ttnn.from_torch(torch.tensor([[2.5]]), dtype=ttnn.bfloat16)
+    plain = (tuple(t.shape), tuple(t.padded_shape), _name(t.dtype), _name(t.layout), _name(t.storage_type()),
+             t.is_sharded(), t.is_allocated(), t.volume(), t.logical_volume(), t.device() is not None,
+             _name(t.get_layout()), _name(t.get_dtype()), tuple(t.tile.tile_shape), tuple(t.spec.shape),
+             _name(t.cpu(blocking=True).storage_type()), tuple(t.to_torch().shape), scalar.item(),
+             tuple(t.to(ttnn.ROW_MAJOR_LAYOUT).shape), tuple(t.reshape(1, 1, 60, 30).shape))
+    t.deallocate(force=True)
+    return plain, t.is_allocated()
