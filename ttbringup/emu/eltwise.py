@@ -17,7 +17,7 @@ import operator
 import torch
 import torch.nn.functional as F
 
-from . import card_binary, card_common, card_unary, numerics, numerics_mode
+from . import card_binary, card_common, card_unary, nd_sharding, numerics, numerics_mode
 from .errors import check, fatal, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_tensor
 from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant, TensorMemoryLayout
@@ -128,9 +128,11 @@ def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, o
     if len(tensors) == 2:
         _check_pair(input_tensor_a, input_tensor_b, op)
     out_dtype = dtype or lead.dtype
-    # 0.81.1 places the output like an ND-sharded operand, whichever it is
-    placed = next((t for t in tensors if t.memory_config().memory_layout == TensorMemoryLayout.ND_SHARDED), lead)
-    memory_config = memory_config or placed.memory_config()
+    if memory_config is None:
+        memory_config = lead.memory_config()
+        if nd_sharding.placed_any and len(tensors) == 2:  # 0.81.1 places it like an ND-sharded operand, either one
+            other = tensors[1].memory_config()
+            memory_config = other if other.memory_layout == TensorMemoryLayout.ND_SHARDED else memory_config
     if (numerics_mode.is_card() and out_dtype in FLOAT_DTYPES and all(t.dtype in FLOAT_DTYPES for t in tensors)):
         return new_tensor(_binary_card(op, input_tensor_a, input_tensor_b, lead, out_dtype, fast), dtype=out_dtype,
                           layout=lead.layout, device=lead.device(),
