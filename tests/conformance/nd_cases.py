@@ -104,6 +104,29 @@ for _name, (_expect, _shape, _shard, _grid, _kw) in _PLACEMENTS.items():
     case("nd_sharding", _name, _expect)(_fn)
 
 
+def _per_chip_banks(ttnn, d):
+    """Bytes allocated per DRAM bank and per L1 bank, on every chip (the real wheel reports per-chip figures)."""
+    if getattr(ttnn, "IS_EMULATOR", False):
+        from ttbringup.emu import memory
+
+        return tuple((c["dram"]["used"] // memory.DRAM_BANKS, c["l1"]["used"] // memory.L1_BANKS)
+                     for c in memory.usage(d))
+    return (tuple(ttnn.get_memory_view(d, bt).total_bytes_allocated_per_bank
+                  for bt in (ttnn.BufferType.DRAM, ttnn.BufferType.L1)),)
+
+
+for _name, _mapper in (("replicated", None), ("sharded_dim0", 0)):
+    def _fn(ttnn, d, _mapper=_mapper):
+        mc = ttnn.MemoryConfig(ttnn.BufferType.L1, _nd(ttnn, [1, 32, 64], (0, 0, 3, 1)))
+        mapper = ttnn.ReplicateTensorToMesh(d) if _mapper is None else ttnn.ShardTensorToMesh(d, dim=_mapper)
+        before = _per_chip_banks(ttnn, d)
+        t = ttnn.from_torch(torch.zeros(4, 64, 128), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=d,
+                            memory_config=mc, mesh_mapper=mapper)
+        added = tuple(tuple(a - b for a, b in zip(x, y)) for x, y in zip(_per_chip_banks(ttnn, d), before))
+        return t, _nd_fields(t.memory_config().nd_shard_spec), added[0], len(set(added))
+    case("nd_sharding", f"mesh_1x2_{_name}", OK, mesh=(1, 2))(_fn)
+
+
 @case("nd_sharding", "memory_config_forms", OK)
 def _(ttnn, d):
     nd = _nd(ttnn, [1, 32, 64], (0, 0, 3, 1))
