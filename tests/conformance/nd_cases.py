@@ -127,6 +127,19 @@ for _name, _mapper in (("replicated", None), ("sharded_dim0", 0)):
     case("nd_sharding", f"mesh_1x2_{_name}", OK, mesh=(1, 2))(_fn)
 
 
+@case("as_tensor", "cache_hit_nd_sharded", OK)
+def _(ttnn, d):
+    import os
+    import tempfile
+
+    base = os.path.join(tempfile.mkdtemp(), "nd")
+    mc = ttnn.MemoryConfig(ttnn.BufferType.L1, _nd(ttnn, [1, 32, 64], (0, 0, 3, 1)))
+    kw = dict(dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=d, memory_config=mc, cache_file_name=base)
+    miss = ttnn.as_tensor(torch.zeros(2, 64, 128), **kw)
+    hit = ttnn.as_tensor(torch.zeros(2, 64, 128), **kw)
+    return miss, hit, _nd_fields(hit.memory_config().nd_shard_spec)
+
+
 @case("nd_sharding", "memory_config_forms", OK)
 def _(ttnn, d):
     nd = _nd(ttnn, [1, 32, 64], (0, 0, 3, 1))

@@ -125,3 +125,17 @@ def test_grid_2d_distribution_is_not_emulated(device):
     mc = nd_config([32, 64], (0, 0, 1, 1), shard_distribution_strategy=ttnn.ShardDistributionStrategy.GRID_2D)
     with pytest.raises(NotEmulatedError, match="GRID_2D"):
         place(device, torch.zeros(64, 128), mc)
+
+
+def test_tensor_files_and_the_as_tensor_cache_keep_the_nd_placement(device, tmp_path):
+    x = torch.randn(2, 64, 128, generator=G)
+    mc = nd_config([1, 32, 64], (0, 0, 3, 1))
+    t = place(device, x, mc, ttnn.float32)
+    ttnn.dump_tensor(tmp_path / "t.tensorbin", t)
+    back = ttnn.load_tensor(tmp_path / "t.tensorbin", device=device)
+    assert back.memory_config() == mc and torch.equal(ttnn.to_torch(back), x)
+    kw = dict(dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device, memory_config=mc,
+              cache_file_name=str(tmp_path / "w"))
+    ttnn.as_tensor(x, **kw)
+    hit = ttnn.as_tensor(torch.zeros(2, 64, 128), **kw)  # a hit loads the file and ignores the input
+    assert hit.memory_config() == mc and torch.equal(ttnn.to_torch(hit), x)
