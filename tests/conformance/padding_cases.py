@@ -110,6 +110,21 @@ def _(ttnn, d):
     return _values(ttnn.to_layout(_grid(ttnn).pad_to_tile(4.0), ttnn.TILE_LAYOUT))
 
 
+@case("padding_values", "pad_from_the_origin", OK)
+def _(ttnn, d):
+    return _values(_grid(ttnn).pad([1, 1, 8, 9], [0, 0, 0, 0], 6.0))
+
+
+@case("padding_values", "pad_then_unpad", OK)
+def _(ttnn, d):
+    return _values(_grid(ttnn).pad([1, 1, 8, 9], [0, 0, 0, 0], 6.0).unpad([0, 0, 0, 0], [1, 1, 7, 9]))
+
+
+@case("padding_values", "unpad_from_tile_of_padding_not_whole_tiles", ERR)
+def _(ttnn, d):
+    return _grid(ttnn).pad([1, 1, 8, 9], [0, 0, 0, 0], 6.0).unpad_from_tile([1, 1, 7, 9])
+
+
 @case("padding_values", "unpad_from_tile_into_the_padding", OK)
 def _(ttnn, d):
     return _values(_grid(ttnn).pad_to_tile(4.0).unpad_from_tile([1, 1, 6, 9]))

@@ -63,8 +63,8 @@ def test_device_and_tensor_members_the_emulator_lacks(device):
     with pytest.raises(NotEmulatedError, match="ttnn.MeshDevice.create_submesh"):
         device.create_submesh(ttnn.MeshShape(1, 1))
     t = ttnn.from_torch(torch.ones(3, 5), dtype=ttnn.bfloat16)
-    with pytest.raises(NotEmulatedError, match="ttnn.Tensor.pad"):
-        t.pad([3, 32], [0, 0], 0.0)
+    with pytest.raises(NotEmulatedError, match="ttnn.Tensor.tensor_topology"):
+        t.tensor_topology()
     with pytest.raises(NotEmulatedError, match="ttnn.TensorSpec.width_sharded"):
         t.spec.width_sharded(ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(1, 0))}))
     with pytest.raises(NotEmulatedError, match="ttnn.Tile.get_tile_size"):

@@ -73,6 +73,11 @@ def test_host_row_major_padding_members():
     assert torch.equal(ttnn.to_layout(padded_rm, ttnn.TILE_LAYOUT).to_torch_with_padded_shape(), want)
     assert torch.equal(ttnn.to_torch(padded_rm.unpad_from_tile([1, 1, 6, 9])), want[:, :, :6, :9])
     assert torch.equal(ttnn.to_torch(rm.unpad([0, 0, 1, 2], [1, 1, 3, 5])), x[:, :, 1:3, 2:5])
+    grown = rm.pad([1, 1, 8, 9], [0, 0, 0, 0], 6.0)
+    assert torch.equal(grown.to_torch_with_padded_shape(), padded(x, 6.0, (8, 9)))
+    assert torch.equal(ttnn.to_torch(grown.unpad([0, 0, 0, 0], [1, 1, 7, 9])), padded(x, 6.0, (7, 9)))
+    with pytest.raises(RuntimeError, match="multiples of 32"):
+        grown.unpad_from_tile([1, 1, 7, 9])
     tiled = ttnn.from_torch(x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
     assert tiled.pad_to_tile(1.0) is tiled  # already padded: 0.81.1 leaves it as it is
     with pytest.raises(RuntimeError, match="ROW_MAJOR"):

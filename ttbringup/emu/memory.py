@@ -153,7 +153,8 @@ class ChipMemory:
 def bytes_per_bank(padded_shape, dtype, layout, tile, memory_config: MemoryConfig) -> int:
     """What one bank holds of a tensor under ``memory_config`` (interleaved or sharded)."""
     if memory_config.nd_shard_spec is not None:
-        return nd_sharding.bytes_per_bank(padded_shape, dtype, layout, tile, memory_config, TILE_BYTES, ELEMENT_BYTES)
+        return nd_sharding.bytes_per_bank(padded_shape, dtype, layout, tile, memory_config, TILE_BYTES,
+                                          ELEMENT_BYTES)
     pages, page_size = page_layout(padded_shape, dtype, layout, tile)
     alignment = PAGE_ALIGNMENT
     aligned_page = round_up(page_size, alignment)

@@ -1,6 +1,6 @@
 """Tile padding values: what the padding of a TILE tensor holds, and where it shows.
 
-Contracts (0.81.1; the host cases are checked in the conformance lane, ``padding_values`` in ``nd_cases``: a mock
+Contracts (0.81.1; the host cases are checked in the conformance lane, ``tests/conformance/padding_cases.py``: a mock
 device reads back zeros, a host tensor its real bytes):
 
 * ``from_torch(..., layout=TILE, pad_value=v)`` and ``to_layout(t, TILE, pad_value=v)`` fill the padding with ``v``
@@ -9,10 +9,12 @@ device reads back zeros, a host tensor its real bytes):
 * ``Tensor.to_torch_with_padded_shape()`` returns the values over the padded shape, padding included (a
   ROW_MAJOR tensor has padding only after ``pad_to_tile``).
 * Host ROW_MAJOR padding (``Tensor`` members, positional only): ``pad_to_tile(v)`` pads the last two dims up to
-  the tile with ``v`` (a TILE tensor comes back as it is; 1-D pads to ``[32, 32]``), and ``to_layout(TILE)`` keeps
-  that padding; ``unpad(start, end)`` and ``unpad_from_tile(shape)`` cut ``[start:end]`` (from 0) out of the
-  padded values, padding included. Both refuse TILE. (0.81.1 reads past the padded shape without a check; the
-  emulator refuses that.)
+  the tile with ``v`` (a TILE tensor comes back as it is; 1-D pads to ``[32, 32]``); ``pad(padded_shape, [0, ...],
+  v)`` pads to a larger shape (another start, which moves the data, and TILE are not emulated; a smaller shape,
+  which 0.81.1 takes, is refused); ``to_layout(TILE)`` keeps that padding. ``unpad(start, end)`` and
+  ``unpad_from_tile(shape)`` cut ``[start:end]`` (from 0) out of the padded values, padding included
+  (``unpad_from_tile`` needs whole-tile padding); both refuse TILE. (0.81.1 reads past the padded shape without a
+  check; the emulator refuses that.)
 * Ops that turn padding into data read it: ``slice`` past the logical end, the 3-argument ``reshape`` that grows
   the logical shape into the padding.
 * Every other op's output padding is unspecified on a card (whatever its kernels wrote); the emulator writes 0.
@@ -58,12 +60,32 @@ def pad_to_tile(tensor: Tensor, pad_value: float) -> Tensor:
     return out
 
 
+def pad(tensor: Tensor, padded_shape, start, value: float) -> Tensor:
+    """``Tensor.pad(padded_shape, start, v)`` with ``start`` all zeros (see the module docstring)."""
+    op = "ttnn.Tensor.pad"
+    check(tensor.device() is None, op, "pad works on host tensors")
+    if tensor.layout != Layout.ROW_MAJOR or any(int(s) for s in start):
+        from .errors import NotEmulated
+
+        NotEmulated("ttnn.Tensor.pad of a TILE tensor or with a nonzero start")()
+    padded = tuple(int(d) for d in padded_shape)
+    check(len(padded) == len(tensor.shape) and all(p >= d for p, d in zip(padded, tensor.shape)), op,
+          f"padded shape {list(padded)} must have the tensor's rank and hold its shape {list(tensor.shape)}")
+    out = Tensor._make(tensor._native(op).clone(), tuple(tensor.shape), tensor.dtype, tensor.layout,
+                       tile=tensor.tile, padded_shape=padded)
+    out._pad_value = float(value)
+    return out
+
+
 def unpad(tensor: Tensor, start, end, name: str) -> Tensor:
     """``Tensor.unpad(start, end)`` / ``unpad_from_tile(shape)``: ``padded values[start:end]`` on the host."""
     op = f"ttnn.Tensor.{name}"
     check(tensor.device() is None, op, f"{name} works on host tensors")
     check(tensor.layout == Layout.ROW_MAJOR, op, "TT_FATAL: tensor.layout() == Layout::ROW_MAJOR")
     padded = tuple(tensor.padded_shape)
+    if name == "unpad_from_tile":
+        check(len(padded) >= 2 and padded[-2] % 32 == 0 and padded[-1] % 32 == 0, op,
+              "Last 2 dims of input shape must be multiples of 32")
     start, end = [int(s) for s in start], [int(e) for e in end]
     check(len(start) == len(end) == len(padded), op, f"start and end must have the tensor's rank ({len(padded)})")
     check(all(0 <= s < e <= p for s, e, p in zip(start, end, padded)), op,

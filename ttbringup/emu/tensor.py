@@ -327,6 +327,11 @@ class Tensor:
 
         return pad_to_tile(self, pad_value)
 
+    def pad(self, output_tensor_shape, input_tensor_start, pad_value: float, /) -> "Tensor":
+        from .padding_values import pad
+
+        return pad(self, output_tensor_shape, input_tensor_start, pad_value)
+
     def unpad_from_tile(self, output_tensor_shape, /) -> "Tensor":
         from .padding_values import unpad
 
@@ -430,7 +435,7 @@ class Tensor:
     __getattr__ = not_emulated_members("ttnn.Tensor", """
         buffer_address buffer_aligned_page_size buffer_num_pages buffer_page_size buffer_unique_id device_coords
         devices element_size experimental_per_core_buffer_address extract_shard get_tile host_buffer
-        is_per_core_allocated is_range_lockstep_allocated pad tensor_id tensor_topology to_list
+        is_per_core_allocated is_range_lockstep_allocated tensor_id tensor_topology to_list
         to_numpy update_tensor_topology""")
 
     def __repr__(self):

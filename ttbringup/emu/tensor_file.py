@@ -82,7 +82,8 @@ def _config_from(record) -> MemoryConfig:
     layout, buffer, shard = record
     if layout == "ND":
         shape, ranges, orientation, strategy = shard
-        nd = NdShardSpec(Shape(shape), _grid(ranges), ShardOrientation[orientation], ShardDistributionStrategy[strategy])
+        nd = NdShardSpec(Shape(shape), _grid(ranges), ShardOrientation[orientation],
+                         ShardDistributionStrategy[strategy])
         return MemoryConfig(BufferType[buffer], nd)
     spec = None
     if shard is not None:
