@@ -158,8 +158,8 @@ def _slice_tensor(op: str, t: Tensor, starts, ends, steps, memory_config, pad_va
     starts, ends = _check_slice(op, t, starts, ends, steps)
     index = tuple(_slice(s, e, st) for s, e, st in zip(starts, ends, steps))
     values = t._native(op)
-    if any(e > d for e, d in zip(ends, t.shape)):  # the slice reaches into tile padding: it reads as zeros
-        values = pad_to(values, tuple(t.padded_shape))
+    if any(e > d for e, d in zip(ends, t.shape)):  # the slice reaches into tile padding: it reads what it holds
+        values = pad_to(values, tuple(t.padded_shape), t._pad_value)
     return _like(t, _owned(values[index]), memory_config, pad_value)
 
 
@@ -404,7 +404,7 @@ def _reinterpret(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
         value = BlockFloat(value.mant.reshape(-1, old[-1])[:rows].reshape(padded),
                            value.exp.reshape(-1, blocks)[:rows].reshape(padded[:-1] + (blocks,)), value.bits, logical)
     else:
-        value = crop_to(pad_to(value, old).reshape(-1, old[-1])[:rows].reshape(padded), logical)
+        value = crop_to(pad_to(value, old, t._pad_value).reshape(-1, old[-1])[:rows].reshape(padded), logical)
     computed = tile_padded_shape(logical, t.tile) if t.layout == Layout.TILE else logical
     return view_of(t, value, logical, padded_shape=None if padded == tuple(computed) else padded)
 
