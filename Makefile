@@ -10,7 +10,8 @@ $(STAMP): requirements.txt pyproject.toml
 .PHONY: install eval eval-both test test-all conformance bench
 install: $(STAMP)
 
-# Teacher-forcing eval of the four seed bringups on the emulator against the bundled checkpoints.
+# Teacher-forcing eval of the four seed bringups and the five generated ones on the emulator against the bundled
+# checkpoints.
 eval: $(STAMP)
 	$(PYTHON) scripts/eval_seeds.py
 

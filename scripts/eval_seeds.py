@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The main job: teacher-forcing eval of the four seed bringups; see ttbringup/evaluation/commands/eval_seeds.py."""
+"""The main job: teacher-forcing eval of the seed and generated bringups; see ttbringup/evaluation/commands/eval_seeds.py."""
 
 import os
 import sys

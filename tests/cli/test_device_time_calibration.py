@@ -76,9 +76,24 @@ def test_the_decode_step_breakdown_sums_to_the_predicted_step():
     for model, system, batch, *cells in parts:
         *values, step, published_step = map(float, cells)
         assert sum(values) == pytest.approx(step, abs=0.03)
+        assert values[-1] == pytest.approx(1e3 * decode_host_s(int(batch), vocab_of(model)), abs=0.006)
         tpsu = rows[(model, system, int(batch))][1]
         assert step == pytest.approx(1e3 / tpsu, rel=0.01)
         assert published_step == pytest.approx(1e3 / rows[(model, system, int(batch))][0], abs=0.006)
+
+
+def decode_host_s(batch, vocab):
+    from ttbringup.evaluation.demo_loop import decode_host_s
+
+    return decode_host_s(batch, vocab)
+
+
+def vocab_of(model_name):
+    from ttbringup.evaluation.perf_tables import PUBLISHED
+    from ttbringup.fixtures import real_config_dict
+
+    hf_id = next(m for m, _, _ in PUBLISHED if m.split("/")[-1] == model_name)
+    return real_config_dict(hf_id)["vocab_size"]
 
 
 def test_a_row_predicted_now_is_the_one_in_the_doc(run):
@@ -95,18 +110,48 @@ def test_an_unpublished_row_is_one_error_line(run):
     assert r.stderr.strip().splitlines()[-1].startswith("error: no published row meta-llama/Llama-3.2-1B n150 7")
 
 
-def test_perf_mode_runs_the_published_dtypes_and_fidelities_with_dram_sharded_decode_matmuls():
-    """perf-facts §1: gate/up bfloat4_b at LoFi, every other weight (q/k/v/o, down, LM head) bfloat8_b at HiFi2;
-    the calibration's request prices decode matmuls DRAM-sharded and prefill ones interleaved."""
+def tiny_perf_report(system):
     from ttbringup.evaluation import calibration
     from ttbringup.evaluation.perf_report import run
 
-    req = calibration.request("meta-llama/Llama-3.2-1B", "n150", 1)
+    req = calibration.request("meta-llama/Llama-3.2-1B", system, 1)
     req.model = str(REPO / "ttbringup" / "fixtures" / "tiny" / "meta-llama__Llama-3.2-1B")  # 2 layers, same blocks
-    report = run(req)
+    return run(req)
+
+
+def ops(rows, block=None):
+    return [r.record.op for r in rows if block is None or r.record.block == block]
+
+
+def test_perf_mode_runs_the_published_dtypes_and_fidelities_with_dram_sharded_decode_matmuls():
+    """perf-facts §1 / PERF.md: gate/up bfloat4_b at LoFi, every other weight (fused q/k/v, o, down, LM head)
+    bfloat8_b at HiFi2, KV cache bfloat8_b, prefill SDPA at HiFi4; the calibration's request prices decode
+    matmuls DRAM-sharded and prefill ones interleaved."""
+    report = tiny_perf_report("n150")
     assert report.decode_traced
     for rows, sharded in ((report.prefill, False), (report.decode, True)):
         linears = [r for r in rows if r.record.op == "ttnn.linear"]
         kinds = sorted((r.record.input("input_tensor_b").dtype, r.record.fidelity) for r in linears)
-        assert kinds == sorted([("BFLOAT4_B", "LoFi")] * 2 * 2 + [("BFLOAT8_B", "HiFi2")] * (5 * 2 + 1))
+        assert kinds == sorted([("BFLOAT4_B", "LoFi")] * 2 * 2 + [("BFLOAT8_B", "HiFi2")] * (3 * 2 + 1))
         assert all(r.cost.dram_sharded is sharded for r in linears)
+        assert "ttnn.concat" not in ops(rows)  # one fused q/k/v matmul, as tt_transformers' wqkv
+    fills = [r.record for r in report.prefill if r.record.op == "ttnn.fill_cache"]
+    assert len(fills) == 2 * 2 and {(f.input("cache_tensor").dtype, f.input("input_tensor").dtype)
+                                    for f in fills} == {("BFLOAT8_B", "BFLOAT8_B")}
+    assert {r.record.fidelity for r in report.prefill
+            if r.record.op == "ttnn.scaled_dot_product_attention"} == {"HiFi4"}
+    assert ops(report.decode)[-2:] == ["ttnn.linear", "ttnn.to_layout"]  # LM head, then the logits untilized
+
+
+def test_perf_mode_on_a_mesh_reduces_as_tt_transformers_and_gathers_the_logits():
+    """n300: each row-parallel output reduce-scattered then all-gathered (no all_reduce), twice per layer; the
+    decode step ends with the LM head, the logits all-gathered over the chips and untilized."""
+    report = tiny_perf_report("n300")
+    for rows in (report.prefill, report.decode):
+        layer = ops(rows, "layer 0")
+        assert "ttnn.all_reduce" not in layer
+        assert layer.count("ttnn.reduce_scatter") == 2 and layer.count("ttnn.all_gather") == 2
+        assert all(layer[i + 1] == "ttnn.all_gather" for i, op in enumerate(layer) if op == "ttnn.reduce_scatter")
+    assert ops(report.decode)[-3:] == ["ttnn.linear", "ttnn.all_gather", "ttnn.to_layout"]
+    gather = report.decode[-2].record
+    assert gather.outputs[0].shape[-1] == report.mesh[1] * gather.inputs[0].shape[-1]

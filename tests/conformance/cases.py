@@ -2677,3 +2677,5 @@ def _(ttnn, d):
 
 import mesh_cases  # noqa: E402,F401  (registers the mesh cases into CASES)
 import surface_cases  # noqa: E402,F401  (registers the API-surface cases into CASES)
+import nd_cases  # noqa: E402,F401  (registers the ND-sharding and TensorSpec cases into CASES)
+import padding_cases  # noqa: E402,F401  (registers the tile-padding-value cases into CASES)

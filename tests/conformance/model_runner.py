@@ -2,8 +2,9 @@
 
 Two checkpoints per model file:
 
-* ``tiny``: the shipped trained tiny checkpoint (``ttbringup.fixtures.tiny_checkpoint_dir``); for a model without
-  one (the bringups ``ttbringup new`` wrote), the tiny random checkpoint ``new`` checks on, from the bundled config;
+* ``tiny``: the shipped trained tiny checkpoint (``ttbringup.fixtures.tiny_checkpoint_dir``, every model in
+  ``FIXTURE_MODELS``); for a model without one, the tiny random checkpoint ``ttbringup new`` checks on, from the
+  bundled config;
 * ``real_heads``: random weights for a config that keeps the real model's head counts and head_dim (so the
   attention ops see the real decode/prefill shapes, GQA ratio and shardings) with hidden 256, MLP 512, the tiny
   vocab and 2 layers, so it stays light.
@@ -95,7 +96,7 @@ def hf_model(hf_id: str, variant: str):
 
     from ttbringup import fixtures
 
-    if variant == "tiny" and hf_id not in fixtures.SEED_MODELS:  # no shipped checkpoint: ttbringup new's tiny one
+    if variant == "tiny" and hf_id not in fixtures.FIXTURE_MODELS:  # no shipped checkpoint: ttbringup new's tiny one
         import tempfile
 
         from ttbringup.bringup.tiny import build_tiny_checkpoint

@@ -668,3 +668,73 @@ def _(ttnn, d):
         args, kwargs = make(_golden_inputs(), ttnn)
         out.append((name, _stats(ttnn.get_golden_function(op)(*args, **kwargs))))
     return tuple(out)
+
+
+# =================================================================================================================
+# names the emulator defined but did not export, used the way real code uses them; the device's program cache
+@case("value_types", "reshape_and_embedding_enums", OK)
+def _(ttnn, d):
+    return tuple(_members(e) for e in (ttnn.TileReshapeMapMode, ttnn.EmbeddingsType))
+
+
+@case("reshape", "reshape_tile_mode_recreate", OK)
+def _(ttnn, d):
+    return ttnn.reshape(H(ttnn, d).tt(1, 1, 64, 64), (1, 2, 32, 64), reshape_tile_mode=ttnn.TileReshapeMapMode.RECREATE)
+
+
+def _embedding(ttnn, d, rows, **kw):
+    w = ttnn.from_torch(torch.zeros(rows, 32), dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT, device=d)
+    return ttnn.embedding(H(ttnn, d).tok(1, 32), w, **kw)
+
+
+@case("embedding", "embeddings_type_padded", OK)
+def _(ttnn, d):
+    return _embedding(ttnn, d, 64, padding_idx=3, embeddings_type=ttnn.EmbeddingsType.PADDED)
+
+
+@case("embedding", "embeddings_type_binary", OK)
+def _(ttnn, d):
+    return _embedding(ttnn, d, 2, embeddings_type=ttnn.EmbeddingsType.BINARY)
+
+
+@case("embedding", "embeddings_type_binary_three_rows", ERR)
+def _(ttnn, d):
+    return _embedding(ttnn, d, 3, embeddings_type=ttnn.EmbeddingsType.BINARY)
+
+
+@case("value_types", "program_cache_counts", OK)
+def _(ttnn, d):
+    h = H(ttnn, d)
+    x = h.tt(1, 1, 32, 96)
+    d.disable_and_clear_program_cache()
+    ttnn.multiply(x, x)  # disabled: nothing is kept
+    counts = [d.num_program_cache_entries()]
+    d.enable_program_cache()
+    ttnn.multiply(x, x)
+    ttnn.multiply(x, x)  # the same program again
+    counts.append(d.num_program_cache_entries())
+    ttnn.silu(x)
+    counts.append(d.num_program_cache_entries())
+    d.clear_program_cache()
+    counts.append(d.num_program_cache_entries())
+    return tuple(counts)
+
+
+# =================================================================================================================
+# the Tensor members of shared/docs/ttnn-op-facts.md §2.31, used the way models and tests use them
+def _name(value):
+    return str(value).split(".")[-1].split("::")[-1]
+
+
+@case("value_types", "tensor_members_2_31", OK)
+def _(ttnn, d):
+    host = ttnn.from_torch(torch.ones(1, 1, 30, 60), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+    t = host.to(d, ttnn.L1_MEMORY_CONFIG)
+    scalar = ttnn.from_torch(torch.tensor([[2.5]]), dtype=ttnn.bfloat16)
+    plain = (tuple(t.shape), tuple(t.padded_shape), _name(t.dtype), _name(t.layout), _name(t.storage_type()),
+             t.is_sharded(), t.is_allocated(), t.volume(), t.logical_volume(), t.device() is not None,
+             _name(t.get_layout()), _name(t.get_dtype()), tuple(t.tile.tile_shape), tuple(t.spec.shape),
+             _name(t.cpu(blocking=True).storage_type()), tuple(t.to_torch().shape), scalar.item(),
+             tuple(t.to(ttnn.ROW_MAJOR_LAYOUT).shape), tuple(t.reshape(1, 1, 60, 30).shape))
+    t.deallocate(force=True)
+    return plain, t.is_allocated()

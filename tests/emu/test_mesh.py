@@ -317,3 +317,155 @@ def test_reshape_transpose_rotary_on_all_chips_equal_each_chip_alone(t3k):
         cs, sn = bf16(cos[..., 5:6, :]).float(), bf16(sin[..., 5:6, :]).float()
         want = (xc * cs + torch.cat([-xc[..., half:], xc[..., :half]], dim=-1) * sn).bfloat16()
         assert torch.equal(got, want), c
+
+
+@pytest.mark.parametrize("cache_dtype", [ttnn.bfloat16, ttnn.bfloat8_b])
+def test_decode_attention_on_all_chips_equals_each_chip_alone(fabric, cache_dtype):
+    """Tensor-parallel decode SDPA (heads split over the chips, GQA 2 query heads per kv head, users at different
+    positions) computed for every chip at once gives exactly what one device computes from that chip's heads, and
+    that is torch's attention within one bf16 rounding."""
+    users, nh, nkv, seq, hd = 4, 16, 8, 96, 64
+    q = torch.randn(1, users, nh, hd)
+    k, v = torch.randn(users, nkv, seq, hd), torch.randn(users, nkv, seq, hd)
+    cur_pos = [5, 40, 95, 0]
+    one = ttnn.open_device(device_id=0)
+    alone = []
+    try:
+        for c in range(8):
+            qc = ttnn.from_torch(q[:, :, 2 * c:2 * c + 2], device=one, **TILE)
+            kc, vc = (ttnn.from_torch(x[:, c:c + 1], device=one, dtype=cache_dtype, layout=ttnn.TILE_LAYOUT)
+                      for x in (k, v))
+            alone.append(ttnn.to_torch(ttnn.transformer.scaled_dot_product_attention_decode(qc, kc, vc,
+                                                                                             cur_pos=cur_pos)))
+            kd, vd = (ttnn.to_torch(x).double() for x in (kc, vc))  # the cache as stored (bf16 / bfp8 rounded)
+            for b, p in enumerate(cur_pos):
+                qb = bf16(q[0, b, 2 * c:2 * c + 2]).double()
+                attn = torch.softmax(qb @ kd[b, 0, :p + 1].T / hd ** 0.5, dim=-1) @ vd[b, 0, :p + 1]
+                assert torch.allclose(alone[c][0, b].double(), attn, rtol=2 ** -7, atol=1e-3), (c, b)
+    finally:
+        ttnn.close_device(one)
+    t3k = _mesh((2, 4))
+    try:
+        qt = ttnn.from_torch(q, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=2), **TILE)
+        kt, vt = (ttnn.from_torch(x, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=1), dtype=cache_dtype,
+                                  layout=ttnn.TILE_LAYOUT) for x in (k, v))
+        pos = ttnn.from_torch(torch.tensor(cur_pos, dtype=torch.int32), device=t3k, dtype=ttnn.int32)
+        by_list = chips(ttnn.transformer.scaled_dot_product_attention_decode(qt, kt, vt, cur_pos=cur_pos))
+        by_tensor = chips(ttnn.transformer.scaled_dot_product_attention_decode(qt, kt, vt, cur_pos_tensor=pos))
+    finally:
+        ttnn.close_mesh_device(t3k)
+    for c in range(8):
+        assert torch.equal(by_list[c], alone[c]) and torch.equal(by_tensor[c], alone[c]), c
+
+
+def test_decode_attention_skips_users_on_all_chips(t3k):
+    """Position -1 (through the tensor) skips a user on every chip: its rows are zeros, the others attend."""
+    q, k, v = torch.randn(1, 2, 8, 32), torch.randn(2, 8, 64, 32), torch.randn(2, 8, 64, 32)
+    mapper = ttnn.ShardTensorToMesh
+    qt = ttnn.from_torch(q, device=t3k, mesh_mapper=mapper(t3k, dim=2), **TILE)
+    kt, vt = (ttnn.from_torch(x, device=t3k, mesh_mapper=mapper(t3k, dim=1), **TILE) for x in (k, v))
+    pos = ttnn.from_torch(torch.tensor([-1, 10], dtype=torch.int32), device=t3k, dtype=ttnn.int32)
+    for c, got in enumerate(chips(ttnn.transformer.scaled_dot_product_attention_decode(qt, kt, vt,
+                                                                                        cur_pos_tensor=pos))):
+        assert torch.equal(got[0, 0], torch.zeros(1, 32, dtype=torch.bfloat16)), c
+        assert got[0, 1].abs().sum() > 0, c
+
+
+def test_decode_attention_with_a_replicated_cache_on_all_chips(t3k):
+    """Fewer kv heads than chips: the cache is replicated and every chip's query heads read the same kv head."""
+    q, k, v = torch.randn(1, 2, 8, 32), torch.randn(2, 1, 64, 32), torch.randn(2, 1, 64, 32)
+    qt = ttnn.from_torch(q, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=2), **TILE)
+    kt, vt = (ttnn.from_torch(x, device=t3k, **TILE) for x in (k, v))
+    cur_pos = [63, 7]
+    got = chips(ttnn.transformer.scaled_dot_product_attention_decode(qt, kt, vt, cur_pos=cur_pos))
+    for c in range(8):
+        for b, p in enumerate(cur_pos):
+            kd, vd = bf16(k[b, 0, :p + 1]).double(), bf16(v[b, 0, :p + 1]).double()
+            want = torch.softmax(bf16(q[0, b, c:c + 1]).double() @ kd.T / 32 ** 0.5, dim=-1) @ vd
+            assert torch.allclose(got[c][0, b].double(), want, rtol=2 ** -7, atol=1e-3), (c, b)
+
+
+@pytest.mark.parametrize("cache_dtype", [ttnn.bfloat16, ttnn.bfloat8_b])
+@pytest.mark.parametrize("paged", [False, True])
+def test_paged_update_cache_on_all_chips_equals_each_chip_alone(fabric, cache_dtype, paged):
+    """A tensor-parallel cache update (kv heads split over the chips, per-user positions, one user skipped; paged
+    or not) written for every chip at once leaves each chip's cache exactly as one device's update does."""
+    from ttbringup.emu.core import height_sharded_config
+
+    users, nkv, seq, hd = 4, 8, 64, 64
+    cache = torch.randn(users * 2 if paged else users, nkv, 32 if paged else seq, hd)
+    x = torch.randn(1, users, nkv, hd)
+    positions = [3, -1, 63, 40]
+    table = torch.randperm(users * 2).reshape(users, 2).to(torch.int32) if paged else None
+    sharded = height_sharded_config(users, (32, hd))
+
+    def update(device, cache_t, x_t):
+        pos = ttnn.from_torch(torch.tensor(positions, dtype=torch.int32), dtype=ttnn.int32, device=device)
+        pt = None if table is None else ttnn.from_torch(table, dtype=ttnn.int32, device=device)
+        assert ttnn.experimental.paged_update_cache(cache_t, x_t, update_idxs_tensor=pos, page_table=pt) is cache_t
+
+    one = ttnn.open_device(device_id=0)
+    alone = []
+    try:
+        for c in range(8):
+            cache_c = ttnn.from_torch(cache[:, c:c + 1], dtype=cache_dtype, layout=ttnn.TILE_LAYOUT, device=one)
+            update(one, cache_c, ttnn.from_torch(x[:, :, c:c + 1], device=one, memory_config=sharded, **TILE))
+            alone.append(ttnn.to_torch(cache_c))
+    finally:
+        ttnn.close_device(one)
+    t3k = _mesh((2, 4))
+    try:
+        cache_t = ttnn.from_torch(cache, dtype=cache_dtype, layout=ttnn.TILE_LAYOUT, device=t3k,
+                                  mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=1))
+        x_t = ttnn.from_torch(x, device=t3k, memory_config=sharded, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=2),
+                              **TILE)
+        update(t3k, cache_t, x_t)
+        got = chips(cache_t)
+    finally:
+        ttnn.close_mesh_device(t3k)
+    for c in range(8):
+        assert torch.equal(got[c], alone[c]), c
+        assert not torch.equal(got[c], ttnn.to_torch(ttnn.from_torch(cache[:, c:c + 1], dtype=cache_dtype,
+                                                                      layout=ttnn.TILE_LAYOUT))), c  # it wrote
+
+
+def test_head_split_merge_and_concat_on_all_chips_equal_each_chip_alone(fabric):
+    """The decode head split, the head merge and concat of tensor-parallel activations, every chip at once, give
+    exactly what one device gives for that chip's part (and the split is torch's view of the fused rows)."""
+    users, nh, nkv, hd = 8, 16, 8, 64  # per chip: 2 query heads, 1 kv head
+    fused = torch.randn(1, 1, users, 8 * (2 + 2) * hd)  # chip c's columns: its q, k, v heads
+    heads = torch.randn(users, nh, 5, hd)
+    a, b = torch.randn(1, 1, 32, 8 * 64), torch.randn(1, 1, 32, 8 * 32)
+
+    def run(device, fused_t, heads_t, a_t, b_t):
+        q, k, v = ttnn.experimental.nlp_create_qkv_heads_decode(fused_t, num_heads=2, num_kv_heads=1)
+        return [q, k, v, ttnn.experimental.nlp_concat_heads(heads_t), ttnn.concat([a_t, b_t], dim=-1)]
+
+    one = ttnn.open_device(device_id=0)
+    alone = []
+    try:
+        for c in range(8):
+            cols = lambda x: x[..., c * x.shape[-1] // 8:(c + 1) * x.shape[-1] // 8]  # noqa: E731
+            outs = run(one, ttnn.from_torch(cols(fused), device=one, **TILE),
+                       ttnn.from_torch(heads[:, 2 * c:2 * c + 2], device=one, **TILE),
+                       ttnn.from_torch(cols(a), device=one, **TILE), ttnn.from_torch(cols(b), device=one, **TILE))
+            alone.append([ttnn.to_torch(o) for o in outs])
+            rows = bf16(cols(fused))[0, 0].reshape(users, 4, hd)
+            assert torch.equal(alone[c][0][0], rows[:, :2]) and torch.equal(alone[c][2][0], rows[:, 3:])
+    finally:
+        ttnn.close_device(one)
+    t3k = _mesh((2, 4))
+    try:
+        last = ttnn.ShardTensorToMesh(t3k, dim=3)
+        outs = run(t3k, ttnn.from_torch(fused, device=t3k, mesh_mapper=last, **TILE),
+                   ttnn.from_torch(heads, device=t3k, mesh_mapper=ttnn.ShardTensorToMesh(t3k, dim=1), **TILE),
+                   ttnn.from_torch(a, device=t3k, mesh_mapper=last, **TILE),
+                   ttnn.from_torch(b, device=t3k, mesh_mapper=last, **TILE))
+        got = [chips(o) for o in outs]
+        specs = [(o.shape, o.padded_shape, o.memory_config()) for o in outs]
+    finally:
+        ttnn.close_mesh_device(t3k)
+    for c in range(8):
+        for i, want in enumerate(alone[c]):
+            assert torch.equal(got[i][c], want), (c, i)
+    assert specs[0][2].memory_layout == ttnn.TensorMemoryLayout.HEIGHT_SHARDED

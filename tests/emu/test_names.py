@@ -25,6 +25,12 @@ def test_embeddings_type_is_exported_and_accepted(device):
     i = ttnn.from_torch(ids, dtype=ttnn.uint32, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
     out = ttnn.to_torch(ttnn.embedding(i, w, padding_idx=3, embeddings_type=ttnn.EmbeddingsType.PADDED))
     assert torch.equal(out[0, 0], table[0].bfloat16()) and not out[0, 1].any() and not out[0, 3].any()
+    two = ttnn.from_torch(table[:2], dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
+    bits = ttnn.from_torch(torch.tensor([[1, 0, 1, 1]], dtype=torch.int32), dtype=ttnn.uint32, device=device)
+    binary = ttnn.to_torch(ttnn.embedding(bits, two, embeddings_type=ttnn.EmbeddingsType.BINARY))
+    assert torch.equal(binary[0], table[[1, 0, 1, 1]].bfloat16())
+    with pytest.raises(RuntimeError, match="must have 2 embeddings"):
+        ttnn.embedding(bits, w, embeddings_type=ttnn.EmbeddingsType.BINARY)
 
 
 @pytest.mark.parametrize("member", ["to_json", "from_json"])  # bounding_box, merge, ...: tests/emu/test_cores.py
@@ -57,10 +63,10 @@ def test_device_and_tensor_members_the_emulator_lacks(device):
     with pytest.raises(NotEmulatedError, match="ttnn.MeshDevice.create_submesh"):
         device.create_submesh(ttnn.MeshShape(1, 1))
     t = ttnn.from_torch(torch.ones(3, 5), dtype=ttnn.bfloat16)
-    with pytest.raises(NotEmulatedError, match="ttnn.Tensor.pad_to_tile"):
-        t.pad_to_tile(0.0)
-    with pytest.raises(NotEmulatedError, match="ttnn.Tensor.spec"):
-        t.spec.page_config  # a property on the card: any use of it raises
+    with pytest.raises(NotEmulatedError, match="ttnn.Tensor.tensor_topology"):
+        t.tensor_topology()
+    with pytest.raises(NotEmulatedError, match="ttnn.TensorSpec.width_sharded"):
+        t.spec.width_sharded(ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(1, 0))}))
     with pytest.raises(NotEmulatedError, match="ttnn.Tile.get_tile_size"):
         t.tile.get_tile_size(ttnn.bfloat16)
     with pytest.raises(NotEmulatedError, match="ttnn.MemoryConfig.to_json"):

@@ -89,8 +89,9 @@ def test_value_types_of_the_surface():
     nd = ttnn.NdShardSpec(ttnn.Shape([1, 32, 64]), grid, ttnn.ShardOrientation.ROW_MAJOR)
     assert nd.shard_shape == [1, 32, 64] and nd.num_cores() == 8
     assert nd.shard_distribution_strategy == ttnn.ShardDistributionStrategy.ROUND_ROBIN_1D
-    with pytest.raises(NotEmulatedError, match="nd_shard_spec"):  # ND sharding itself is not emulated
-        ttnn.MemoryConfig(ttnn.BufferType.L1, nd)
+    mc = ttnn.MemoryConfig(ttnn.BufferType.L1, nd)  # placement: tests/emu/test_nd_sharding.py
+    assert (mc.memory_layout, mc.buffer_type, mc.shard_spec, mc.nd_shard_spec) == (
+        ttnn.TensorMemoryLayout.ND_SHARDED, ttnn.BufferType.L1, None, nd) and mc.is_sharded()
     cfg = ttnn.DispatchCoreConfig(ttnn.DispatchCoreType.WORKER, ttnn.DispatchCoreAxis.COL)
     assert (cfg.type, cfg.axis) == (ttnn.DispatchCoreType.WORKER, ttnn.DispatchCoreAxis.COL)
     with pytest.raises(NotEmulatedError, match="WORKER, COL"):  # a worker column shrinks the grid (7x9 on the mock)

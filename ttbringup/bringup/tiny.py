@@ -20,10 +20,10 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
-from ttbringup.fixtures import BOS_ID, EOS_ID, SEED_MODELS, TINY_INIT_STD, TINY_VOCAB_SIZE, tiny_checkpoint_dir as seed_dir
+from ttbringup.fixtures import BOS_ID, EOS_ID, SEED_MODELS, TINY_INIT_STD, TINY_VOCAB_SIZE, TINY_WINDOW
+from ttbringup.fixtures import tiny_checkpoint_dir as seed_dir
 from ttbringup.llm.rope import head_dim, rope_type
 
-TINY_WINDOW = 16  # shorter than ttbringup new's 40-token check prompt
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 
 

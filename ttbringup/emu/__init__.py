@@ -70,6 +70,7 @@ from .core import (
 )
 from .cores import num_cores_to_corerangeset
 from .creation import allocate_tensor_on_device, empty, full, ones, zeros
+from .tensor_spec import TensorSpec
 from .data_movement import TileReshapeMapMode, concat, permute, reshape, slice, transpose
 from .device import (
     Arch,
@@ -152,6 +153,7 @@ from .types import (
     ShardOrientation,
     ShardSpec,
     ShardStrategy,
+    StorageType,
     TensorMemoryLayout,
     Tile,
     Topology,

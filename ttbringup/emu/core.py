@@ -12,7 +12,7 @@ import torch
 
 from . import distributed, events, tensor_file
 from .cores import num_cores_to_corerangeset  # noqa: F401 (ttnn.core exports it)
-from .errors import NotEmulated, check, not_emulated_getattr
+from .errors import check, not_emulated_getattr
 from .per_chip import copy_storage, like_chip_zero, per_chip
 from .tensor import BlockFloat, Tensor, new_tensor, stack_storages
 from .trace import refuse_during_capture
@@ -63,7 +63,8 @@ TTNN_TO_TORCH = {
 
 def _check_memory_config(memory_config: MemoryConfig, op: str) -> None:
     if memory_config.is_sharded():
-        check(memory_config.shard_spec is not None, op, "sharded memory_config requires a shard spec")
+        check(memory_config.shard_spec is not None or memory_config.nd_shard_spec is not None, op,
+              "sharded memory_config requires a shard spec")
 
 
 def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile | None = None,
@@ -73,8 +74,12 @@ def from_torch(tensor, dtype: DataType | None = None, *, spec=None, tile: Tile |
     """Convert a torch tensor (or numpy array) into a ttnn tensor, on host or on ``device``."""
     if tensor is None:
         return None
-    if spec is not None:
-        NotEmulated("ttnn.from_torch(spec=...)")()
+    if spec is not None:  # the spec fixes dtype, layout, tile and placement; the shape must match it
+        for name, value in (("dtype", dtype), ("layout", layout), ("tile", tile), ("memory_config", memory_config)):
+            check(value is None, "ttnn.from_torch", f"{name} must be None when spec is specified")
+        check(tuple(spec.shape) == tuple(tensor.shape), "ttnn.from_torch",
+              f"spec shape {spec.shape} must be the same as tensor shape {tensor.shape}")
+        dtype, layout, tile, memory_config = spec.dtype, spec.layout, spec.tile, spec.memory_config
     if isinstance(tensor, np.ndarray):
         tensor = torch.from_numpy(tensor)
     if dtype is None:
@@ -195,7 +200,7 @@ def place_on_device(tensor: Tensor, device, memory_config: MemoryConfig | None =
               f"{device.get_num_devices()} devices")
     placed = Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile, device=device,
                           memory_config=memory_config, padded_shape=tensor._padded)
-    placed._shards = tensor._shards
+    placed._shards, placed._pad_value = tensor._shards, tensor._pad_value
     return placed
 
 
@@ -225,6 +230,7 @@ def copy_host_to_device_tensor(host_tensor: Tensor, device_tensor: Tensor, cq_id
         device_tensor._value, device_tensor._shards = None, copy_storage(host_tensor._shards)
     else:
         device_tensor._value, device_tensor._shards = copy_storage(host_tensor._value), None
+    device_tensor._pad_value = host_tensor._pad_value
     device._queues.access(cq, (), (device_tensor,), op)
 
 
@@ -237,6 +243,7 @@ def from_device(tensor: Tensor, blocking: bool = True, *, queue_id=None, cq_id=N
                    blocking=blocking)
     host = Tensor._make(tensor._value, tensor.shape, tensor.dtype, tensor.layout, tile=tensor.tile,
                         padded_shape=tensor._padded)
+    host._pad_value = tensor._pad_value
     chips = tensor.num_chips()
     if tensor._shards is not None:
         host._value, host._shards = None, tensor._shards
@@ -285,6 +292,8 @@ def to_layout(tensor: Tensor, layout: Layout, dtype: DataType | None = None, mem
     if layout == tensor.layout and dtype == tensor.dtype and memory_config in (None, tensor.memory_config()):
         return tensor
     values = tensor._native("ttnn.to_layout")
+    if layout == Layout.TILE and tensor._padded is not None and not pad_value:
+        pad_value = tensor._pad_value  # a row-major tensor padded by pad_to_tile keeps its padding
     return new_tensor(values, dtype=dtype, layout=layout, device=tensor.device(),
                       memory_config=memory_config or tensor.memory_config(), tile=tensor.tile, pad_value=pad_value)
 
@@ -332,8 +341,8 @@ def typecast(input_tensor: Tensor, dtype: DataType, *args, memory_config: Memory
 
 def _check_shard_fits(tensor: Tensor, memory_config: MemoryConfig, op: str) -> None:
     spec = memory_config.shard_spec
-    if not memory_config.is_sharded() or spec is None:
-        return
+    if not memory_config.is_sharded() or spec is None or memory_config.nd_shard_spec is not None:
+        return  # ND configs: checked where the tensor is made (nd_sharding.check_placement)
     # DRAM width sharding is the DRAM-sharded matmul's weight layout (one shard per DRAM bank)
     check(memory_config.buffer_type == BufferType.L1 or memory_config.memory_layout in (
         TensorMemoryLayout.HEIGHT_SHARDED, TensorMemoryLayout.WIDTH_SHARDED),
@@ -377,16 +386,18 @@ def to_memory_config(tensor: Tensor, memory_config: MemoryConfig, dtype: DataTyp
     if memory_config == tensor.memory_config() and dtype == tensor.dtype:
         return tensor
     _check_shard_fits(tensor, memory_config, "ttnn.to_memory_config")
-    if dtype == tensor.dtype:
-        return Tensor._make(tensor._value, tensor.shape, dtype, tensor.layout, tile=tensor.tile,
-                            device=tensor.device(), memory_config=memory_config, padded_shape=tensor._padded)
+    if dtype == tensor.dtype:  # a move: the bytes, tile padding included, are copied
+        moved = Tensor._make(tensor._value, tensor.shape, dtype, tensor.layout, tile=tensor.tile,
+                             device=tensor.device(), memory_config=memory_config, padded_shape=tensor._padded)
+        moved._pad_value = tensor._pad_value
+        return moved
     return new_tensor(tensor._native(), dtype=dtype, layout=tensor.layout, device=tensor.device(),
                       memory_config=memory_config, tile=tensor.tile)
 
 
 def is_tensor_storage_on_device(tensor: Tensor) -> bool:
     """True for a tensor held in device memory (``storage_type()`` is DEVICE), False for a host tensor."""
-    return tensor.storage_type() == "DEVICE"
+    return tensor.device() is not None
 
 
 def get_memory_config(tensor: Tensor) -> MemoryConfig | None:

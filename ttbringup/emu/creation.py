@@ -7,6 +7,7 @@ import torch
 
 from .errors import not_emulated_getattr
 from .tensor import Tensor, new_tensor
+from .tensor_spec import TensorSpec
 from .types import BLOCK_FLOAT_DTYPES, DRAM_MEMORY_CONFIG, DataType, Layout, MemoryConfig
 
 
@@ -47,14 +48,31 @@ def empty(shape, dtype: DataType = DataType.BFLOAT16, layout: Layout = Layout.RO
     return place_on_device(host, device, memory_config=memory_config or DRAM_MEMORY_CONFIG)  # allocation, no write
 
 
-def allocate_tensor_on_device(shape, dtype: DataType, layout: Layout, mesh_device,
-                              memory_config: MemoryConfig | None = None) -> Tensor:
-    """An allocated device tensor of ``shape`` whose contents are unspecified (zeros here), as ``empty``; the
-    usual way to make the persistent input of a trace, filled later by ``copy_host_to_device_tensor``. (The real
-    ``(tensor_spec, mesh_device)`` overload needs ``ttnn.TensorSpec``, which the emulator lacks.)"""
+def allocate_tensor_on_device(*args, **kwargs) -> Tensor:
+    """An allocated device tensor whose contents are unspecified (zeros here), as ``empty``; the usual way to make
+    the persistent input of a trace, filled later by ``copy_host_to_device_tensor``. The two 0.81.1 overloads:
+    ``(tensor_spec, mesh_device)`` and ``(shape, dtype, layout, mesh_device, memory_config=None)``."""
+    first = args[0] if args else kwargs.get("tensor_spec")
+    if isinstance(first, TensorSpec):
+        spec, mesh_device = _bound(args, kwargs, ("tensor_spec", "mesh_device"))
+        shape, dtype, layout, memory_config = spec.shape, spec.dtype, spec.layout, spec.memory_config
+    else:
+        shape, dtype, layout, mesh_device, memory_config = _bound(
+            args, kwargs, ("shape", "dtype", "layout", "mesh_device", "memory_config"), optional=1)
     if mesh_device is None:
         raise TypeError("ttnn.allocate_tensor_on_device(): incompatible function arguments: mesh_device must be a "
                         "MeshDevice, got None")
     return empty(shape, dtype, layout, mesh_device, memory_config or DRAM_MEMORY_CONFIG)
+
+
+def _bound(args: tuple, kwargs: dict, names: tuple, optional: int = 0) -> list:
+    """The arguments of one overload by position and keyword; the last ``optional`` names default to None."""
+    if len(args) > len(names) or set(kwargs) - set(names) or set(kwargs) & set(names[:len(args)]):
+        raise TypeError("ttnn.allocate_tensor_on_device(): incompatible function arguments")
+    bound = {**dict(zip(names, args)), **kwargs}
+    missing = [n for n in names[:len(names) - optional] if n not in bound]
+    if missing:
+        raise TypeError(f"ttnn.allocate_tensor_on_device(): incompatible function arguments: missing {missing}")
+    return [bound.get(n) for n in names]
 
 __getattr__ = not_emulated_getattr("ttnn")

@@ -47,7 +47,27 @@ def _like(t: Tensor, values: torch.Tensor, memory_config, pad_value: float | Non
 # ----------------------------------------------------------------------------- concat
 
 
-@per_chip
+def _concat_on_all_chips(tensors, dim: int = 0, **rest):
+    """Every chip's concat at once (dense storages, at least one distributed): chip 0 checks and decides the output."""
+    tensors = list(tensors) if isinstance(tensors, (list, tuple)) else None
+    if not tensors or len(tensors) < 2 or not all(isinstance(t, Tensor) and t._device is not None for t in tensors):
+        return NotImplemented
+    mesh = tensors[0]._device
+    if any(t._device is not mesh or isinstance(t._shards if t._shards is not None else t._value, BlockFloat)
+           for t in tensors):
+        return NotImplemented
+    chip0 = mesh.chip(0)
+    result = concat([t._chip_view(0, chip0) for t in tensors], dim, **rest)
+    chips = mesh.get_num_devices()
+    stacked = [t._shards if t._shards is not None else t._value.expand((chips,) + tuple(t._value.shape))
+               for t in tensors]
+    if any(p.is_meta for p in stacked):
+        stacked = [p.to("meta") for p in stacked]
+    d = normalize_dim(dim, len(result.shape), "ttnn.concat")
+    return like_chip_zero(result, mesh, torch.cat(stacked, dim=d + 1))
+
+
+@per_chip(all_chips=_concat_on_all_chips)
 def concat(tensors, dim: int = 0, *, memory_config=None, output_tensor=None, groups: int = 1,
            sub_core_grids=None) -> Tensor:
     """``torch.cat`` on logical shapes. All inputs: same device, dtype, rank, sharded-ness, equal
@@ -138,8 +158,8 @@ def _slice_tensor(op: str, t: Tensor, starts, ends, steps, memory_config, pad_va
     starts, ends = _check_slice(op, t, starts, ends, steps)
     index = tuple(_slice(s, e, st) for s, e, st in zip(starts, ends, steps))
     values = t._native(op)
-    if any(e > d for e, d in zip(ends, t.shape)):  # the slice reaches into tile padding: it reads as zeros
-        values = pad_to(values, tuple(t.padded_shape))
+    if any(e > d for e, d in zip(ends, t.shape)):  # the slice reaches into tile padding: it reads what it holds
+        values = pad_to(values, tuple(t.padded_shape), t._pad_value)
     return _like(t, _owned(values[index]), memory_config, pad_value)
 
 
@@ -384,7 +404,7 @@ def _reinterpret(op: str, t: Tensor, logical: tuple, padded: tuple) -> Tensor:
         value = BlockFloat(value.mant.reshape(-1, old[-1])[:rows].reshape(padded),
                            value.exp.reshape(-1, blocks)[:rows].reshape(padded[:-1] + (blocks,)), value.bits, logical)
     else:
-        value = crop_to(pad_to(value, old).reshape(-1, old[-1])[:rows].reshape(padded), logical)
+        value = crop_to(pad_to(value, old, t._pad_value).reshape(-1, old[-1])[:rows].reshape(padded), logical)
     computed = tile_padded_shape(logical, t.tile) if t.layout == Layout.TILE else logical
     return view_of(t, value, logical, padded_shape=None if padded == tuple(computed) else padded)
 

@@ -17,10 +17,10 @@ import operator
 import torch
 import torch.nn.functional as F
 
-from . import card_binary, card_common, card_unary, numerics, numerics_mode
+from . import card_binary, card_common, card_unary, nd_sharding, numerics, numerics_mode
 from .errors import check, fatal, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_tensor
-from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant
+from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant, TensorMemoryLayout
 from .validate import not_emulated, on_device, same_device
 from .per_chip import computed_like_chip_zero, per_chip
 
@@ -128,21 +128,26 @@ def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, o
     if len(tensors) == 2:
         _check_pair(input_tensor_a, input_tensor_b, op)
     out_dtype = dtype or lead.dtype
+    if memory_config is None:
+        memory_config = lead.memory_config()
+        if nd_sharding.placed_any and len(tensors) == 2:  # 0.81.1 places it like an ND-sharded operand, either one
+            other = tensors[1].memory_config()
+            memory_config = other if other.memory_layout == TensorMemoryLayout.ND_SHARDED else memory_config
     if (numerics_mode.is_card() and out_dtype in FLOAT_DTYPES and all(t.dtype in FLOAT_DTYPES for t in tensors)):
         return new_tensor(_binary_card(op, input_tensor_a, input_tensor_b, lead, out_dtype, fast), dtype=out_dtype,
                           layout=lead.layout, device=lead.device(),
-                          memory_config=memory_config or lead.memory_config(), tile=lead.tile)
+                          memory_config=memory_config, tile=lead.tile)
     bf16 = _bf16_operands(input_tensor_a, input_tensor_b, out_dtype, fn, op)
     if bf16 is not None:
         return new_tensor(fn(*bf16), dtype=out_dtype, layout=lead.layout, device=lead.device(),
-                          memory_config=memory_config or lead.memory_config(), tile=lead.tile)
+                          memory_config=memory_config, tile=lead.tile)
     a = _operand_values(input_tensor_a, lead, op)
     b = _operand_values(input_tensor_b, lead, op)
     values = fn(a, b)
     if out_dtype in FLOAT_DTYPES and not values.is_floating_point():
         values = values.float()
     return new_tensor(values, dtype=out_dtype, layout=lead.layout, device=lead.device(),
-                      memory_config=memory_config or lead.memory_config(), tile=lead.tile)
+                      memory_config=memory_config, tile=lead.tile)
 
 
 def _stacked(x, rank: int, native: bool, op: str):

@@ -71,8 +71,6 @@ def embedding(input_tensor, weight, *, padding_idx: int | None = None, layout: L
     table = tensor_arg(weight, op, "weight")
     if output_tensor is not None:
         not_emulated(op, "output_tensor=...")
-    if embeddings_type == EmbeddingsType.BINARY:
-        not_emulated(op, "embeddings_type=EmbeddingsType.BINARY")
     for t in (ids, table):
         on_device(t, op, "Operands to embedding need to be on device!")
         check(not t.is_sharded(), op, "Embedding does not currently support sharded inputs/weights")
@@ -80,6 +78,8 @@ def embedding(input_tensor, weight, *, padding_idx: int | None = None, layout: L
     check(ids.dtype in _INDEX_DTYPES, op, f"Input must be UINT32 or BFLOAT16, got {ids.dtype}")
     check(table.dtype in _TABLE_DTYPES, op, f"Weights tensor must have BFLOAT16 dtype, got {table.dtype}")
     vocab, hidden = _table_rows(op, table)
+    check(embeddings_type != EmbeddingsType.BINARY or vocab == 2, op,
+          "Weight tensor must have 2 embeddings for BINARY Embeddings Type")  # the 2-row kernel; a gather all the same
 
     out_layout = layout or table.layout
     out_dtype = dtype or DataType.BFLOAT16

@@ -114,9 +114,14 @@ def full(shape, fill_value, dtype=None, *_, **__):
 
 
 def allocate_tensor_on_device(*args, **kwargs):
-    """Uninitialised storage of the requested shape and dtype (``(shape, dtype, layout, mesh_device, ...)``)."""
-    shape = args[0] if args else kwargs["shape"]
-    dtype = args[1] if len(args) > 1 else kwargs.get("dtype")
+    """Uninitialised storage of the requested shape and dtype (``(shape, dtype, layout, mesh_device, ...)`` or
+    ``(tensor_spec, mesh_device)``)."""
+    first = args[0] if args else kwargs.get("tensor_spec", kwargs.get("shape"))
+    if hasattr(first, "memory_config"):  # a TensorSpec
+        shape, dtype = first.shape, first.dtype
+    else:
+        shape = first
+        dtype = args[1] if len(args) > 1 else kwargs.get("dtype")
     return torch.empty(tuple(shape), dtype=TORCH_DTYPES[dtype.name] if dtype is not None else torch.bfloat16)
 
 

@@ -63,6 +63,33 @@ def write_rows(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None
         store[index] = rows.to(store.dtype)
 
 
+def write_rows_all_chips(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None:
+    """``write_rows`` on every chip of a distributed cache at once: ``rows[c]`` goes to chip c at ``index``, an
+    index of the advanced form ``(users, slice(None), rows)`` that the cache ops make."""
+    cache._check_alive(op)
+    store = cache._shards  # [chips, batch, heads, seq, width]
+    if cache.is_data_free() or rows.is_meta:
+        return
+    rows = rows.float()
+    if not isinstance(store, BlockFloat):
+        index, rows = _clip_to_logical(index, rows.transpose(0, 1), store.shape[3])  # users first, as the index
+        if rows is None or rows.numel() == 0:
+            return
+        rows = rows.transpose(0, 1)
+    everywhere = (slice(None),) + index  # torch puts the separated advanced dims first: [users, chips, ...]
+    if isinstance(store, BlockFloat):
+        width = store.mant.shape[-1]
+        if rows.shape[-1] != width:
+            rows = pad_to(rows, tuple(rows.shape[:-1]) + (width,))
+        mant, exp = numerics.bfp_quantize(rows.contiguous(), store.bits)
+        store.mant[everywhere] = mant.transpose(0, 1)
+        store.exp[everywhere] = exp.transpose(0, 1)
+        return
+    rows = rows[..., :store.shape[-1]]
+    store[everywhere] = (numerics.to_bfloat16(rows) if cache.dtype == DataType.BFLOAT16
+                         else rows.to(store.dtype)).transpose(0, 1)
+
+
 def _clip_to_logical(index: tuple, rows: torch.Tensor, seq: int):
     """Drop the rows whose dim-2 index lies in the (unstored) tile padding past ``seq``."""
     if len(index) < 3:
@@ -101,6 +128,24 @@ def read_prefix(cache: Tensor, length: int, users, op: str) -> torch.Tensor:
     out = torch.empty(part.shape, dtype=torch.float32)
     out.copy_(part)  # one pass, no intermediate contiguous copy
     return out
+
+
+def read_prefix_all_chips(cache: Tensor, chips: int, length: int, users, op: str) -> torch.Tensor:
+    """``read_prefix`` of every chip of a mesh cache at once, the chips' heads side by side:
+    ``[users, chips * heads, length, width]`` (chip-major heads). A replicated cache is the same on every chip."""
+    if cache._shards is None:
+        return read_prefix(cache, length, users, op).repeat(1, chips, 1, 1)
+    cache._check_alive(op)
+    store = cache._shards  # [chips, batch, heads, seq, width]
+    width = cache.shape[-1]
+    if isinstance(store, BlockFloat):
+        mant, exp = _rows(store.mant.transpose(0, 1), users), _rows(store.exp.transpose(0, 1), users)
+        values = numerics.bfp_dequantize(mant[:, :, :, :length], exp[:, :, :, :length], store.bits)[..., :width]
+    else:
+        part = _rows(store.transpose(0, 1), users)[:, :, :, :length]
+        values = torch.empty(part.shape, dtype=torch.float32, device=part.device)
+        values.copy_(part)
+    return values.flatten(1, 2)
 
 
 def _rows(t: torch.Tensor, users) -> torch.Tensor:

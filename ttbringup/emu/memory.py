@@ -14,6 +14,7 @@ import warnings
 
 from dataclasses import dataclass
 
+from . import nd_sharding
 from .errors import OutOfMemoryError
 from .types import BufferType, DataType, Layout, MemoryConfig, Tile, round_up
 
@@ -151,6 +152,9 @@ class ChipMemory:
 
 def bytes_per_bank(padded_shape, dtype, layout, tile, memory_config: MemoryConfig) -> int:
     """What one bank holds of a tensor under ``memory_config`` (interleaved or sharded)."""
+    if memory_config.nd_shard_spec is not None:
+        return nd_sharding.bytes_per_bank(padded_shape, dtype, layout, tile, memory_config, TILE_BYTES,
+                                          ELEMENT_BYTES)
     pages, page_size = page_layout(padded_shape, dtype, layout, tile)
     alignment = PAGE_ALIGNMENT
     aligned_page = round_up(page_size, alignment)
@@ -175,7 +179,7 @@ def buffer_request(padded_shape, dtype, layout, tile, memory_config: MemoryConfi
 @functools.lru_cache(maxsize=4096)  # an op's outputs repeat a few shapes: this runs for every output
 def _buffer_request(padded_shape: tuple, dtype, layout, tile, memory_config: MemoryConfig) -> tuple:
     pages, page_size = page_layout(padded_shape, dtype, layout, tile)
-    spec = memory_config.shard_spec
+    spec = memory_config.nd_shard_spec or memory_config.shard_spec
     banks = spec.num_cores() if memory_config.is_sharded() and spec is not None else None
     return (("size_per_bank", bytes_per_bank(padded_shape, dtype, layout, tile, memory_config)),
             ("total_bytes", pages * page_size), ("banks", banks))

@@ -141,6 +141,7 @@ def _spec_of(chip_tensor: Tensor, mesh) -> Tensor:
     t._dtype, t._layout, t._tile = chip_tensor._dtype, chip_tensor._layout, chip_tensor._tile
     t._memory_config, t._device, t._freed, t._chip = chip_tensor._memory_config, mesh, False, None
     t._value = t._shards = t._buffer = None
+    t._pad_value = chip_tensor._pad_value
     return t
 
 

@@ -5,11 +5,11 @@ Contracts (0.81.1, checked in the conformance lane):
 * ``ttnn.experimental.slice_write(input_tensor, output_tensor, start, end, step)`` writes ``input_tensor`` into
   ``output_tensor[start:end:step]`` in place and returns ``output_tensor``. Both on device with the same dtype and
   rank; ``end`` within the output; the slice has the input's shape. (0.81.1 documents ROW_MAJOR bf16 rank-4 unit
-  steps only, and accepts TILE, other ranks, steps and mixed layouts; so does the emulator.)
+  steps only, and accepts TILE, other ranks, steps and mixed layouts; so does the emulator.) A sharded output
+  (2-D or ND) is refused.
 * ``fill_implicit_tile_padding(input_tensor, fill_value, *, memory_config=None)``: a copy of a TILE device tensor
-  whose tile padding holds ``fill_value``, placed like the input (0.81.1 ignores ``memory_config``). Not modelled: the emulator keeps no padding values (block floats store
-  the value in their blocks, but nothing reads it), so where a later op turns padding into data (a slice into the
-  padding) it reads zeros; the ops that reduce over a row never read padding here, so their results are exact.
+  whose tile padding holds ``fill_value`` (``padding_values``), placed like the input (0.81.1 ignores
+  ``memory_config``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def slice_write(input_tensor, output_tensor, start, end, step=None, *, memory_co
     x, out = tensor_arg(input_tensor, op, "input_tensor"), tensor_arg(output_tensor, op, "output_tensor")
     on_device(x, op, "Expects Input on Device")
     on_device(out, op, "Expects Output on Device")
+    check(not out.is_sharded(), op, "Slice Write currently doesn't support sharded output tensors.")
     check(x.dtype == out.dtype, op, "Input & output should have the same element size")
     rank = len(out.shape)
     step = [1] * rank if step is None else list(step)

@@ -3,8 +3,8 @@
 Data is kept as the device would hold it, so values are exactly what a card computes with:
 bfloat16 as ``torch.bfloat16``, float32 as ``torch.float32``, integers as torch integers, and
 bfloat8_b/bfloat4_b as :class:`BlockFloat` (one int8 code per value plus one shared exponent per
-16 values, over the tile-padded shape). Only the logical region is kept for non-block dtypes;
-tile padding reads as zeros wherever an op turns it into logical data.
+16 values, over the tile-padded shape). Only the logical region is kept for non-block dtypes, with the one
+value the tile padding holds (``_pad_value``, see ``padding_values``).
 
 A tensor whose data lives on torch's ``meta`` device is *data-free*: it has shapes, dtypes and a
 device allocation but no values, so a 7B model's memory plan can be checked in seconds.
@@ -24,7 +24,7 @@ import importlib
 
 import torch
 
-from . import numerics
+from . import nd_sharding, numerics
 from .errors import TTError, check, not_emulated_members
 from .memory import Buffer, buffer_request
 from .types import (
@@ -35,6 +35,7 @@ from .types import (
     Layout,
     MemoryConfig,
     Shape,
+    StorageType,
     Tile,
     tile_padded_shape,
 )
@@ -166,7 +167,7 @@ class Tensor:
     """A ttnn tensor: host or device, with the real shape, padding, dtype and memory semantics."""
 
     __slots__ = ("_value", "_shape", "_padded", "_padded_shape", "_dtype", "_layout", "_tile", "_device",
-                 "_memory_config", "_buffer", "_freed", "_shards", "_chip", "_access", "_pending")
+                 "_memory_config", "_buffer", "_freed", "_shards", "_chip", "_access", "_pending", "_pad_value")
 
     def __init__(self, tensor=None, data_type: DataType | None = None, device=None, layout: Layout | None = None,
                  mem_config: MemoryConfig | None = None, tile: Tile | None = None, cq_id=None,
@@ -196,12 +197,17 @@ class Tensor:
             t._padded_shape = Shape(tile_padded_shape(t._shape._dims, tile))
         else:
             t._padded_shape = t._shape
+        if device is not None and memory_config is not None and memory_config.nd_shard_spec is not None:
+            nd_sharding.check_placement(t._padded_shape, layout, tile, memory_config, device, "ttnn.Tensor")
+            t._padded_shape = Shape(nd_sharding.padded_shape(tuple(t._padded_shape), layout, memory_config))
+            memory_config = nd_sharding.resolved(tuple(t._padded_shape), memory_config)
         t._device = device
         t._memory_config = memory_config if device is not None else None
         t._freed = False
         t._shards = None
         t._chip = None  # the chip index of a tensor from ttnn.get_device_tensors
         t._access = t._pending = None  # command-queue bookkeeping (``events``)
+        t._pad_value = 0.0  # what the tile padding holds (see ``padding_values``)
         if device is not None and buffer is None:
             buffer = Buffer(device, t._memory_config.buffer_type,
                             **buffer_request(t.padded_shape, dtype, layout, tile, t._memory_config))
@@ -229,6 +235,13 @@ class Tensor:
     def tile(self) -> Tile:
         return self._tile
 
+    @property
+    def spec(self):
+        """The tensor's ``ttnn.TensorSpec`` (shape, dtype, layout, memory config, tile)."""
+        from .tensor_spec import TensorSpec
+
+        return TensorSpec.of(self._shape, self._dtype, self._layout, self.memory_config(), self._tile)
+
     def get_dtype(self) -> DataType:
         return self._dtype
 
@@ -243,8 +256,8 @@ class Tensor:
     def device(self):
         return self._device
 
-    def storage_type(self) -> str:
-        return "DEVICE" if self._device is not None else "HOST"
+    def storage_type(self) -> StorageType:
+        return StorageType.DEVICE if self._device is not None else StorageType.HOST
 
     def is_sharded(self) -> bool:
         return self._memory_config is not None and self._memory_config.is_sharded()
@@ -295,6 +308,7 @@ class Tensor:
         v._dtype, v._layout, v._tile = self._dtype, self._layout, self._tile
         v._device, v._memory_config, v._buffer, v._freed = device, self._memory_config, self._buffer, self._freed
         v._shards = v._chip = None
+        v._pad_value = self._pad_value
         return v
 
     # ---- conversions ----
@@ -302,6 +316,31 @@ class Tensor:
         from .core import to_torch
 
         return to_torch(self, mesh_composer=mesh_composer)
+
+    def to_torch_with_padded_shape(self) -> torch.Tensor:
+        from .padding_values import to_torch_with_padded_shape
+
+        return to_torch_with_padded_shape(self)
+
+    def pad_to_tile(self, pad_value: float, /) -> "Tensor":
+        from .padding_values import pad_to_tile
+
+        return pad_to_tile(self, pad_value)
+
+    def pad(self, output_tensor_shape, input_tensor_start, pad_value: float, /) -> "Tensor":
+        from .padding_values import pad
+
+        return pad(self, output_tensor_shape, input_tensor_start, pad_value)
+
+    def unpad_from_tile(self, output_tensor_shape, /) -> "Tensor":
+        from .padding_values import unpad
+
+        return unpad(self, (0,) * len(output_tensor_shape), output_tensor_shape, "unpad_from_tile")
+
+    def unpad(self, output_tensor_start, output_tensor_end, /) -> "Tensor":
+        from .padding_values import unpad
+
+        return unpad(self, output_tensor_start, output_tensor_end, "unpad")
 
     def cpu(self, blocking: bool = True, cq_id=None) -> "Tensor":
         from .core import from_device
@@ -396,8 +435,8 @@ class Tensor:
     __getattr__ = not_emulated_members("ttnn.Tensor", """
         buffer_address buffer_aligned_page_size buffer_num_pages buffer_page_size buffer_unique_id device_coords
         devices element_size experimental_per_core_buffer_address extract_shard get_tile host_buffer
-        is_per_core_allocated is_range_lockstep_allocated pad pad_to_tile spec tensor_id tensor_topology to_list
-        to_numpy to_torch_with_padded_shape unpad unpad_from_tile update_tensor_topology""")
+        is_per_core_allocated is_range_lockstep_allocated tensor_id tensor_topology to_list
+        to_numpy update_tensor_topology""")
 
     def __repr__(self):
         where = "HOST" if self._device is None else f"DEVICE {self._memory_config.buffer_type.name}"
@@ -434,8 +473,11 @@ def new_tensor(values: torch.Tensor, *, dtype: DataType, layout: Layout, device,
                tile: Tile = DEFAULT_TILE, padded_shape=None, pad_value: float = 0.0) -> Tensor:
     """An op's output: ``values`` (logical, any torch dtype) rounded to ``dtype`` and allocated."""
     data = encode(values, dtype, layout, tile, pad_value)
-    return Tensor._make(data, tuple(values.shape), dtype, layout, tile=tile, device=device,
-                        memory_config=memory_config, padded_shape=padded_shape)
+    t = Tensor._make(data, tuple(values.shape), dtype, layout, tile=tile, device=device,
+                     memory_config=memory_config, padded_shape=padded_shape)
+    if layout == Layout.TILE:
+        t._pad_value = float(pad_value)
+    return t
 
 
 def new_distributed_tensor(stacked: torch.Tensor, *, dtype: DataType, layout: Layout, device,
@@ -454,8 +496,10 @@ def new_distributed_tensor(stacked: torch.Tensor, *, dtype: DataType, layout: La
 
 def view_of(t: Tensor, value, shape, padded_shape=None) -> Tensor:
     """A view of ``t`` that shares its device buffer (reshape, for instance)."""
-    return Tensor._make(value, shape, t._dtype, t._layout, tile=t._tile, device=t._device,
-                        memory_config=t._memory_config, padded_shape=padded_shape, buffer=t._buffer)
+    v = Tensor._make(value, shape, t._dtype, t._layout, tile=t._tile, device=t._device,
+                     memory_config=t._memory_config, padded_shape=padded_shape, buffer=t._buffer)
+    v._pad_value = t._pad_value
+    return v
 
 
 def with_shards(t: Tensor, shards) -> Tensor:

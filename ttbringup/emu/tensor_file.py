@@ -28,7 +28,7 @@ import torch
 from .errors import check
 from .tensor import BlockFloat, Tensor
 from .types import DRAM_MEMORY_CONFIG, BufferType, DataType, DumpTensorMode, Layout, MemoryConfig, ShardOrientation
-from .types import ShardSpec, TensorMemoryLayout, Tile
+from .types import NdShardSpec, Shape, ShardDistributionStrategy, ShardSpec, TensorMemoryLayout, Tile
 from .cores import CoreCoord, CoreRange, CoreRangeSet
 
 FORMAT = "ttbringup-emu-tensorbin-1"
@@ -60,20 +60,35 @@ def _host_copy(tensor: Tensor) -> Tensor:
     return from_device(tensor) if tensor.device() is not None else tensor
 
 
+def _ranges(grid) -> list:
+    return [((r.start.x, r.start.y), (r.end.x, r.end.y)) for r in grid.ranges()]
+
+
+def _grid(ranges) -> CoreRangeSet:
+    return CoreRangeSet([CoreRange(CoreCoord(*a), CoreCoord(*b)) for a, b in ranges])
+
+
 def _config_record(mc: MemoryConfig):
+    nd = mc.nd_shard_spec
+    if nd is not None:  # the config it was made with; placing it again gives the layout it reads as
+        return ("ND", mc.buffer_type.name, (list(nd.shard_shape), _ranges(nd.grid), nd.orientation.name,
+                                            nd.shard_distribution_strategy.name))
     spec = mc.shard_spec
-    shard = None if spec is None else ([((r.start.x, r.start.y), (r.end.x, r.end.y)) for r in spec.grid.ranges()],
-                                       tuple(spec.shape), spec.orientation.name)
+    shard = None if spec is None else (_ranges(spec.grid), tuple(spec.shape), spec.orientation.name)
     return mc.memory_layout.name, mc.buffer_type.name, shard
 
 
 def _config_from(record) -> MemoryConfig:
     layout, buffer, shard = record
+    if layout == "ND":
+        shape, ranges, orientation, strategy = shard
+        nd = NdShardSpec(Shape(shape), _grid(ranges), ShardOrientation[orientation],
+                         ShardDistributionStrategy[strategy])
+        return MemoryConfig(BufferType[buffer], nd)
     spec = None
     if shard is not None:
         ranges, shape, orientation = shard
-        grid = CoreRangeSet([CoreRange(CoreCoord(*a), CoreCoord(*b)) for a, b in ranges])
-        spec = ShardSpec(grid, shape, ShardOrientation[orientation])
+        spec = ShardSpec(_grid(ranges), shape, ShardOrientation[orientation])
     return MemoryConfig(TensorMemoryLayout[layout], BufferType[buffer], spec)
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import functools
 
-from . import device_time, memory, tensor
+from . import device_time, memory, nd_sharding, tensor
 from .errors import TTError, check, fatal
 from .types import round_up
 
@@ -139,6 +139,8 @@ def device_op(name: str, fn):
         device = _device_of(args, kwargs)
         if device is None:
             return fn(*args, **kwargs)
+        if nd_sharding.placed_any:  # only processes that made an ND-sharded tensor pay for the scan
+            nd_sharding.check_op_inputs(name, _tensors((args, tuple(kwargs.values()))))
         traces = device._traces
         key = _program_key(name, args, kwargs)
         capture = traces.capturing

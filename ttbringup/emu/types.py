@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 from .cores import CoreCoord, CoreRange, CoreRangeSet  # noqa: F401 (ttnn.types has them)
-from .errors import NotEmulated, not_emulated_getattr, not_emulated_members
+from .errors import not_emulated_getattr, not_emulated_members
 
 TILE_SIZE = 32
 
@@ -62,6 +62,16 @@ class TensorMemoryLayout(_Enum):
 
     def __repr__(self):
         return f"TensorMemoryLayout.{self.name}"
+
+
+class StorageType(str, enum.Enum):
+    """``ttnn.StorageType`` (what ``Tensor.storage_type()`` returns); equal to its name as a string too."""
+
+    HOST = "HOST"
+    DEVICE = "DEVICE"
+
+    def __repr__(self):
+        return f"StorageType.{self.name}"
 
 
 class BufferType(_Enum):
@@ -240,8 +250,8 @@ class ShardSpec:
 @dataclass(frozen=True)
 class NdShardSpec:
     """``ttnn.NdShardSpec(shard_shape, grid, orientation=ROW_MAJOR, shard_distribution_strategy=ROUND_ROBIN_1D)``:
-    an N-dimensional shard shape over a core grid. The emulator keeps it as data; a MemoryConfig built from one
-    (``MemoryConfig(buffer_type, nd_shard_spec)``) is not emulated."""
+    an N-dimensional shard shape over a core grid (a DRAM grid names banks: x = bank, y = 0). Placement rules and
+    per-bank size are in ``nd_sharding``."""
 
     shard_shape: Shape
     grid: CoreRangeSet
@@ -254,26 +264,48 @@ class NdShardSpec:
     def num_cores(self) -> int:
         return self.grid.num_cores()
 
+    __getattr__ = not_emulated_members("ttnn.NdShardSpec", "from_json to_json")
+
 
 @dataclass(frozen=True)
 class MemoryConfig:
-    """``ttnn.MemoryConfig(memory_layout=INTERLEAVED, buffer_type=DRAM, shard_spec=None)``; the ND-sharded overload
-    ``MemoryConfig(buffer_type, nd_shard_spec)`` is not emulated."""
+    """``ttnn.MemoryConfig(memory_layout=INTERLEAVED, buffer_type=DRAM, shard_spec=None)``, or the ND-sharded
+    overload ``MemoryConfig(buffer_type, nd_shard_spec)`` (memory layout ``ND_SHARDED``, no 2-D ``shard_spec``).
+
+    A tensor placed with an ND config reports the 2-D layout and ``shard_spec`` it amounts to, when it does, and
+    keeps the ``nd_shard_spec`` (``nd_sharding.resolved``). The real 0.81.1 also derives an ``nd_shard_spec`` for a
+    tensor placed with a 2-D config; the emulator does not (None there)."""
 
     memory_layout: TensorMemoryLayout = TensorMemoryLayout.INTERLEAVED
     buffer_type: BufferType = BufferType.DRAM
     shard_spec: ShardSpec | None = None
+    nd_shard_spec: NdShardSpec | None = None
 
     def __post_init__(self):
-        if isinstance(self.buffer_type, NdShardSpec):
-            NotEmulated("ttnn.MemoryConfig(buffer_type, nd_shard_spec)")()
+        if isinstance(self.buffer_type, NdShardSpec):  # positional overload 2: (buffer_type, nd_shard_spec)
+            if self.shard_spec is not None or self.nd_shard_spec is not None:
+                raise TypeError("MemoryConfig.__init__(): incompatible function arguments")
+            object.__setattr__(self, "nd_shard_spec", self.buffer_type)
+            object.__setattr__(self, "buffer_type", self.memory_layout)
+            object.__setattr__(self, "memory_layout", TensorMemoryLayout.INTERLEAVED)
+        if self.nd_shard_spec is not None and self.shard_spec is None:
+            if not isinstance(self.nd_shard_spec, NdShardSpec) or not isinstance(self.buffer_type, BufferType) or (
+                    self.memory_layout not in (TensorMemoryLayout.INTERLEAVED, TensorMemoryLayout.ND_SHARDED)
+                    or self.shard_spec is not None):
+                raise TypeError("MemoryConfig.__init__(): incompatible function arguments: the ND-sharded form is "
+                                "MemoryConfig(buffer_type, nd_shard_spec)")
+            object.__setattr__(self, "memory_layout", TensorMemoryLayout.ND_SHARDED)
 
     def is_sharded(self) -> bool:
         return self.memory_layout != TensorMemoryLayout.INTERLEAVED
 
+    def is_nd_sharded(self) -> bool:
+        """Emulator only: made with an NdShardSpec."""
+        return self.nd_shard_spec is not None
+
     __getattr__ = not_emulated_members("ttnn.MemoryConfig", "experimental_set_per_core_allocation "
                                        "experimental_set_range_lockstep_allocation from_json interleaved "
-                                       "nd_shard_spec to_json")
+                                       "to_json")
 
 
 DRAM_MEMORY_CONFIG = MemoryConfig(TensorMemoryLayout.INTERLEAVED, BufferType.DRAM)

@@ -102,10 +102,10 @@ def _looks_like_path(model: str) -> bool:
 
 
 def _not_offline(model: str) -> CliError:
-    from ttbringup.fixtures import SEED_MODELS, tiny_checkpoint_dir
+    from ttbringup.fixtures import FIXTURE_MODELS, tiny_checkpoint_dir
 
     tiny = ""
-    if model in SEED_MODELS:
+    if model in FIXTURE_MODELS:
         tiny = f" (a bundled tiny checkpoint of its architecture: {os.path.relpath(tiny_checkpoint_dir(model))})"
     return CliError(
         f"{model} is not available offline; put its checkpoint in the HF cache "

@@ -1,4 +1,5 @@
-"""The main job: teacher-forcing eval of every seed bringup on its bundled tiny trained checkpoint.
+"""The main job: teacher-forcing eval of every bringup with fixtures (the seeds and the five ``ttbringup new``
+wrote, ``ttbringup.fixtures.FIXTURE_MODELS``) on its bundled tiny trained checkpoint.
 
 ``evaluate_seed(hf_id)`` runs ``models/<hf_id>/<system>/functional/model.py`` against
 ``tiny_checkpoint_dir(hf_id)`` with prompts/bringup_eval_long.txt and returns one table row;
@@ -99,7 +100,7 @@ def results_markdown(rows: list[dict], max_new_tokens: int, backend: str,
              "card mode models compute like a Wormhole Tensix, docs/card-numerics.md). "
              if len(numerics) > 1 else f"Numerics: {numerics[0]} mode. ")
     return (
-        "# Seed bringups: teacher-forcing eval\n\n"
+        "# Seed and generated bringups: teacher-forcing eval\n\n"
         f"Each `model.py` (n150: one chip; n300: a 1x2 mesh; t3000: a 2x4 mesh, tensor-parallel) on the `{backend}` "
         "backend against its bundled tiny trained checkpoint "
         "(`ttbringup/fixtures/tiny/`), HF reference in float32 on CPU. Prompt: `prompts/bringup_eval_long.txt`; "

@@ -76,7 +76,10 @@ class Attention:
     ``n_heads`` / ``n_kv_heads`` are then the heads of one chip, and ``cache`` holds that chip's KV heads.
     ``sliding_window``: keys a position sees, itself included (None: all before it).
     ``compute_kernel_config``: passed to the four projections' ``ttnn.linear`` (None: the op's default).
+    ``sdpa_compute_kernel_config``: the prefill SDPA's (None: the op's default).
     """
+
+    sdpa_compute_kernel_config = None
 
     def __init__(self, hf_attn, config, device, cache: LayerKVCache, *, weight_dtype=ttnn.bfloat16,
                  qk_norm: bool = False, shard_kv_grid=None, tp: TensorParallel | None = None,
@@ -128,7 +131,8 @@ class Attention:
         self._fill(self.cache.k, k, user)
         self._fill(self.cache.v, v, user)
         attn = ttnn.transformer.scaled_dot_product_attention(
-            q, k, v, is_causal=True, scale=self.scale, sliding_window_size=self.sliding_window)
+            q, k, v, is_causal=True, scale=self.scale, sliding_window_size=self.sliding_window,
+            compute_kernel_config=self.sdpa_compute_kernel_config)
         for t in (q, k, v):
             ttnn.deallocate(t)
         return self._output(attn)

@@ -104,9 +104,11 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
     ``RopeCache``; ``local_rope``: the ``RopeCache`` of the sliding-window layers when they have their own RoPE
     (Gemma-3's local base; None: every layer uses ``rope``); ``inputs``: the persistent ``DecodeInputs``;
     ``max_cache_len``: tokens the cache holds; ``host_device``: torch device the inputs are staged on (``meta`` for a
-    data-free build).
+    data-free build). ``decode_tail``: None, or a callable the decode step hands its device logits to after the
+    lm_head (device ops on them run, and are traced, with the step; the logits are returned unchanged).
     """
 
+    decode_tail = None
     main_input_name = "input_ids"
     _is_stateful = False
     _supports_cache_class = True
@@ -315,6 +317,8 @@ class TTCausalLM(torch.nn.Module, GenerationMixin):
             hidden[-1] = self._host(normed, self.users)  # HF reports the last layer after the final norm
         logits = ttnn.linear(normed, self.lm_head)
         ttnn.deallocate(normed)
+        if self.decode_tail is not None:
+            self.decode_tail(logits)
         return logits
 
     @property

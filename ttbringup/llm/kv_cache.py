@@ -30,7 +30,7 @@ def device_zeros(shape, device, host_device="cpu", dtype=ttnn.bfloat16):
 class LayerKVCache:
     """The K and V caches of one layer. ``length``: positions it holds (rounded up to 32 on the device)."""
 
-    def __init__(self, n_kv_heads: int, length: int, head_dim: int, device, host_device="cpu"):
+    def __init__(self, n_kv_heads: int, length: int, head_dim: int, device, host_device="cpu", dtype=ttnn.bfloat16):
         shape = (CACHE_BATCH, n_kv_heads, round_up(length), head_dim)
-        self.k = device_zeros(shape, device, host_device)
-        self.v = device_zeros(shape, device, host_device)
+        self.k = device_zeros(shape, device, host_device, dtype)
+        self.v = device_zeros(shape, device, host_device, dtype)

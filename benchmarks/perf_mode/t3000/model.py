@@ -8,7 +8,7 @@ import ttnn  # noqa: F401 - a bringup file imports ttnn (the harness registers t
 from ttbringup.llm import check_config
 from ttbringup.llm.perf_mode import build_perf_mode_lm
 
-MESH_SHAPE = (2, 4)
+MESH_SHAPE = (1, 8)  # as tt_transformers opens a T3000 (simple_text_demo.py: "T3K": (1, 8))
 MAX_CACHE_LEN = 256  # tokens: the calibration prefills 128 and decodes a few (an 8B model then fits one chip)
 
 

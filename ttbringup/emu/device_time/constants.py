@@ -77,6 +77,14 @@ OP_TO_OP_TRACED_S = Fact(2.05e-6, "s", "facts §2 op-to-op gap, traced: microben
 HOST_DISPATCH_S = Fact(25e-6, "s", "[uncertain] facts §2 has no host dispatch figure; llms.md §4.5.4 shows 756 us "
                                    "of op-to-op gaps per untraced layer, taken here over ~30 ops per layer")
 
+# ----------------------------------------------------------------------------- host work of a decode loop
+
+HOST_ARGMAX_S = Fact(5.07e-3, "s", "facts §2 Qwen3-8B note: moving argmax on-chip removed a 5.07 ms/token host "
+                                   "gap (the logits read back, the argmax on the host)")
+HOST_ARGMAX_VOCAB = Fact(151936, "tokens", "vocab_size of the model of facts §2's Qwen3-8B note [uncertain: the "
+                                           "note gives none; the Qwen3 family's config.json, as the kit's bundled "
+                                           "Qwen3-0.6B config, says 151936]")
+
 # ----------------------------------------------------------------------------- Ethernet / collectives
 
 LINK_BPS = Fact(12.0e9, "B/s", "facts §2 Ethernet: 12.5 GB/s per link per direction, ~12.0 GB/s payload")

@@ -32,7 +32,7 @@ from ..types import (
     round_up,
 )
 from ..operands import not_emulated, on_device
-from ..per_chip import per_chip
+from ..per_chip import chip_values, computed_like_chip_zero, per_chip
 
 _FLOATS = (DataType.FLOAT32, DataType.BFLOAT16, DataType.BFLOAT8_B)
 
@@ -42,6 +42,13 @@ def _padded_values(t: Tensor, op: str) -> torch.Tensor:
     if t.is_data_free():
         return torch.empty(tuple(t.padded_shape), device="meta")
     return pad_to(t._values(op), tuple(t.padded_shape))
+
+
+def _stacked_padded_values(t: Tensor, op: str) -> torch.Tensor:
+    """``_padded_values`` of every chip of a mesh tensor, stacked on a leading chip dim."""
+    if t.is_data_free():
+        return torch.empty((t.num_chips(),) + tuple(t.padded_shape), device="meta")
+    return pad_to(torch.stack(chip_values(t, op)), (t.num_chips(),) + tuple(t.padded_shape))
 
 
 def _make(values: torch.Tensor, like: Tensor, config: MemoryConfig) -> Tensor:
@@ -142,7 +149,21 @@ CREATE_DECODE = "ttnn.experimental.nlp_create_qkv_heads_decode"
 _MAX_USERS = 32
 
 
-@per_chip
+def _decode_split_on_all_chips(input_tensor: Tensor, *, num_heads: int, num_kv_heads: int | None = None, **rest):
+    """Every chip's split at once: chip 0 checks and gives the outputs' specs, the split runs on the stacked rows."""
+    x = input_tensor
+    if not isinstance(x, Tensor) or x._device is None:
+        return NotImplemented
+    mesh = x._device
+    specs = nlp_create_qkv_heads_decode(x._chip_view(0, mesh.chip(0)), num_heads=num_heads, num_kv_heads=num_kv_heads,
+                                        **rest)
+    nkv = num_heads if num_kv_heads is None else num_kv_heads
+    rows = _stacked_padded_values(x, CREATE_DECODE)[:, 0, 0, :x.shape[2], :]
+    return tuple(computed_like_chip_zero(spec, mesh, values)
+                 for spec, values in zip(specs, _split_decode_rows(rows, num_heads, nkv)))
+
+
+@per_chip(all_chips=_decode_split_on_all_chips)
 def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_heads: int | None = None,
                                 output_tensors=None, overlap_qk_coregrid: bool | None = True, batch_offset=None,
                                 slice_size: int | None = None, memory_config: MemoryConfig | None = None):
@@ -194,12 +215,14 @@ def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_
     # gives q shards [64, hd] and k/v shards [32, hd]; more than 32 q heads are accepted)
     q_config = height_sharded_config(users, (round_up(num_heads, TILE_SIZE), head_dim), grid_x=grid_x)
     kv_config = height_sharded_config(users, (round_up(nkv, TILE_SIZE), head_dim), grid_x=grid_x)
-    rows = _padded_values(x, op)[0, 0, :users, :]
-    split = rows.reshape(users, num_heads + 2 * nkv, head_dim)
-    q = split[:, :num_heads].unsqueeze(0)
-    k = split[:, num_heads:num_heads + nkv].unsqueeze(0)
-    v = split[:, num_heads + nkv:].unsqueeze(0)
+    q, k, v = _split_decode_rows(_padded_values(x, op)[0, 0, :users, :], num_heads, nkv)
     return _make(q, x, q_config), _make(k, x, kv_config), _make(v, x, kv_config)
+
+
+def _split_decode_rows(rows: torch.Tensor, num_heads: int, nkv: int) -> tuple:
+    """Rows ``[..., B, (nh + 2 nkv) hd]`` -> q ``[..., 1, B, nh, hd]``, k and v ``[..., 1, B, nkv, hd]``."""
+    split = rows.unflatten(-1, (num_heads + 2 * nkv, -1)).unsqueeze(-4)
+    return split[..., :num_heads, :], split[..., num_heads:num_heads + nkv, :], split[..., num_heads + nkv:, :]
 
 
 def _output_grid(x: Tensor, memory_config: MemoryConfig | None, op: str) -> tuple[int, int]:
@@ -218,7 +241,17 @@ def _output_grid(x: Tensor, memory_config: MemoryConfig | None, op: str) -> tupl
 CONCAT = "ttnn.experimental.nlp_concat_heads"
 
 
-@per_chip
+def _concat_heads_on_all_chips(input_tensor: Tensor, *, memory_config: MemoryConfig | None = None):
+    """Every chip's merge at once: chip 0 checks and gives the output's spec, the merge runs on the stacked heads."""
+    x = input_tensor
+    if not isinstance(x, Tensor) or x._device is None:
+        return NotImplemented
+    mesh = x._device
+    spec = nlp_concat_heads(x._chip_view(0, mesh.chip(0)), memory_config=memory_config)
+    return computed_like_chip_zero(spec, mesh, _merge_heads(_stacked_padded_values(x, CONCAT), x))
+
+
+@per_chip(all_chips=_concat_heads_on_all_chips)
 def nlp_concat_heads(input_tensor: Tensor, *, memory_config: MemoryConfig | None = None) -> Tensor:
     """Merge ``[B, nh, S, hd]`` into ``[B, 1, S, nh * hd]`` (nh, S, hd logical).
 
@@ -253,10 +286,15 @@ def nlp_concat_heads(input_tensor: Tensor, *, memory_config: MemoryConfig | None
         check(out_config.memory_layout == TensorMemoryLayout.INTERLEAVED, CONCAT,
               f"Output memory config layout must be INTERLEAVED but got {out_config.memory_layout.name}")
 
-    batch, heads, seq, head_dim = tuple(x.shape)
-    values = _padded_values(x, CONCAT)[:, :heads, :seq, :]
-    merged = values.transpose(1, 2).reshape(batch, 1, seq, heads * padded[-1])
-    return _make(merged[..., :heads * head_dim], x, out_config)
+    return _make(_merge_heads(_padded_values(x, CONCAT), x), x, out_config)
+
+
+def _merge_heads(padded_values: torch.Tensor, x: Tensor) -> torch.Tensor:
+    """``[..., B, nh, S, hd]`` (padded) -> ``[..., B, 1, S, nh * hd]`` with each head at its padded stride."""
+    _, heads, seq, head_dim = tuple(x.shape)
+    values = padded_values[..., :heads, :seq, :]
+    merged = values.transpose(-3, -2).flatten(-2).unsqueeze(-3)
+    return merged[..., :heads * head_dim]
 
 
 CONCAT_DECODE = "ttnn.experimental.nlp_concat_heads_decode"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import TTError, check, fatal
-from ..kv_storage import int_values, is_data_free, write_rows
+from ..kv_storage import int_values, is_data_free, write_rows, write_rows_all_chips
 from ..tensor import Tensor, pad_to
 from ..types import (
     TILE_SIZE,
@@ -23,14 +23,33 @@ from ..types import (
     TensorMemoryLayout,
 )
 from ..operands import not_emulated, on_device
-from ..per_chip import per_chip
+from ..per_chip import chip_values, per_chip
 
 _CACHE_DTYPES = (DataType.FLOAT32, DataType.BFLOAT16, DataType.BFLOAT8_B, DataType.BFLOAT4_B)
 
 UPDATE = "ttnn.experimental.paged_update_cache"
 
 
-@per_chip(writes_first=True)
+def _update_on_all_chips(cache_tensor: Tensor, input_tensor: Tensor, *, update_idxs_tensor: Tensor | None = None,
+                         page_table: Tensor | None = None, **rest):
+    """Every chip's update at once: a distributed cache, the positions and page table (if any) replicated."""
+    cache, x = cache_tensor, input_tensor
+    mesh = cache.device() if isinstance(cache, Tensor) else None
+    if (mesh is None or cache._shards is None or not isinstance(x, Tensor) or x.device() is not mesh
+            or any(t is not None and (t._shards is not None or t.device() is not mesh)
+                   for t in (update_idxs_tensor, page_table))):
+        return NotImplemented
+    chip0 = mesh.chip(0)
+    on_chip0 = [None if t is None else t._chip_view(0, chip0) for t in (cache, x, update_idxs_tensor, page_table)]
+    target = _update_target(*on_chip0, **rest)
+    if target is not None and not is_data_free(x):
+        index, active, heads = target
+        rows = pad_to(torch.stack(chip_values(x, UPDATE)), (x.num_chips(),) + tuple(x.padded_shape))
+        write_rows_all_chips(cache, index, rows[:, 0].index_select(1, active)[:, :, :heads], UPDATE)
+    return cache
+
+
+@per_chip(writes_first=True, all_chips=_update_on_all_chips)
 def paged_update_cache(cache_tensor: Tensor, input_tensor: Tensor, *, update_idxs=[],  # noqa: B006 (real default)
                        update_idxs_tensor: Tensor | None = None, share_cache: bool | None = None,
                        page_table: Tensor | None = None, batch_offset: int = 0, compute_kernel_config=None,
@@ -39,12 +58,29 @@ def paged_update_cache(cache_tensor: Tensor, input_tensor: Tensor, *, update_idx
     """Write ``input_tensor[0, b, :nkv, :]`` (``[1, B, nkv (padded to 32), hd]``, sharded one user
     per core) into the cache at user b's position from ``update_idxs`` or ``update_idxs_tensor``
     (INT32 ROW_MAJOR); position -1 skips the user."""
+    target = _update_target(cache_tensor, input_tensor, update_idxs_tensor, page_table, update_idxs=update_idxs,
+                            share_cache=share_cache, batch_offset=batch_offset, mesh_coords=mesh_coords,
+                            block_size=block_size, num_kv_heads=num_kv_heads,
+                            cache_position_modulo=cache_position_modulo)
+    if target is not None and not is_data_free(input_tensor):
+        index, active, heads = target
+        x = input_tensor
+        rows = pad_to(x._values(UPDATE), tuple(x.padded_shape))[0].index_select(0, active)[:, :heads]
+        write_rows(cache_tensor, index, rows, UPDATE)
+    return cache_tensor
+
+
+def _update_target(cache: Tensor, x: Tensor, update_idxs_tensor: Tensor | None, page_table: Tensor | None, *,
+                   update_idxs=[], share_cache: bool | None = None, batch_offset: int = 0,  # noqa: B006
+                   compute_kernel_config=None, mesh_coords=None, block_size: int | None = None,
+                   num_kv_heads: int | None = None, cache_position_modulo: int | None = None):
+    """Check an update as 0.81.1 does; what it writes: (cache index of the rows, the writing users, cache heads),
+    or None when nothing is written (every user skipped, or data-free positions)."""
     op = UPDATE
     if mesh_coords is not None:
         not_emulated(op, "mesh_coords=...")
     if any(p < 0 for p in update_idxs):
         raise TypeError(f"{op}(): incompatible function arguments (update_idxs are uint32, got {list(update_idxs)})")
-    cache, x = cache_tensor, input_tensor
     check(cache.device() is not None and x.device() is not None, op, "Operands to update_cache need to be on device!")
     check(cache.device() is x.device(), op, "Operands to update_cache need to be on the same device!")
     on_device(cache, op, "Operands to update_cache need to be allocated in buffers on device!")
@@ -100,11 +136,11 @@ def paged_update_cache(cache_tensor: Tensor, input_tensor: Tensor, *, update_idx
         positions = None if positions is None else positions[:users]
     else:
         positions = torch.tensor(list(update_idxs), dtype=torch.int64)
-    if positions is None or is_data_free(cache, x, page_table):
-        return cache
+    if positions is None or is_data_free(cache, page_table):
+        return None
     active = torch.nonzero(positions != -1).flatten()
     if active.numel() == 0:
-        return cache
+        return None
     pos = positions[active]
     if page_table is None:
         seq = cache_padded[2]
@@ -113,9 +149,7 @@ def paged_update_cache(cache_tensor: Tensor, input_tensor: Tensor, *, update_idx
         index = (target, slice(None), pos)
     else:
         index = _paged_index(page_table, active, pos, cache_padded, cache_position_modulo, op)
-    rows = pad_to(x._values(op), x_padded)[0].index_select(0, active)[:, :cache_padded[1]]
-    write_rows(cache, index, rows, op)
-    return cache
+    return index, active, cache_padded[1]
 
 
 def _check_modulo(modulo, block: int, op: str) -> None:

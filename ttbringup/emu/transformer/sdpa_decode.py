@@ -14,16 +14,18 @@ to float32, and all users are computed in one batched matmul (positions that dif
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 
-from .. import card_sdpa, numerics_mode
+from .. import card_sdpa
 from ..errors import check, fatal
-from ..kv_storage import int_values, is_data_free, read_prefix
+from ..kv_storage import int_values, is_data_free, read_prefix, read_prefix_all_chips
 from ..tensor import Tensor, new_tensor, pad_to
 from ..types import DRAM_MEMORY_CONFIG, BufferType, DataType, Layout, MemoryConfig, TensorMemoryLayout
 from ..operands import not_emulated, on_device
-from ..per_chip import per_chip
+from .. import numerics_mode
+from ..per_chip import chip_values, computed_like_chip_zero, per_chip
 from .sdpa import SDPA_DTYPES
 
 OP = "ttnn.transformer.scaled_dot_product_attention_decode"
@@ -35,7 +37,35 @@ PAD_OUTPUT_HEADS = False
 _BLOCK_BYTES = 4 << 20  # float32 K + V prefix per block of users
 
 
-@per_chip
+def _on_all_chips(input_tensor_q: Tensor, input_tensor_k: Tensor, input_tensor_v: Tensor, *, is_causal: bool = True,
+                  attn_mask: Tensor | None = None, cur_pos=[], cur_pos_tensor: Tensor | None = None,  # noqa: B006
+                  memory_config: MemoryConfig | None = None, **rest):
+    """Every chip's decode attention in one batched computation: q, k, v on one mesh (distributed or replicated,
+    heads split over the chips), causal, positions the same on every chip (a list or a replicated tensor).
+
+    The checks run once, on chip 0's operands (every chip has the same shapes); chip c's query heads attend to
+    chip c's kv heads, so the chips are stacked as more kv heads.
+    """
+    q, k, v = input_tensor_q, input_tensor_k, input_tensor_v
+    mesh = q.device()
+    if (numerics_mode.is_card() or not is_causal or attn_mask is not None or mesh is None
+            or not all(isinstance(t, Tensor) and t.device() is mesh for t in (q, k, v))
+            or (cur_pos_tensor is not None and (cur_pos_tensor._shards is not None or cur_pos_tensor.device() is not mesh))):
+        return NotImplemented
+    chips, chip0 = q.num_chips(), mesh.chip(0)
+    q0, k0, v0 = (t._chip_view(0, chip0) for t in (q, k, v))
+    pos0 = None if cur_pos_tensor is None else cur_pos_tensor._chip_view(0, chip0)
+    plan = _plan(q0, k0, v0, is_causal, None, cur_pos, pos0, memory_config, **rest)
+    chip0 = _new_output(plan, q0, None)
+    if plan.positions is None or is_data_free(q, k, v):
+        values = torch.empty((chips,) + plan.out_shape, device="meta")
+    else:
+        values = pad_to(_attend(q, k, v, chips, None, plan.positions, plan.scale, plan.window, is_causal),
+                        (chips,) + plan.out_shape)
+    return computed_like_chip_zero(chip0, mesh, values)
+
+
+@per_chip(all_chips=_on_all_chips)
 def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: Tensor, input_tensor_v: Tensor, *,
                                         is_causal: bool = True, attn_mask: Tensor | None = None,
                                         cur_pos=[],  # noqa: B006 (the real default)
@@ -44,15 +74,41 @@ def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: 
                                         memory_config: MemoryConfig | None = None, program_config=None,
                                         compute_kernel_config=None, share_cache: bool | None = None) -> Tensor:
     """Decode attention; returns ``[1, B, nh, hd]`` in q's dtype, DRAM unless ``memory_config``."""
+    q, k, v = input_tensor_q, input_tensor_k, input_tensor_v
+    plan = _plan(q, k, v, is_causal, attn_mask, cur_pos, cur_pos_tensor, memory_config,
+                 attention_sink=attention_sink, scale=scale, sliding_window_size=sliding_window_size,
+                 program_config=program_config, share_cache=share_cache)
+    values = None
+    if plan.positions is not None and not is_data_free(q, k, v, attn_mask):
+        mask = attn_mask if not is_causal else None
+        if numerics_mode.is_card():  # the card's arithmetic (card_sdpa)
+            values = card_sdpa.decode(q, k, v, mask, plan.positions, plan.scale, plan.window, is_causal,
+                                      compute_kernel_config, program_config)
+        else:
+            values = _attend(q, k, v, 1, mask, plan.positions, plan.scale, plan.window, is_causal)[0]
+    return _new_output(plan, q, values)
+
+
+class _Plan(NamedTuple):
+    """What a checked decode call computes: positions per user (None when data-free), scale, window, output."""
+    positions: torch.Tensor | None
+    scale: float
+    window: int
+    out_shape: tuple
+    out_config: MemoryConfig
+
+
+def _plan(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, attn_mask, cur_pos, cur_pos_tensor, memory_config, *,
+          attention_sink=None, scale=None, sliding_window_size=None, program_config=None, share_cache=None,
+          compute_kernel_config=None) -> _Plan:
+    """Check the call as 0.81.1 does and say what it computes."""
     if attention_sink is not None or share_cache:
         not_emulated(OP, "attention_sink / share_cache")
     if any(p < 0 for p in cur_pos):
         raise TypeError(f"{OP}(): incompatible function arguments (cur_pos values are uint32, got {list(cur_pos)})")
-    q, k, v = input_tensor_q, input_tensor_k, input_tensor_v
     out_config = memory_config or DRAM_MEMORY_CONFIG
     _validate(q, k, v, is_causal, attn_mask, cur_pos, cur_pos_tensor, out_config, program_config)
     _check_grid(q, program_config)
-
     _, batch, heads, head_dim = tuple(q.shape)
     users = k.padded_shape[0]
     scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
@@ -64,19 +120,17 @@ def scaled_dot_product_attention_decode(input_tensor_q: Tensor, input_tensor_k: 
         positions = None if positions is None else positions[:users]
     else:
         positions = torch.tensor(list(cur_pos), dtype=torch.int64)
-    if positions is None or is_data_free(q, k, v, attn_mask):
-        out = torch.empty(out_shape, device="meta")
-    else:
+    if positions is not None:
         positions = positions[torch.arange(users) % positions.numel()]  # a short cur_pos list repeats cyclically
-        mask, window = attn_mask if not is_causal else None, sliding_window_size or 0
-        if numerics_mode.is_card():  # the card's arithmetic (card_sdpa)
-            out = card_sdpa.decode(q, k, v, mask, positions, scale, window, is_causal, compute_kernel_config,
-                                   program_config)
-        else:
-            out = _attend(q, k, v, mask, positions, scale, window, is_causal)
-        out = pad_to(out, out_shape)
+    return _Plan(positions, scale, sliding_window_size or 0, out_shape, out_config)
+
+
+def _new_output(plan: _Plan, q: Tensor, values: torch.Tensor | None) -> Tensor:
+    """The op's output on q's device: ``values`` (one chip's, logical), or none (data-free, or computed elsewhere)."""
+    values = torch.empty(plan.out_shape, device="meta") if values is None else pad_to(values, plan.out_shape)
     layout = Layout.ROW_MAJOR if q.layout == Layout.ROW_MAJOR else Layout.TILE
-    return new_tensor(out, dtype=q.dtype, layout=layout, device=q.device(), memory_config=out_config, tile=q.tile)
+    return new_tensor(values, dtype=q.dtype, layout=layout, device=q.device(), memory_config=plan.out_config,
+                      tile=q.tile)
 
 
 def _validate(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, attn_mask, cur_pos, cur_pos_tensor,
@@ -182,11 +236,13 @@ def _check_mask(mask: Tensor, q: Tensor, k_padded: tuple) -> None:
     check(mask.dtype in SDPA_DTYPES, OP, f"Unsupported data type for mask tensor: {mask.dtype.name}.")
 
 
-def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, positions: torch.Tensor, scale: float,
+def _attend(q: Tensor, k: Tensor, v: Tensor, chips: int, mask: Tensor | None, positions: torch.Tensor, scale: float,
             window: int, is_causal: bool) -> torch.Tensor:
+    """Logical outputs ``[chips, 1, B, nh, hd]``: one device's (``chips`` 1), or every chip's of mesh tensors (no
+    ``mask`` then), chip c's query heads against chip c's caches; the chips' heads are computed as more kv heads."""
     _, _, heads, head_dim = tuple(q.shape)
     users, kv_heads, seq = k.padded_shape[0], k.padded_shape[1], k.padded_shape[2]
-    out = torch.zeros(1, users, heads, head_dim)
+    out = torch.zeros(chips, 1, users, heads, head_dim)
     active = positions >= 0
     if not bool(active.any()):
         return out
@@ -198,35 +254,42 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, positions: tor
     rows = None if every else torch.nonzero(active).flatten()
     pos = positions if every else positions[rows]
     length = int(pos.max()) + 1
-    query = q._values(OP)[0]
+    query = q._values(OP)[0] if chips == 1 else torch.cat([c[0] for c in chip_values(q, OP)], dim=1)  # [B, chips*nh, hd]
     if rows is not None:
         query = query.index_select(0, rows)
-    n, group = query.shape[0], heads // kv_heads
-    query = query.reshape(n, kv_heads, group, head_dim)
+    n, group, all_kv = query.shape[0], heads // kv_heads, chips * kv_heads
+    query = query.reshape(n, all_kv, group, head_dim)
     bias = _bias(pos, length, window, is_causal)
     bias = None if bias is None else bias.view(n, 1, 1, length)
     user_mask = None if mask is None else _user_mask(mask, users, heads, length, rows).view(n, kv_heads, group, length)
-    result = torch.empty(n, kv_heads, group, head_dim)
+    result = torch.empty(n, all_kv, group, head_dim)
     # Users go through in blocks whose float32 K/V prefix stays cache-sized: one batched matmul
     # over all users streams twice through memory and is several times slower at long prefixes.
-    block = max(1, _BLOCK_BYTES // (kv_heads * length * head_dim * 8))
+    block = max(1, _BLOCK_BYTES // (all_kv * length * head_dim * 8))
     for start in range(0, n, block):
         part = slice(start, min(start + block, n))
         users_in = part if rows is None else rows[part]
-        keys = read_prefix(k, length, users_in, OP)  # [block, nkv, L, hd]
-        values = read_prefix(v, length, users_in, OP)
+        keys = _read_prefixes(k, chips, length, users_in)  # [block, chips * nkv, L, hd]
+        values = _read_prefixes(v, chips, length, users_in)
         scores = torch.matmul(query[part], keys.transpose(-1, -2)).mul_(scale)
         if bias is not None:
             scores += bias[part]
         if user_mask is not None:
             scores += user_mask[part]
         torch.matmul(torch.softmax(scores, dim=-1), values, out=result[part])
-    result = result.reshape(n, heads, head_dim)
+    result = result.reshape(n, chips, heads, head_dim).transpose(0, 1)
     if rows is None:
-        out[0] = result
+        out[:, 0] = result
     else:
-        out[0, rows] = result
+        out[:, 0, rows] = result
     return out
+
+
+def _read_prefixes(cache: Tensor, chips: int, length: int, users) -> torch.Tensor:
+    """float32 cache prefixes ``[users, chips * nkv, L, hd]``: one device's, or every chip's heads side by side."""
+    if chips == 1:
+        return read_prefix(cache, length, users, OP)
+    return read_prefix_all_chips(cache, chips, length, users, OP)
 
 
 def _bias(pos: torch.Tensor, length: int, window: int, is_causal: bool) -> torch.Tensor | None:

@@ -1,5 +1,5 @@
-"""``scripts/eval_seeds.py``: the main job; every seed bringup (n150, n300 and T3000) on the emulator against
-its tiny trained checkpoint, as a markdown table on stdout and in ``out/eval_seeds.md`` (+ ``.json``).
+"""``scripts/eval_seeds.py``: the main job; every bringup with a tiny trained checkpoint (``FIXTURE_MODELS``: the
+four seeds and the five ``ttbringup new`` wrote), on n150, n300 and T3000, on the emulator against that checkpoint, as a markdown table on stdout and in ``out/eval_seeds.md`` (+ ``.json``).
 
 ``--numerics both`` scores every bringup in exact and card mode on one build and adds a card column beside
 top-1, top-5 and logits PCC.
@@ -20,7 +20,7 @@ from .common import summary
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eval_seeds.py", description=summary(__doc__))
-    p.add_argument("--models", nargs="*", default=None, help="a subset of the seed ids (default: all four)")
+    p.add_argument("--models", nargs="*", default=None, help="a subset of the model ids with fixtures (default: all nine)")
     p.add_argument("--systems", nargs="*", default=["n150", "n300", "t3000"],
                    help="system folders of the model files (default: n150 n300 t3000)")
     p.add_argument("--max_new_tokens", type=int, default=100, help="scored tokens per model (default 100)")
@@ -38,15 +38,15 @@ def main(argv: list[str] | None = None) -> int:
         check_writable(args.out, "--out")
         check_writable(Path(args.out).with_suffix(".json"), "--out")
         go_offline()
-        from ttbringup.fixtures import SEED_MODELS
+        from ttbringup.fixtures import FIXTURE_MODELS
 
         from ..report import write_json
         from ..seeds import evaluate_seed, results_markdown
 
-        models = args.models or list(SEED_MODELS)
-        unknown = [m for m in models if m not in SEED_MODELS]
+        models = args.models or list(FIXTURE_MODELS)
+        unknown = [m for m in models if m not in FIXTURE_MODELS]
         if unknown:
-            raise CliError(f"not a seed model: {', '.join(unknown)} (seeds: {', '.join(SEED_MODELS)})")
+            raise CliError(f"no tiny trained checkpoint for {', '.join(unknown)} (known: {', '.join(FIXTURE_MODELS)})")
         rows = []
         for system in args.systems:
             for hf_id in models:
