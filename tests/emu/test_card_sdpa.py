@@ -261,3 +261,24 @@ def test_card_prefill_on_a_mesh_runs_chip_by_chip():
     finally:
         ttnn.close_device(device)
     assert torch.equal(out, single)
+
+
+def test_card_decode_on_a_mesh_runs_chip_by_chip():
+    """KV heads split over a 1x2 mesh: card mode leaves the all-chips path and gives each chip's single-chip decode."""
+    qt, kt, vt = bf16(1, 1, 8, 64, seed=31), bf16(1, 2, 128, 64, seed=32), bf16(1, 2, 128, 64, seed=33)
+    mesh = ttnn.open_mesh_device(ttnn.MeshShape(1, 2))
+    try:
+        q, k, v = (ttnn.from_torch(t, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=mesh,
+                                   mesh_mapper=ttnn.ShardTensorToMesh(mesh, dim=d))
+                   for t, d in ((qt, 2), (kt, 1), (vt, 1)))
+        with numerics_mode.use("card"):
+            out = ttnn.transformer.scaled_dot_product_attention_decode(q, k, v, cur_pos=[70])
+            out = ttnn.to_torch(out, mesh_composer=ttnn.ConcatMeshToTensor(mesh, dim=2)).double()
+    finally:
+        ttnn.close_mesh_device(mesh)
+    device = ttnn.open_device(device_id=0)
+    try:
+        single = _decode(dev(qt, device), dev(kt, device), dev(vt, device), "card", cur_pos=[70])
+    finally:
+        ttnn.close_device(device)
+    assert torch.equal(out, single)
