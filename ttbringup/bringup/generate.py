@@ -17,7 +17,7 @@ import ttnn
 from ttbringup.evaluation.cli import repo_root
 
 from .architectures import COMMON_TRAPS, Architecture
-from .fit import MARGIN, TARGET_CONTEXT, ChoiceFit, render_table
+from .fit import MARGIN, MIN_CONTEXT, TARGET_CONTEXT, ChoiceFit, render_table
 from .memory import MESH_SHAPES, Choice, Plan
 
 SYSTEM_TEXT = {
@@ -162,7 +162,7 @@ def render_bringup_md(b: Bringup, check: dict, tiny_dir: Path) -> str:
     ch = b.choice
     choices = [  # the why of each choice is fit's rule
         ("weights", ch.weight.name, f"the most precise dtype whose largest fitting cache reaches "
-                                    f"{TARGET_CONTEXT} tokens (else the most precise that fits at all)"),
+                                    f"{TARGET_CONTEXT} tokens (else {MIN_CONTEXT}, else the largest cache)"),
         ("embedding table", f"{ch.embedding.name} {ch.embedding_layout.name}",
          "ROW_MAJOR is what `ttnn.embedding` reads natively; block floats need TILE"),
         ("lm_head", (ch.lm_head or ch.weight).name, "the weights' dtype" if ch.lm_head is None else
