@@ -155,6 +155,21 @@ def render_memory_plan(b: Bringup) -> str:
     return "\n".join(lines)
 
 
+def _check_rows(check: dict, tiny_dir: Path, ch: Choice) -> list[str]:
+    """The tiny-checkpoint check's rows: against HF on the weights as held (block floats), and on its own weights."""
+    what = (f"logits at {check['prompt_len']} prompt positions + {check['decode_steps']} decode steps")
+    ckpt = f"tiny random checkpoint (`{tiny_dir}`)"
+    if "float_decode_pcc" not in check:
+        return [f"| {ckpt} | this model.py on the emulator vs HF float32: {what} | min PCC "
+                f"{check['prefill_pcc']:.5f} (prefill), {check['decode_pcc']:.5f} (decode); threshold 0.99 |"]
+    return [f"| {ckpt} | this model.py on the emulator vs HF float32 on the weights rounded as the file holds them "
+            f"({ch.weight.name}; `ttbringup/bringup/held.py`): {what} | min PCC {check['prefill_pcc']:.5f} "
+            f"(prefill), {check['decode_pcc']:.5f} (decode); threshold 0.99 |",
+            f"| the same, vs HF float32 on the checkpoint's own weights | what {ch.weight.name} costs on random "
+            f"weights (not a pass / fail) | min PCC {check['float_prefill_pcc']:.5f} (prefill), "
+            f"{check['float_decode_pcc']:.5f} (decode) |"]
+
+
 def render_bringup_md(b: Bringup, check: dict, tiny_dir: Path) -> str:
     """``check``: ``prefill_pcc``, ``decode_pcc``, ``prompt_len``, ``decode_steps`` of the tiny-checkpoint check."""
     rel = f"models/{b.name}/{b.system}/functional/model.py"
@@ -193,9 +208,7 @@ def render_bringup_md(b: Bringup, check: dict, tiny_dir: Path) -> str:
         render_table(b.fit), "",
         "## How it was checked\n",
         "| check | what | result |", "|---|---|---|",
-        f"| tiny random checkpoint (`{tiny_dir}`) | this model.py on the emulator vs HF float32: logits at "
-        f"{check['prompt_len']} prompt positions + {check['decode_steps']} decode steps | min PCC "
-        f"{check['prefill_pcc']:.5f} (prefill), {check['decode_pcc']:.5f} (decode); threshold 0.99 |", "",
+        *_check_rows(check, tiny_dir, ch), "",
         "## Traps known for this architecture\n", *[f"- {t}" for t in traps], "",
         "## Next steps\n",
         "Not yet run against the real checkpoint. Check, in this order:\n",
