@@ -6,7 +6,7 @@ import pytest
 import torch
 import ttnn  # the emulator: conftest.py registered it
 
-from helpers import seed_dir
+from helpers import run_cli, seed_dir
 from ttbringup.bringup import new
 from ttbringup.bringup.configs import read_config
 from ttbringup.bringup.held import held_reference
@@ -55,3 +55,14 @@ def test_a_broken_bfp8_file_still_fails_against_the_held_weights(phi3_tiny, monk
     monkeypatch.setattr(attention, "qkv_projections", k_and_v_swapped)
     check = new.check_on_tiny(seed_dir(PHI3, "n150") / "model.py", phi3_tiny, "n150", CHOICES["bfp8"])
     assert min(check["prefill_pcc"], check["decode_pcc"]) < new.PCC_MIN, check
+
+
+def test_new_on_phi3_n150_passes_and_notes_what_bfp8_costs(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    models = tmp_path / "models"
+    code, out, _ = run_cli(capsys, "new", PHI3, "--system", "n150", "--models-dir", models)
+    assert code == 0, out
+    assert "bfp8 weights, 256-token cache" in out and "(pass, threshold 0.99; HF on the weights as" in out
+    assert "note: below 0.99 on random weights" in out
+    doc = (models / PHI3 / "n150" / "functional" / "MODEL_BRINGUP.md").read_text()
+    assert "what BFLOAT8_B costs on random weights" in doc and "below 0.99: whether this dtype" in doc

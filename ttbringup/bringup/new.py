@@ -119,6 +119,9 @@ def new_bringup(source, name: str, system: str, out: Path) -> int:
     if held:
         print(f"PCC vs HF on the checkpoint's own weights (what {b.choice.weight.name} costs): prefill "
               f"{check['float_prefill_pcc']:.5f}, decode {check['float_decode_pcc']:.5f}")
+        if min(check["float_prefill_pcc"], check["float_decode_pcc"]) < PCC_MIN:
+            print(f"note: below {PCC_MIN} on random weights; whether {b.choice.weight.name} is precise enough for "
+                  f"{name} is for the real checkpoint's eval to show")
     print("next: python eval.py {0} --model {1}\n      python scripts/compare_layers.py {0} --model {1}\n"
           "      then both with --model {2} once its checkpoint is in the HF cache".format(rel, tiny_dir, name))
     return 0 if ok else 1
