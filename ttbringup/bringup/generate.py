@@ -163,7 +163,8 @@ def _check_rows(check: dict, tiny_dir: Path, ch: Choice) -> list[str]:
         return [f"| {ckpt} | this model.py on the emulator vs HF float32: {what} | min PCC "
                 f"{check['prefill_pcc']:.5f} (prefill), {check['decode_pcc']:.5f} (decode); threshold 0.99 |"]
     below = min(check["float_prefill_pcc"], check["float_decode_pcc"]) < 0.99
-    note = "; below 0.99: whether this dtype is precise enough is for the real checkpoint's eval to show" if below else ""
+    note = ("; below 0.99: whether this dtype is precise enough is for the real checkpoint's eval to show"
+            if below else "")
     return [f"| {ckpt} | this model.py on the emulator vs HF float32 on the weights rounded as the file holds them "
             f"({ch.weight.name}; `ttbringup/bringup/held.py`): {what} | min PCC {check['prefill_pcc']:.5f} "
             f"(prefill), {check['decode_pcc']:.5f} (decode); threshold 0.99 |",
