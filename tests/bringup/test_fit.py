@@ -11,7 +11,7 @@ from ttbringup.bringup.architectures import architecture_of, build_flags
 from ttbringup.bringup.configs import read_config
 from ttbringup.bringup.fit import ChoiceFit, cache_candidates, fit_choice, fits, recommend
 from ttbringup.bringup.memory import CHOICES, Choice, measure_cached
-from ttbringup.fixtures import SEED_MODELS, real_config_dict
+from ttbringup.fixtures import NEW_MODELS, SEED_MODELS, real_config_dict
 
 SEED_CASES = [(hf_id, system) for hf_id in SEED_MODELS for system in SEED_SYSTEMS]
 
@@ -181,3 +181,30 @@ def test_recommend_prefers_bfp8_with_a_shorter_cache_over_bfp4_with_the_target_c
     results = [_fit_at("bf16", None), _fit_at("bfp8", None), _fit_at("bfp4", 256)]
     assert recommend(results, config).choice.name == "bfp4"  # only when nothing more precise fits
     assert recommend([_fit_at("bf16", None), _fit_at("bfp8", None), _fit_at("bfp4", None)], config) is None
+
+
+def test_recommend_takes_a_usable_cache_over_precision_when_none_reaches_the_target():
+    config = type("C", (), {"max_position_embeddings": 131072})()
+    results = [_fit_at("bf16", 128), _fit_at("bfp8", 256), _fit_at("bfp4", 512)]
+    assert recommend(results, config).choice.name == "bfp8"  # Phi-3-mini on n150: bf16's 128 tokens are too few
+    results = [_fit_at("bf16", 512), _fit_at("bfp8", 1024), _fit_at("bfp4", 1024)]
+    assert recommend(results, config).choice.name == "bf16"  # gemma-3 on n150, Phi-3-mini on n300: 512 is usable
+    results = [_fit_at("bf16", 64), _fit_at("bfp8", 128), _fit_at("bfp4", 512)]
+    assert recommend(results, config).choice.name == "bfp8"  # neither usable: the larger cache, still not bfp4
+    results = [_fit_at("bf16", 128), _fit_at("bfp8", 128), _fit_at("bfp4", 512)]
+    assert recommend(results, config).choice.name == "bf16"  # equal caches: the more precise
+    short = type("C", (), {"max_position_embeddings": 128})()
+    results = [_fit_at("bf16", 128), _fit_at("bfp8", 128), _fit_at("bfp4", 128)]
+    assert recommend(results, short).choice.name == "bf16"  # the whole context is usable
+
+
+NEW_PICKS = [(hf_id, "n150") for hf_id in NEW_MODELS] + [("microsoft/Phi-3-mini-128k-instruct", "n300")]
+
+
+@pytest.mark.parametrize("hf_id,system", NEW_PICKS, ids=[f"{h.split('/')[1]}-{s}" for h, s in NEW_PICKS])
+def test_recommend_picks_the_committed_generated_files_weights_and_cache(hf_id, system):
+    from ttbringup.bringup.new import plan_bringup
+
+    made = load(seed_dir(hf_id, system) / "model.py")
+    pick = plan_bringup(read_config(hf_id), hf_id, system)
+    assert (pick.choice.weight, pick.cache_len) == (made.WEIGHT_DTYPE, made.MAX_CACHE_LEN)

@@ -9,9 +9,11 @@ on a mesh ``fit(..., data_parallel=True)`` measures a whole model per chip inste
 ``data_parallel``), 32 users per chip.
 
 ``recommend``: the most precise weights (bf16, then bfp8) whose largest cache reaches ``TARGET_CONTEXT`` tokens (or
-the whole context when it is shorter); when none does, the most precise of those that fits at all; bfp4 only when
-neither fits. This is the rule the four seeds' n150 files follow (Llama-3.2-1B bf16/4096, Qwen3-0.6B bf16/2048,
-AFM-4.5B bfp8/2048, ALLaM-7B bfp8/256).
+the whole context when it is shorter); when none does, the most precise whose cache reaches ``MIN_CONTEXT``; when
+none does either, the one with the largest cache (the more precise on a tie); bfp4 only when neither bf16 nor bfp8
+fits. This is the rule the four seeds' n150 files follow (Llama-3.2-1B bf16/4096, Qwen3-0.6B bf16/2048,
+AFM-4.5B bfp8/2048, ALLaM-7B bfp8/256); the ``MIN_CONTEXT`` step keeps a cache too short to use from winning on
+precision alone (Phi-3-mini-128k on n150: bf16 reaches 128 tokens, bfp8 256, and bfp8 is taken).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from .memory import CHOICES, DRAM_CAPACITY, Choice, Plan, measure_cached
 
 MARGIN = 1_000_000_000
 TARGET_CONTEXT = 2048
+# The smallest cache worth precision: the smallest a seed was brought up with by hand (ALLaM-7B on n150) and the
+# smallest power of two holding this repository's own eval (a 141-token prompt + 100 scored tokens).
+MIN_CONTEXT = 256
 PRECISION_ORDER = ("bf16", "bfp8", "bfp4")
 # bfp4 for every weight, attention included, costs accuracy the others do not (tiny-checkpoint logits PCC vs HF:
 # Arcee-Spark 0.957 and Falcon3-7B 0.72 with bfp4, >= 0.997 with bfp8): recommended only when nothing else fits.
@@ -100,12 +105,15 @@ def fit(config, system: str, build_flags: dict, weights: tuple[str, ...] = PRECI
 
 def recommend(results: list[ChoiceFit], config) -> ChoiceFit | None:
     """See the module docstring; ``results`` (tensor-parallel) in ``PRECISION_ORDER``. None when no choice fits."""
-    target = min(TARGET_CONTEXT, int(config.max_position_embeddings) // 32 * 32)
+    context = int(config.max_position_embeddings) // 32 * 32
     precise = [r for r in results if r.best and r.choice.name not in LAST_RESORT]
-    for r in precise:
-        if r.cache_len >= target:
-            return r
-    return precise[0] if precise else next((r for r in results if r.best), None)
+    for floor in (min(TARGET_CONTEXT, context), min(MIN_CONTEXT, context)):
+        for r in precise:
+            if r.cache_len >= floor:
+                return r
+    if precise:
+        return max(precise, key=lambda r: r.cache_len)  # max keeps the first (more precise) of equal caches
+    return next((r for r in results if r.best), None)
 
 
 def why_not(plan: Plan) -> str:
