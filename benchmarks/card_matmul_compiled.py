@@ -1,0 +1,245 @@
+"""Feasibility prototype (issue 11): card mode's matmul Dst (``card_matmul.dst_fast``'s formulation) as one
+compiled C++ kernel, timed against ``dst_fast`` and exact mode's bf16 ``torch.mm`` in one process.
+
+    python benchmarks/card_matmul_compiled.py [--repeat 7]
+
+Not wired into card mode: a measurement of what a compiled kernel would give (docs/card-numerics.md, "A compiled
+kernel: measured"). Builds ``KERNEL`` with ``torch.utils.cpp_extension.load_inline`` (needs g++ and a ``ninja``
+executable; -O3 -march=native, no OpenMP: one thread) on first use, into torch's extension cache.
+
+The kernel, ``dst(x, w, phases, fp32_dest)``: x ``[M, K]`` float32 SrcB values, w ``[K, N]`` bfloat16 or float32
+(TF32 values) SrcA values in any strides (K-major as the emulator stores large weights), K zero-padded to whole
+32-wide tiles. Per block of 64 output columns, per K tile: the tile's SrcA slices (hi: sign, exponent, hidden + 4
+bits; lo: the next 5 bits, the TF32 LSB dropped) are built once (each weight element is read once per call); then
+per fidelity phase (SrcA slice ``p & 1``, SrcB slice ``p >> 1``: hidden + 6 bits / the next 4), per 16-wide K
+half, per row: the float32 sum of the 16 exact slice products in K order, vectorised over the 64 columns, added
+into Dst and rounded (BF16 Dst: ``(bits + 0x8000) & ~0xFFFF``, ties away from zero on the magnitude, as
+``card_matmul.round_into_dst``; FP32 Dst: the float32 add).
+
+The columns: ``kernel`` / ``dst_fast`` / ``exact`` (``torch.mm`` of the bf16 activation and the K-major bf16
+weight, as exact mode runs it, torch's default threads) median seconds per call; ``equal`` the fraction of
+outputs bit-equal to ``dst_fast``, ``max ulp`` their largest difference in units of the Dst format's last place
+(bf16 / float32). Then the kernel against the bit-exact ``dst_reference`` on the shapes and with the bounds of
+tests/emu/test_card_fast_path.py.
+
+Measured 2026-12-03 (2 cores, a CI run using the CPU at the same time: medians of 7; bf16 weights,
+x rows bf16 values):
+
+MEASURED_TABLE
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+KERNEL = r"""
+#include <torch/extension.h>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+constexpr int NB = 64;  // output columns per block: Dst and the tile's slices stay in L1
+
+inline uint32_t bits_of(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
+inline float float_of(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline uint32_t load_bits(const float* p) { return bits_of(*p); }
+inline uint32_t load_bits(const at::BFloat16* p) { uint16_t h; std::memcpy(&h, p, 2); return uint32_t(h) << 16; }
+
+template <typename W>
+void dst_kernel(const float* xb, int64_t m_rows, int64_t kp, const W* w, int64_t k, int64_t n, int64_t sk,
+                int64_t sn, const std::vector<int>& phases, bool need_lo, bool fp32_dest, float* out) {
+  // xb: [2][m_rows][kp] SrcB hi / lo slices, zero past k
+  alignas(64) float wa[2][32][NB];
+  std::vector<float> d_store(m_rows * NB);
+  float* d = d_store.data();
+  for (int64_t n0 = 0; n0 < n; n0 += NB) {
+    const int64_t nn = std::min<int64_t>(NB, n - n0);
+    std::fill(d_store.begin(), d_store.end(), 0.0f);
+    for (int64_t t0 = 0; t0 < kp; t0 += 32) {
+      const int64_t kt = std::min<int64_t>(32, k - t0);
+      if (kt < 32 || nn < NB) std::memset(wa, 0, sizeof(wa));
+      for (int64_t j = 0; j < nn; ++j) {
+        const W* col = w + (n0 + j) * sn + t0 * sk;
+        for (int64_t kk = 0; kk < kt; ++kk) {
+          const uint32_t b = load_bits(col + kk * sk);
+          const float hi = float_of(b & 0xFFF80000u);
+          wa[0][kk][j] = hi;
+          if (need_lo) wa[1][kk][j] = float_of(b & 0xFFFFC000u) - hi;  // exact: the next 5 bits
+        }
+      }
+      for (int p : phases) {
+        const float (*a)[NB] = wa[p & 1];
+        for (int h = 0; h < 32; h += 16) {
+          for (int64_t r = 0; r < m_rows; ++r) {
+            const float* xr = xb + ((p >> 1) * m_rows + r) * kp + t0 + h;
+            alignas(64) float s[NB];
+            for (int j = 0; j < NB; ++j) s[j] = xr[0] * a[h][j];
+            for (int kk = 1; kk < 16; ++kk) {
+              const float xv = xr[kk];
+              for (int j = 0; j < NB; ++j) s[j] += xv * a[h + kk][j];  // products exact: any contraction is too
+            }
+            float* dr = d + r * NB;
+            if (fp32_dest) {
+              for (int j = 0; j < NB; ++j) dr[j] += s[j];
+            } else {
+              for (int j = 0; j < NB; ++j)
+                dr[j] = float_of((bits_of(dr[j] + s[j]) + 0x8000u) & 0xFFFF0000u);
+            }
+          }
+        }
+      }
+    }
+    for (int64_t r = 0; r < m_rows; ++r)
+      std::memcpy(out + r * n + n0, d + r * NB, nn * sizeof(float));
+  }
+}
+
+}  // namespace
+
+torch::Tensor dst(torch::Tensor x, torch::Tensor w, std::vector<int64_t> phases, bool fp32_dest) {
+  TORCH_CHECK(x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(0), "x [M, K], w [K, N]");
+  TORCH_CHECK(x.scalar_type() == torch::kFloat32, "x float32");
+  const int64_t m = x.size(0), k = x.size(1), n = w.size(1), kp = (k + 31) / 32 * 32;
+  auto xc = x.contiguous();
+  auto xb = torch::zeros({2, m, kp}, x.options());
+  auto xb_bits = xb.view(torch::kInt32);
+  xb[0].narrow(1, 0, k).copy_(xc.view(torch::kInt32).bitwise_and(-(1 << 17)).view(torch::kFloat32));
+  xb[1].narrow(1, 0, k).copy_(xc - xb[0].narrow(1, 0, k));
+  std::vector<int> ph(phases.begin(), phases.end());
+  bool need_lo = false;
+  for (int p : ph) need_lo |= (p & 1) != 0;
+  auto out = torch::empty({m, n}, x.options());
+  if (w.scalar_type() == torch::kBFloat16)
+    dst_kernel(xb.data_ptr<float>(), m, kp, w.data_ptr<at::BFloat16>(), k, n, w.stride(0), w.stride(1), ph,
+               need_lo, fp32_dest, out.data_ptr<float>());
+  else {
+    TORCH_CHECK(w.scalar_type() == torch::kFloat32, "w bfloat16 or float32");
+    dst_kernel(xb.data_ptr<float>(), m, kp, w.data_ptr<float>(), k, n, w.stride(0), w.stride(1), ph, need_lo,
+               fp32_dest, out.data_ptr<float>());
+  }
+  return out;
+}
+"""
+
+
+def build():
+    """The compiled module (``dst``), built on first use."""
+    from torch.utils.cpp_extension import load_inline
+
+    return load_inline("card_dst_prototype", cpp_sources=KERNEL, functions=["dst"],
+                       extra_cflags=["-O3", "-march=native"], verbose=False)
+
+
+DECODE_SHAPES = [(m, k, n) for m in (1, 2) for k, n in ((2048, 2048), (2048, 8192), (8192, 2048), (2048, 512))]
+
+
+def median_time(fn, repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def ulps(a: torch.Tensor, b: torch.Tensor, fp32_dest: bool) -> int:
+    """Largest difference of ``a`` and ``b`` (float32 Dst values) in last places of the Dst format."""
+    def ordered(v):
+        i = v.contiguous().view(torch.int32).long()
+        return torch.where(i < 0, -(i & 0x7FFFFFFF), i)
+    d = (ordered(a) - ordered(b)).abs().max().item() if a.numel() else 0
+    return int(d if fp32_dest else d // 65536)
+
+
+def compare_speed(mod, repeat: int) -> list[dict]:
+    from ttbringup.emu import card_matmul
+
+    rows = []
+    for m, k, n in DECODE_SHAPES:
+        torch.manual_seed(0)
+        x = torch.randn(m, k).bfloat16().float()
+        w = (torch.randn(n, k) / k ** 0.5).bfloat16().T  # [K, N], K-major storage
+        xbf = x.bfloat16()
+        exact = median_time(lambda: torch.mm(xbf, w), repeat)
+        for fidelity in ("LoFi", "HiFi2"):
+            phases = list(card_matmul.fpu.phases(fidelity))
+            for fp32_dest in (False, True):
+                t_kernel = median_time(lambda: mod.dst(x, w, phases, fp32_dest), repeat)
+                t_fast = median_time(lambda: card_matmul.dst_fast(x, w, fidelity, fp32_dest), repeat)
+                got, want = mod.dst(x, w, phases, fp32_dest), card_matmul.dst_fast(x, w, fidelity, fp32_dest)
+                rows.append({"shape": f"{m}x{k} @ {k}x{n}", "fidelity": fidelity,
+                             "dst": "FP32" if fp32_dest else "BF16", "kernel_s": t_kernel, "fast_s": t_fast,
+                             "exact_s": exact, "equal": float((got.view(torch.int32) == want.view(torch.int32))
+                                                              .double().mean()),
+                             "max_ulp": ulps(got, want, fp32_dest)})
+                print(_row(rows[-1]), flush=True)
+    return rows
+
+
+def _row(r: dict) -> str:
+    return (f"| {r['shape']} | {r['fidelity']} | {r['dst']} | {1e3 * r['kernel_s']:.2f} ms | {1e3 * r['fast_s']:.1f} ms"
+            f" | {1e3 * r['exact_s']:.2f} ms | {r['fast_s'] / r['kernel_s']:.1f}x | {r['kernel_s'] / r['exact_s']:.2f}x"
+            f" | {100 * r['equal']:.1f} % | {r['max_ulp']} |")
+
+
+def compare_reference(mod) -> list[str]:
+    """The kernel against the bit-exact reference with test_card_fast_path.py's bounds, bf16 and TF32 weights."""
+    from ttbringup.emu import card_matmul
+
+    lines = []
+    for (m, k, n), w_dtype in (((1, 200, 70), torch.bfloat16), ((37, 80, 48), torch.bfloat16),
+                               ((1, 200, 70), torch.float32), ((37, 80, 48), torch.float32)):
+        torch.manual_seed(20)
+        x = torch.randn(m, k).bfloat16().float()
+        w = card_matmul.src_values(torch.randn(k, n), card_matmul.DataType.FLOAT32).to(w_dtype) \
+            if w_dtype == torch.float32 else torch.randn(k, n).bfloat16()
+        for fidelity in ("LoFi", "HiFi2", "HiFi3", "HiFi4"):
+            for fp32_dest in (False, True):
+                got = mod.dst(x, w, list(card_matmul.fpu.phases(fidelity)), fp32_dest)
+                ref = card_matmul.dst_reference(x, w.float(), fidelity, fp32_dest)
+                xs, ws = x.double(), w.double()
+                exact, magnitude = xs @ ws, xs.abs() @ ws.abs()
+                bound = 2.0 ** (-11 if fp32_dest else -6)
+                worst = float(((got.double() - ref.double()).abs() / magnitude.clamp_min(1e-300)).max())
+                rms = lambda v: float((v.double() - exact).pow(2).mean().sqrt() / exact.pow(2).mean().sqrt())
+                ratio = rms(got) / rms(ref) if rms(ref) else float("nan")
+                ok = worst <= bound and (torch.equal(got, ref) if rms(ref) == 0 else
+                                         ratio <= 1.05 if fp32_dest else 0.5 <= ratio <= 1.5)
+                lines.append(f"| {m}x{k} @ {k}x{n} {str(w_dtype)[6:]} | {fidelity} | {'FP32' if fp32_dest else 'BF16'}"
+                             f" | 2^{torch.tensor(worst).log2().item():.1f} | {ratio:.3f} | "
+                             f"{100 * float((got == ref).double().mean()):.0f} % | {'yes' if ok else 'NO'} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    if args.repeat < 1:
+        sys.exit("error: --repeat must be at least 1")
+    t0 = time.perf_counter()
+    mod = build()
+    print(f"build (or load from the cache): {time.perf_counter() - t0:.1f} s; torch threads {torch.get_num_threads()}")
+    print("| shape | fidelity | Dst | kernel | dst_fast | exact | dst_fast / kernel | kernel / exact | equal | max ulp |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    compare_speed(mod, args.repeat)
+    print("\n| vs dst_reference | fidelity | Dst | max \\|kernel - ref\\| / sum\\|xw\\| | rel RMS kernel / ref "
+          "| equal | within the test's bounds |")
+    print("|---|---|---|---:|---:|---:|---|")
+    for line in compare_reference(mod):
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
