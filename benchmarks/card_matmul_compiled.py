@@ -45,6 +45,9 @@ KERNEL = r"""
 #include <cstdint>
 #include <cstring>
 #include <vector>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 namespace {
 
@@ -54,6 +57,68 @@ inline uint32_t bits_of(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u;
 inline float float_of(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
 inline uint32_t load_bits(const float* p) { return bits_of(*p); }
 inline uint32_t load_bits(const at::BFloat16* p) { uint16_t h; std::memcpy(&h, p, 2); return uint32_t(h) << 16; }
+
+inline void split(uint32_t b, bool need_lo, float* hi, float* lo) {
+  // SrcA slices: hi = sign, exponent, hidden + 4 bits; lo = the next 5 bits (exact difference; TF32 LSB dropped)
+  *hi = float_of(b & 0xFFF80000u);
+  if (need_lo) *lo = float_of(b & 0xFFFFC000u) - *hi;
+}
+
+#ifdef __AVX512F__
+inline __m512i load16(const float* p) { return _mm512_loadu_si512(p); }
+inline __m512i load16(const at::BFloat16* p) {
+  return _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16);
+}
+
+// r[i] = row i of a 16 x 16 block of 32-bit words -> r[c] = column c
+inline void transpose16(__m512i* r) {
+  __m512i t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {  // r[4i + c], 128-bit lane l: column 4l + c of rows 4i .. 4i + 3
+    r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {  // 4 x 4 transpose of 128-bit lanes
+    const __m512i u0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x44), u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xEE);
+    const __m512i u2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x44);
+    const __m512i u3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xEE);
+    t[c] = _mm512_shuffle_i32x4(u0, u2, 0x88);
+    t[4 + c] = _mm512_shuffle_i32x4(u0, u2, 0xDD);
+    t[8 + c] = _mm512_shuffle_i32x4(u1, u3, 0x88);
+    t[12 + c] = _mm512_shuffle_i32x4(u1, u3, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+#endif
+
+// the SrcA slices of a full 32 (K) x NB (N) tile of K-major storage (column j at w + j * sn)
+template <typename W>
+void fill_k_major(const W* w, int64_t sn, bool need_lo, float (*wa)[32][NB]) {
+#ifdef __AVX512F__
+  const __m512i hi_mask = _mm512_set1_epi32(int(0xFFF80000u)), full_mask = _mm512_set1_epi32(int(0xFFFFC000u));
+  __m512i r[16];
+  for (int j0 = 0; j0 < NB; j0 += 16)
+    for (int h = 0; h < 32; h += 16) {
+      for (int i = 0; i < 16; ++i) r[i] = load16(w + (j0 + i) * sn + h);
+      transpose16(r);
+      for (int kk = 0; kk < 16; ++kk) {
+        const __m512 hi = _mm512_castsi512_ps(_mm512_and_si512(r[kk], hi_mask));
+        _mm512_store_ps(&wa[0][h + kk][j0], hi);
+        if (need_lo)
+          _mm512_store_ps(&wa[1][h + kk][j0],
+                          _mm512_sub_ps(_mm512_castsi512_ps(_mm512_and_si512(r[kk], full_mask)), hi));
+      }
+    }
+#else
+  for (int j = 0; j < NB; ++j)
+    for (int kk = 0; kk < 32; ++kk) split(load_bits(w + j * sn + kk), need_lo, &wa[0][kk][j], &wa[1][kk][j]);
+#endif
+}
 
 template <typename W>
 void dst_kernel(const float* xb, int64_t m_rows, int64_t kp, const W* w, int64_t k, int64_t n, int64_t sk,
@@ -67,15 +132,13 @@ void dst_kernel(const float* xb, int64_t m_rows, int64_t kp, const W* w, int64_t
     std::fill(d_store.begin(), d_store.end(), 0.0f);
     for (int64_t t0 = 0; t0 < kp; t0 += 32) {
       const int64_t kt = std::min<int64_t>(32, k - t0);
-      if (kt < 32 || nn < NB) std::memset(wa, 0, sizeof(wa));
-      for (int64_t j = 0; j < nn; ++j) {
-        const W* col = w + (n0 + j) * sn + t0 * sk;
-        for (int64_t kk = 0; kk < kt; ++kk) {
-          const uint32_t b = load_bits(col + kk * sk);
-          const float hi = float_of(b & 0xFFF80000u);
-          wa[0][kk][j] = hi;
-          if (need_lo) wa[1][kk][j] = float_of(b & 0xFFFFC000u) - hi;  // exact: the next 5 bits
-        }
+      if (kt == 32 && nn == NB && sk == 1) {
+        fill_k_major(w + n0 * sn + t0, sn, need_lo, wa);
+      } else {  // edge blocks and other strides
+        std::memset(wa, 0, sizeof(wa));
+        for (int64_t j = 0; j < nn; ++j)
+          for (int64_t kk = 0; kk < kt; ++kk)
+            split(load_bits(w + (n0 + j) * sn + (t0 + kk) * sk), need_lo, &wa[0][kk][j], &wa[1][kk][j]);
       }
       for (int p : phases) {
         const float (*a)[NB] = wa[p & 1];
