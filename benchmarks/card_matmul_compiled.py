@@ -51,7 +51,7 @@ KERNEL = r"""
 
 namespace {
 
-constexpr int NB = 64;  // output columns per block: Dst and the tile's slices stay in L1
+constexpr int NB = 32;  // output columns per block (measured: 32 beats 16, 64, 128: fewer weight rows in flight)
 
 inline uint32_t bits_of(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
 inline float float_of(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
@@ -120,6 +120,27 @@ void fill_k_major(const W* w, int64_t sn, bool need_lo, float (*wa)[32][NB]) {
 #endif
 }
 
+// One MVMUL for R rows: s = the float32 sum of the 16 products (K order) per column; Dst += s, then rounded
+template <int R>
+inline void mvmul(const float* x, int64_t x_stride, const float (*a)[NB], float* d, bool fp32_dest) {
+  alignas(64) float s[R][NB];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < NB; ++j) s[r][j] = x[r * x_stride] * a[0][j];
+  for (int kk = 1; kk < 16; ++kk)
+    for (int r = 0; r < R; ++r) {
+      const float xv = x[r * x_stride + kk];
+      for (int j = 0; j < NB; ++j) s[r][j] += xv * a[kk][j];  // products exact: any contraction is too
+    }
+  for (int r = 0; r < R; ++r) {
+    float* dr = d + r * NB;
+    if (fp32_dest) {
+      for (int j = 0; j < NB; ++j) dr[j] += s[r][j];
+    } else {
+      for (int j = 0; j < NB; ++j) dr[j] = float_of((bits_of(dr[j] + s[r][j]) + 0x8000u) & 0xFFFF0000u);
+    }
+  }
+}
+
 template <typename W>
 void dst_kernel(const float* xb, int64_t m_rows, int64_t kp, const W* w, int64_t k, int64_t n, int64_t sk,
                 int64_t sn, const std::vector<int>& phases, bool need_lo, bool fp32_dest, float* out) {
@@ -143,20 +164,14 @@ void dst_kernel(const float* xb, int64_t m_rows, int64_t kp, const W* w, int64_t
       for (int p : phases) {
         const float (*a)[NB] = wa[p & 1];
         for (int h = 0; h < 32; h += 16) {
-          for (int64_t r = 0; r < m_rows; ++r) {
+          for (int64_t r = 0; r < m_rows;) {  // rows in groups of up to 4: independent chains per group
             const float* xr = xb + ((p >> 1) * m_rows + r) * kp + t0 + h;
-            alignas(64) float s[NB];
-            for (int j = 0; j < NB; ++j) s[j] = xr[0] * a[h][j];
-            for (int kk = 1; kk < 16; ++kk) {
-              const float xv = xr[kk];
-              for (int j = 0; j < NB; ++j) s[j] += xv * a[h + kk][j];  // products exact: any contraction is too
-            }
             float* dr = d + r * NB;
-            if (fp32_dest) {
-              for (int j = 0; j < NB; ++j) dr[j] += s[j];
-            } else {
-              for (int j = 0; j < NB; ++j)
-                dr[j] = float_of((bits_of(dr[j] + s[j]) + 0x8000u) & 0xFFFF0000u);
+            switch (std::min<int64_t>(4, m_rows - r)) {
+              case 4: mvmul<4>(xr, kp, a + h, dr, fp32_dest); r += 4; break;
+              case 3: mvmul<3>(xr, kp, a + h, dr, fp32_dest); r += 3; break;
+              case 2: mvmul<2>(xr, kp, a + h, dr, fp32_dest); r += 2; break;
+              default: mvmul<1>(xr, kp, a + h, dr, fp32_dest); r += 1;
             }
           }
         }
