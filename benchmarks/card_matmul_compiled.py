@@ -69,8 +69,8 @@ Also measured, same session: 2x2048 @ 2048x128256 (lm_head), HiFi2, BF16 Dst, me
 Against ``dst_reference`` (bf16 activation x bf16 or TF32 weight, 1x200 @ 200x70 and 37x80 @ 80x48, LoFi / HiFi2 /
 HiFi3 / HiFi4, BF16 / FP32 Dst: 32 cases, all within test_card_fast_path.py's bounds): BF16 Dst max |kernel - ref|
 2^-7.1 x sum|x w|, 27-75 % bit-equal, relative RMS error vs float64 0.93-1.13x the reference's; FP32 Dst
-2^-11.6 x sum|x w|, relative RMS error <= 1.005x the reference's (0.000 at HiFi4 with bf16 weights: all bits are
-multiplied and the float32 sums are exact there, the reference's alignment window is not).
+2^-11.6 x sum|x w|, relative RMS error <= 1.005x the reference's (0.000 at HiFi4 with bf16 weights: every bit is
+multiplied, so only the float32 rounding of the chunk sums remains, far below the reference's alignment window).
 """
 
 from __future__ import annotations
