@@ -356,12 +356,68 @@ def compare_reference(mod) -> list[str]:
     return lines
 
 
+def decode_step(mod, num_layers: int, steps: int) -> dict:
+    """Decode step times of real-shape Llama-3.2-1B (random weights, the first ``num_layers`` layers + lm_head;
+    benchmarks/run.py's card-decode child) in exact mode, card mode, and card mode with ``dst_fast`` replaced by
+    the kernel for this measurement only; plus the logits' agreement of the two card runs."""
+    import importlib
+
+    from ttbringup import backend
+    from ttbringup.evaluation.release import releasing_layers
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run as bench
+
+    ttnn = backend.load("emu", announce=False)
+    numerics_mode = importlib.import_module("ttbringup.emu.numerics_mode")
+    card_matmul = importlib.import_module("ttbringup.emu.card_matmul")
+    hf_id = "meta-llama/Llama-3.2-1B"
+    hf = bench.random_hf_model(hf_id, torch.bfloat16, num_layers)
+    gen = torch.Generator().manual_seed(1)
+    prompt = torch.randint(0, hf.config.vocab_size, (1, 8), generator=gen)
+    tokens = torch.randint(0, hf.config.vocab_size, (steps,), generator=gen).tolist()
+    compiled = lambda x, w, fidelity, fp32_dest: mod.dst(x.to(torch.float32), w, list(card_matmul.fpu.phases(fidelity)),
+                                                        fp32_dest)
+    out = {}
+    device = ttnn.open_device(device_id=0)
+    try:
+        with releasing_layers(hf):
+            tt = bench.load_bringup(hf_id).build_model(hf, device, 2048)
+        del hf
+        for name, mode, dst in (("exact", "exact", None), ("card", "card", None), ("card_kernel", "card", compiled)):
+            saved = card_matmul.dst_fast
+            if dst is not None:
+                card_matmul.dst_fast = dst
+            try:
+                with numerics_mode.use(mode):
+                    _, times, out[name + "_logits"] = bench.run_steps(tt, prompt, tokens)
+            finally:
+                card_matmul.dst_fast = saved
+            out[name + "_s"] = statistics.median(times)
+    finally:
+        ttnn.close_device(device)
+    out["logits_equal"] = bool(torch.equal(out["card_logits"], out["card_kernel_logits"]))
+    out["logits_pcc"] = bench.pcc(out["card_logits"], out["card_kernel_logits"])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--decode-step", type=int, metavar="LAYERS", default=0,
+                        help="instead: time the decode step of real-shape Llama-3.2-1B cut to LAYERS layers")
     args = parser.parse_args()
     if args.repeat < 1:
         sys.exit("error: --repeat must be at least 1")
+    if args.decode_step < 0:
+        sys.exit("error: --decode-step must be a layer count")
+    if args.decode_step:
+        r = decode_step(build(), args.decode_step, args.repeat)
+        print(f"decode step, {args.decode_step} layers + lm_head, median of {args.repeat}: exact {r['exact_s']:.3f} s, "
+              f"card {r['card_s']:.3f} s ({r['card_s'] / r['exact_s']:.1f}x), card with the kernel "
+              f"{r['card_kernel_s']:.3f} s ({r['card_kernel_s'] / r['exact_s']:.1f}x); card logits with / without "
+              f"the kernel: equal {r['logits_equal']}, PCC {r['logits_pcc']:.6f}")
+        return
     t0 = time.perf_counter()
     mod = build()
     print(f"build (or load from the cache): {time.perf_counter() - t0:.1f} s; torch threads {torch.get_num_threads()}")
