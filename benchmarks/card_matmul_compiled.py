@@ -12,8 +12,8 @@ The kernel, ``dst(x, w, phases, fp32_dest)``: x ``[M, K]`` float32 SrcB values, 
 32-wide tiles. Per block of 32 output columns, per K tile: the tile's SrcA slices (hi: sign, exponent, hidden + 4
 bits; lo: the next 5 bits, the TF32 LSB dropped) are built once (each weight element is read once per call); then
 per fidelity phase (SrcA slice ``p & 1``, SrcB slice ``p >> 1``: hidden + 6 bits / the next 4), per 16-wide K
-half, per row: the float32 sum of the 16 exact slice products in K order, vectorised over the 32 columns (the 16 x 16 K-major blocks transposed in
-AVX-512 registers), added
+half, per row: the float32 sum of the 16 exact slice products in K order, vectorised over the 32 columns
+(the 16 x 16 K-major blocks transposed in AVX-512 registers), added
 into Dst and rounded (BF16 Dst: ``(bits + 0x8000) & ~0xFFFF``, ties away from zero on the magnitude, as
 ``card_matmul.round_into_dst``; FP32 Dst: the float32 add).
 
@@ -22,7 +22,8 @@ weight, as exact mode runs it: torch's default threads, and one thread) median t
 fraction of outputs bit-equal to ``dst_fast``, ``max ulp`` their largest difference in last places of the Dst
 format (bf16 / float32), and that difference relative to sum|x w|. With an FP32 Dst the two differ only in how
 a chunk's float32 sum is rounded (``dst_fast`` sums in BLAS order and forms a SrcA-lo sum as whole minus hi),
-so outputs that nearly cancel show large ulp counts at a 2^-25 relative size. Then the kernel against the bit-exact ``dst_reference`` on the shapes and with the bounds of
+so outputs that nearly cancel show large ulp counts at a 2^-25 relative size. Then the kernel against the
+bit-exact ``dst_reference`` on the shapes and with the bounds of
 tests/emu/test_card_fast_path.py.
 
 Measured 2026-12-03 (2 cores, a CI run using the CPU in the same hour, load average 0.7-2: medians of 9; random
@@ -405,6 +406,11 @@ def decode_step(mod, num_layers: int, steps: int) -> dict:
     return out
 
 
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -412,18 +418,21 @@ def main() -> None:
                         help="instead: time the decode step of real-shape Llama-3.2-1B cut to LAYERS layers")
     args = parser.parse_args()
     if args.repeat < 1:
-        sys.exit("error: --repeat must be at least 1")
+        _fail("--repeat must be at least 1")
     if args.decode_step < 0:
-        sys.exit("error: --decode-step must be a layer count")
+        _fail("--decode-step must be a layer count")
+    t0 = time.perf_counter()
+    try:
+        mod = build()
+    except (OSError, RuntimeError) as e:  # no g++ / ninja, or the build failed
+        _fail(f"cannot build the kernel: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     if args.decode_step:
-        r = decode_step(build(), args.decode_step, args.repeat)
+        r = decode_step(mod, args.decode_step, args.repeat)
         print(f"decode step, {args.decode_step} layers + lm_head, median of {args.repeat}: exact {r['exact_s']:.3f} s, "
               f"card {r['card_s']:.3f} s ({r['card_s'] / r['exact_s']:.1f}x), card with the kernel "
               f"{r['card_kernel_s']:.3f} s ({r['card_kernel_s'] / r['exact_s']:.1f}x); card logits with / without "
               f"the kernel: equal {r['logits_equal']}, PCC {r['logits_pcc']:.6f}")
         return
-    t0 = time.perf_counter()
-    mod = build()
     print(f"build (or load from the cache): {time.perf_counter() - t0:.1f} s; torch threads {torch.get_num_threads()}")
     print("| shape | fidelity | Dst | kernel | dst_fast | exact (2 threads) | exact (1 thread) | dst_fast / kernel "
           "| kernel / exact 1 thread | equal | max ulp | max \\|diff\\| / sum\\|xw\\| |")
