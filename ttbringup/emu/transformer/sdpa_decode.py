@@ -46,23 +46,24 @@ def _on_all_chips(input_tensor_q: Tensor, input_tensor_k: Tensor, input_tensor_v
     The checks run once, on chip 0's operands (every chip has the same shapes); chip c's query heads attend to
     chip c's kv heads, so the chips are stacked as more kv heads.
     """
-    q, k, v = input_tensor_q, input_tensor_k, input_tensor_v
+    q, k, v, pos = input_tensor_q, input_tensor_k, input_tensor_v, cur_pos_tensor
+    if numerics_mode.is_card() or not is_causal or attn_mask is not None or not isinstance(q, Tensor):
+        return NotImplemented
     mesh = q.device()
-    if (numerics_mode.is_card() or not is_causal or attn_mask is not None or mesh is None
-            or not all(isinstance(t, Tensor) and t.device() is mesh for t in (q, k, v))
-            or (cur_pos_tensor is not None and (cur_pos_tensor._shards is not None or cur_pos_tensor.device() is not mesh))):
+    replicated_pos = pos is None or (isinstance(pos, Tensor) and pos._shards is None and pos.device() is mesh)
+    if mesh is None or not replicated_pos or not all(isinstance(t, Tensor) and t.device() is mesh for t in (k, v)):
         return NotImplemented
     chips, chip0 = q.num_chips(), mesh.chip(0)
     q0, k0, v0 = (t._chip_view(0, chip0) for t in (q, k, v))
-    pos0 = None if cur_pos_tensor is None else cur_pos_tensor._chip_view(0, chip0)
+    pos0 = None if pos is None else pos._chip_view(0, chip0)
     plan = _plan(q0, k0, v0, is_causal, None, cur_pos, pos0, memory_config, **rest)
-    chip0 = _new_output(plan, q0, None)
+    spec = _new_output(plan, q0, None)
     if plan.positions is None or is_data_free(q, k, v):
         values = torch.empty((chips,) + plan.out_shape, device="meta")
     else:
         values = pad_to(_attend(q, k, v, chips, None, plan.positions, plan.scale, plan.window, is_causal),
                         (chips,) + plan.out_shape)
-    return computed_like_chip_zero(chip0, mesh, values)
+    return computed_like_chip_zero(spec, mesh, values)
 
 
 @per_chip(all_chips=_on_all_chips)
