@@ -14,6 +14,7 @@ import torch
 
 import ttbringup.emu as ttnn
 from ttbringup.emu.card import formats, fpu, packer, sfpu
+from ttbringup.evaluation.metrics import pcc
 
 card_common = importlib.import_module("ttbringup.emu.card_common")
 card_sdpa = importlib.import_module("ttbringup.emu.card_sdpa")
@@ -43,12 +44,6 @@ def ref_attention(q, k, v, causal=False, mask=None):
 
 def rel_l2(got, want):
     return float((got.double() - want).norm() / want.norm())
-
-
-def pcc(a, b):
-    a, b = a.double().flatten(), b.double().flatten()
-    a, b = a - a.mean(), b - b.mean()
-    return float(a @ b / (a.norm() * b.norm()))
 
 
 def sdpa(q, k, v, mode="exact", reference=False, **kw):

@@ -21,14 +21,10 @@ from ttbringup.llm import (CACHE_BATCH, Attention, DecoderLayer, GeluTanhMLP, La
 from ttbringup.llm.build import embedding_table
 from ttbringup.llm.head_pad import device_head_dim
 from ttbringup.llm.decode_inputs import DecodeInputs
+from ttbringup.evaluation.metrics import pcc
 
 PROMPT, STEPS = 40, 4  # 40 real prompt rows, padded to 64 on the device
 CACHE_LEN = 128
-
-
-def pcc(a: torch.Tensor, b: torch.Tensor) -> float:
-    a, b = a.double().flatten(), b.double().flatten()
-    return torch.corrcoef(torch.stack([a, b]))[0, 1].item()
 
 
 @functools.lru_cache(maxsize=None)

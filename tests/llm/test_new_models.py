@@ -15,6 +15,7 @@ import torch
 
 from tiny_archs import PHI3_SWITCH, random_tiny_model
 from ttbringup.llm import build_decoder_lm, check_config
+from ttbringup.evaluation.metrics import pcc
 
 PROMPT, DECODE_STEPS = 40, 32
 CHECKS = {  # what the model.py of each architecture states about its config
@@ -23,10 +24,6 @@ CHECKS = {  # what the model.py of each architecture states about its config
     "gemma3_text": dict(model_types=("gemma3_text",), hidden_act="gelu_pytorch_tanh", rope_types=("linear",)),
     "mistral": dict(model_types=("mistral",), hidden_act="silu", rope_types=("default",)),
 }
-
-
-def pcc(a, b) -> float:
-    return torch.corrcoef(torch.stack([a.double().flatten(), b.double().flatten()]))[0, 1].item()
 
 
 @functools.lru_cache(maxsize=None)

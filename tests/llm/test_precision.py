@@ -9,13 +9,9 @@ from ttbringup.emu import numerics_mode
 from ttbringup.fixtures import random_tiny_model
 from ttbringup.llm import SwiGLUMLP, build_decoder_lm
 from ttbringup.llm.precision import OpPrecision, class_weights, for_class, overridden
+from ttbringup.evaluation.metrics import pcc
 
 SEED_ID = "meta-llama/Llama-3.2-1B"
-
-
-def pcc(a, b) -> float:
-    a, b = a.double().flatten(), b.double().flatten()
-    return torch.corrcoef(torch.stack([a, b]))[0, 1].item()
 
 
 def config(fidelity, fp32=False):

@@ -44,23 +44,11 @@ def write_rows(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None
     if cache.is_data_free() or rows.is_meta:
         return
     rows = rows.float()
-    if isinstance(store, BlockFloat):
-        width = store.mant.shape[-1]
-        if rows.shape[-1] != width:
-            rows = pad_to(rows, tuple(rows.shape[:-1]) + (width,))
-        mant, exp = numerics.bfp_quantize(rows.contiguous(), store.bits)
-        store.mant[index] = mant
-        store.exp[index] = exp
-        return
-    width = store.shape[-1]
-    rows = rows[..., :width]
-    index, rows = _clip_to_logical(index, rows, store.shape[2])
-    if rows is None or rows.numel() == 0:
-        return
-    if cache.dtype == DataType.BFLOAT16:
-        store[index] = numerics.to_bfloat16(rows)
-    else:
-        store[index] = rows.to(store.dtype)
+    if not isinstance(store, BlockFloat):
+        index, rows = _clip_to_logical(index, rows, store.shape[2])
+        if rows is None or rows.numel() == 0:
+            return
+    _store_rows(store, cache.dtype, index, rows)
 
 
 def write_rows_all_chips(cache: Tensor, index: tuple, rows: torch.Tensor, op: str) -> None:
@@ -70,24 +58,27 @@ def write_rows_all_chips(cache: Tensor, index: tuple, rows: torch.Tensor, op: st
     store = cache._shards  # [chips, batch, heads, seq, width]
     if cache.is_data_free() or rows.is_meta:
         return
-    rows = rows.float()
+    rows = rows.float().transpose(0, 1)  # users first: the shape torch gives the separated advanced dims below
     if not isinstance(store, BlockFloat):
-        index, rows = _clip_to_logical(index, rows.transpose(0, 1), store.shape[3])  # users first, as the index
+        index, rows = _clip_to_logical(index, rows, store.shape[3])
         if rows is None or rows.numel() == 0:
             return
-        rows = rows.transpose(0, 1)
-    everywhere = (slice(None),) + index  # torch puts the separated advanced dims first: [users, chips, ...]
+    _store_rows(store, cache.dtype, (slice(None),) + index, rows)
+
+
+def _store_rows(store, dtype: DataType, index: tuple, rows: torch.Tensor) -> None:
+    """``store[index] = rows`` (float32, logical or tile-padded width) in the storage's format: block floats
+    quantised per row, bfloat16 rounded, other dtypes cast."""
     if isinstance(store, BlockFloat):
         width = store.mant.shape[-1]
         if rows.shape[-1] != width:
             rows = pad_to(rows, tuple(rows.shape[:-1]) + (width,))
         mant, exp = numerics.bfp_quantize(rows.contiguous(), store.bits)
-        store.mant[everywhere] = mant.transpose(0, 1)
-        store.exp[everywhere] = exp.transpose(0, 1)
+        store.mant[index] = mant
+        store.exp[index] = exp
         return
     rows = rows[..., :store.shape[-1]]
-    store[everywhere] = (numerics.to_bfloat16(rows) if cache.dtype == DataType.BFLOAT16
-                         else rows.to(store.dtype)).transpose(0, 1)
+    store[index] = numerics.to_bfloat16(rows) if dtype == DataType.BFLOAT16 else rows.to(store.dtype)
 
 
 def _clip_to_logical(index: tuple, rows: torch.Tensor, seq: int):
