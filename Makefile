@@ -5,6 +5,7 @@ STAMP := .install.stamp
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m pip install -q -r requirements.txt
 	$(PYTHON) -m pip install -q --no-deps -e .
+	$(PYTHON) -m ttbringup.emu.card.compiled
 	@touch $(STAMP)
 
 .PHONY: install eval eval-both test test-all conformance bench

@@ -106,14 +106,16 @@ def _formulation(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: boo
 @pytest.mark.parametrize("fp32_dest", (False, True), ids=("bf16_dst", "fp32_dst"))
 @pytest.mark.parametrize("m, k_major, few_rows", [(1, True, 1), (3, False, 1), (9, True, 1), (5, True, 5)],
                          ids=("one_row", "few_rows", "many_rows", "chunk_sums_5_rows"))
-def test_fast_path_is_its_formulation(fidelity, fp32_dest, m, k_major, few_rows, monkeypatch):
+@pytest.mark.parametrize("path", ("dst_fast", "dst_torch"))
+def test_fast_path_is_its_formulation(fidelity, fp32_dest, m, k_major, few_rows, path, monkeypatch):
     """Bit for bit, except where the float32 sums of a chunk are not its correctly rounded value (the order is
     torch's, and a SrcA-lo phase's sum is formed as the whole significand's minus the hi slice's): measured 0
     differing outputs with a BF16 Dst (allowed: 1 %); with an FP32 Dst up to 16 % of outputs differ in their last
     bits (every one within 2^-20 x sum|x w|, asserted). Both formulations are checked (the
     chunk sums, which ``_FEW_ROWS`` gives one row by default, and the per-K-tile loops for a few and for many rows);
     small blocks force several weight sub-blocks and column blocks, so the block seams are exercised too; large
-    weights are stored K-major (as ``from_torch`` stores them), small ones N-major."""
+    weights are stored K-major (as ``from_torch`` stores them), small ones N-major. ``dst_fast`` is the compiled
+    kernel where it is built (sums in K order; the block sizes below are the torch formulation's)."""
     monkeypatch.setattr(card_matmul, "_FEW_ROWS", few_rows)
     monkeypatch.setattr(card_matmul, "_SUB_BLOCK_ELEMENTS", 7 * 96)
     monkeypatch.setattr(card_matmul, "_SUMS_BYTES", 4 * 4 * 6 * m * 40)
@@ -121,7 +123,7 @@ def test_fast_path_is_its_formulation(fidelity, fp32_dest, m, k_major, few_rows,
     torch.manual_seed(21)
     x = torch.randn(m, 96).bfloat16().float()
     w = torch.randn(100, 96).bfloat16().float().T if k_major else torch.randn(96, 100).bfloat16().float()
-    fast = card_matmul.dst_fast(x, w, fidelity, fp32_dest)
+    fast = getattr(card_matmul, path)(x, w, fidelity, fp32_dest)
     want = _formulation(x, w, fidelity, fp32_dest)
     magnitude = x.double().abs() @ w.double().abs()
     assert bool(((fast.double() - want.double()).abs() <= 2.0 ** -20 * magnitude).all())

@@ -27,6 +27,9 @@ Contracts:
   its own rounding), the 11-bit pre-rounding of terms for a BF16 Dst, the ties-away rounding of an FP32 Dst,
   denormal flushing of results and inf / NaN handling are not modelled (tests/emu/test_card_fast_path.py
   bounds the difference to the reference).
+  Computed by the compiled kernel (``card.compiled``: the sums in K order) where it is built, else by
+  ``dst_torch`` (the same formulation in torch operations, about 6x slower); the two differ only in the float32
+  rounding of each chunk's sum (``card.compiled``).
 * ``dst_reference(x, w, fidelity, fp32_dest)``: the same through the bit-exact ``card.fpu.matmul_tiles``
   (ttsim's MVMUL arithmetic; K zero-padded to whole tiles). Slow: about 1 s per phase for 32 x 1024 x 1024.
 * ``round_into_dst(v, fp32_dest)``: one rounding of float32 values into Dst (as ``dst_fast`` does per step).
@@ -45,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .card import formats, fpu, packer
+from .card import compiled, formats, fpu, packer
 from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
@@ -127,7 +130,14 @@ def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 
 def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
-    """Dst values of ``x @ w`` by the fast formulation (see the module docstring), on one torch thread
+    """Dst values of ``x @ w`` by the fast formulation (see the module docstring): the compiled kernel
+    (``card.compiled``), or ``dst_torch`` where it is not available."""
+    values = compiled.dst(x, w, fpu.phases(fidelity), fp32_dest)
+    return dst_torch(x, w, fidelity, fp32_dest) if values is None else values
+
+
+def dst_torch(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
+    """Dst values of ``x @ w`` by the fast formulation in torch operations, on one torch thread
     (``one_thread``: measured on this shared 2-core machine, two threads made the many small ops 2-5x slower).
 
     Up to ``_FEW_ROWS`` rows (one row: measured faster there only) run in two stages per block of output

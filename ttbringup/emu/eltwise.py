@@ -17,7 +17,7 @@ import operator
 import torch
 import torch.nn.functional as F
 
-from . import card_binary, card_common, card_unary, nd_sharding, numerics, numerics_mode
+from . import card_binary, card_common, card_unary, distinct_rows, nd_sharding, numerics, numerics_mode
 from .errors import check, fatal, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_tensor
 from .types import FLOAT_DTYPES, INT_DTYPES, DataType, GeluVariant, TensorMemoryLayout
@@ -99,13 +99,17 @@ def _binary_card(op: str, a, b, lead: Tensor, out_dtype: DataType, fast: bool) -
     fp32_dest = card_binary.dest_is_fp32([t.dtype for t in tensors] + [out_dtype])
     va, vb = (x._values(op) if isinstance(x, Tensor)
               else torch.tensor(card_binary.scalar_value(x, lead.dtype), dtype=torch.float32) for x in (a, b))
-    va, vb = (v.contiguous() for v in torch.broadcast_tensors(va, vb))
-    with card_common.one_thread():
+
+    def compute(va: torch.Tensor, vb: torch.Tensor) -> torch.Tensor:
+        va, vb = (v.contiguous() for v in torch.broadcast_tensors(va, vb))
         if card_binary.fpu_chosen(fast):
             dst = card_binary.fpu(_CARD_KIND[op], va, vb, fp32_dest, reference=numerics_mode.card_reference())
         else:
             dst = card_binary.sfpu(_CARD_KIND[op], va, vb, fp32_dest)
         return card_binary.pack(dst, fp32_dest, out_dtype)
+
+    with card_common.one_thread():
+        return distinct_rows.on_distinct_rows(compute, va, vb)
 
 
 def _binary(op: str, fn, input_tensor_a, input_tensor_b, dtype, memory_config, output_tensor,
@@ -250,8 +254,9 @@ def _unary(op: str, fn, input_tensor, allowed, memory_config, output_tensor, car
     check(input_tensor.dtype in allowed, op, f"Unsupported dtype {input_tensor.dtype}")
     if card_kernel is not None and numerics_mode.is_card() and input_tensor.dtype in FLOAT_DTYPES:
         with card_common.one_thread():
-            values = card_unary.run(card_kernel, input_tensor._values(op), input_tensor.dtype,
-                                    numerics_mode.card_reference())
+            values = distinct_rows.on_distinct_rows(
+                lambda v: card_unary.run(card_kernel, v, input_tensor.dtype, numerics_mode.card_reference()),
+                input_tensor._values(op))
     elif input_tensor.dtype in INT_DTYPES:
         values = fn(input_tensor._native(op).to(torch.int64))
     elif input_tensor.dtype == DataType.BFLOAT16 and bf16_kernel_is_exact(fn, 1):

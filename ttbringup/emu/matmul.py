@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import torch
 
-from . import card_matmul, host_cpu, numerics, numerics_mode, program_configs
+from . import card_matmul, distinct_rows, host_cpu, numerics, numerics_mode, program_configs
 from .activation import activation_function
 from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
@@ -181,39 +181,16 @@ def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
         out[:, c0:c1] = torch.matmul(x, part)
 
 
-def _trailing_repeats(x: torch.Tensor) -> int:
-    """How many rows at the end of ``x`` ([..., rows, K]) repeat its last row (in every leading slice), counting the
-    last row itself; 0 when fewer than three do. Decode batches put the idle users' identical rows last."""
-    rows = x.shape[-2]
-    if rows < 3:
-        return 0
-    same = (x - x[..., -1:, :]).abs_().amax(dim=-1) == 0  # 3x faster than ==/all; NaN rows never match
-    if same.dim() > 1:
-        same = same.all(dim=0)
-    flags = same.tolist()
-    run = 0
-    while run < rows and flags[rows - 1 - run]:
-        run += 1
-    return run if run >= 3 else 0
-
-
-def _fan_out_last(product: torch.Tensor, rows: int) -> torch.Tensor:
-    """``product`` ([..., distinct, N]) with its last row repeated until it has ``rows`` rows."""
-    extra = rows - product.shape[-2]
-    tail = product[..., -1:, :].expand(*product.shape[:-2], extra, product.shape[-1])
-    return torch.cat([product, tail], dim=-2)
-
-
 def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
     """[rows, K] float32 (bf16 values when ``bf16_out``) times a weight's storage (a tensor's ``_value``, batch
     dims all 1; or any [K, N] view of bf16 / float32 values) -> [rows, N].
 
     The result is float32, or already-rounded bfloat16 when ``bf16_out`` allows the bf16 kernel.
     """
-    repeats = _trailing_repeats(x)
+    repeats = distinct_rows.trailing_repeats(x)
     if repeats:  # multiply the distinct rows once, then fan the last one out
         distinct = x[: x.shape[0] - repeats + 1]
-        return _fan_out_last(_times_weight(distinct, storage, k, n, transpose_b, bf16_out), x.shape[0])
+        return distinct_rows.fan_out_last(_times_weight(distinct, storage, k, n, transpose_b, bf16_out), x.shape[0])
     bf16_kernel = bf16_out and _bf16_kernel_for(x.shape[0])
     if not isinstance(storage, BlockFloat):
         w = storage.reshape(n, k).T if transpose_b else storage.reshape(k, n)
@@ -239,13 +216,13 @@ def _times_stacked(x: torch.Tensor, stacked, k: int, n: int, bf16_out: bool) -> 
         return None
     w = stacked.reshape(-1, k, n)
     rows = x.shape[1]
-    repeats = _trailing_repeats(x)
+    repeats = distinct_rows.trailing_repeats(x)
     if repeats:
         x = x[:, : rows - repeats + 1]
     if not _bf16_kernel_for(x.shape[1]):
         return None
     out = torch.bmm(x.to(torch.bfloat16), w)
-    return _fan_out_last(out, rows) if repeats else out
+    return distinct_rows.fan_out_last(out, rows) if repeats else out
 
 
 def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
@@ -268,9 +245,10 @@ def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool
     return torch.matmul(x, w).reshape(out_shape)
 
 
-def _card_dst(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool,
-              cfg: card_matmul.CardConfig) -> torch.Tensor:
-    """Card mode: the Dst values (float32, output logical shape) of ``a @ b`` under ``cfg``."""
+def _card_values(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, cfg: card_matmul.CardConfig,
+                 finish) -> torch.Tensor:
+    """Card mode: ``finish`` (row-wise: bias, activation, packer) of the Dst values of ``a @ b`` under ``cfg``,
+    float32 in the output's logical shape; rows are independent, so identical rows are computed once."""
     a_shape = _matrix_shape(a, transpose_a)
     b_shape = _matrix_shape(b, transpose_b)
     out_shape, bcast = _output_shape(op, a_shape, b_shape)
@@ -280,7 +258,7 @@ def _card_dst(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: boo
     x = a._values(op)
     if transpose_a:
         x = x.transpose(-2, -1)
-    w = b._native(op)  # bf16 weights stay bf16 (widened a column block at a time by the card path)
+    w = b._native(op)  # bf16 weights stay bf16 (the card path reads them as they are)
     if transpose_b:
         w = w.transpose(-2, -1)
     x = card_matmul.src_values(x.reshape(-1, k) if bcast else x.reshape(-1, x.shape[-2], k), a.dtype)
@@ -288,10 +266,8 @@ def _card_dst(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: boo
     dst = card_matmul.dst_reference if numerics_mode.card_reference() else card_matmul.dst_fast
 
     def rows_times(xs: torch.Tensor, ws: torch.Tensor) -> torch.Tensor:
-        repeats = _trailing_repeats(xs)  # rows are independent: identical rows are computed once
-        if repeats:
-            return _fan_out_last(rows_times(xs[: xs.shape[0] - repeats + 1], ws), xs.shape[0])
-        return dst(xs, ws, cfg.math_fidelity, cfg.fp32_dest_acc_en)
+        return distinct_rows.on_distinct_rows(
+            lambda rows: finish(dst(rows, ws, cfg.math_fidelity, cfg.fp32_dest_acc_en)), xs)
 
     if bcast:
         return rows_times(x, w).reshape(out_shape)
@@ -301,13 +277,15 @@ def _card_dst(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: boo
 def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose_b, memory_config, out_dtype,
               activation, compute_kernel_config, program_config, core_grid) -> Tensor:
     cfg = card_matmul.resolve_config(a.dtype, b.dtype, out_dtype, compute_kernel_config, program_config, core_grid)
-    values = _card_dst(op, a, b, transpose_a, transpose_b, cfg)
-    if not values.is_meta:
+
+    def finish(values: torch.Tensor) -> torch.Tensor:
         if bias_row is not None:
             values = card_matmul.round_into_dst(values + bias_row, cfg.fp32_dest_acc_en)
         if activation is not None:
             values = activation(values)
-        values = card_matmul.pack(values, cfg.fp32_dest_acc_en, out_dtype)
+        return card_matmul.pack(values, cfg.fp32_dest_acc_en, out_dtype)
+
+    values = _card_values(op, a, b, transpose_a, transpose_b, cfg, finish)
     return new_tensor(values, dtype=out_dtype, layout=Layout.TILE, device=a.device(),
                       memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
 

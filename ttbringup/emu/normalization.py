@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from . import card_common, card_normalization, numerics, numerics_mode
+from . import card_common, card_normalization, distinct_rows, numerics, numerics_mode
 from .errors import check, not_emulated_getattr
 from .tensor import Tensor, new_tensor
 from .types import BLOCK_FLOAT_DTYPES, DataType, Layout, TensorMemoryLayout
@@ -105,10 +105,14 @@ def _card_norm(name: str, op: str, x: Tensor, residual, weight, bias, epsilon: f
     values = x._values(op)
     res = None if residual is None else residual._values(op).reshape(values.shape)
     kernel = card_normalization.rms_norm if name == "rms_norm" else card_normalization.layer_norm
-    with card_common.one_thread():
-        dst = kernel(values, _gamma_row(op, "weight", weight, x), _gamma_row(op, "bias", bias, x), res, epsilon,
-                     cfg, numerics_mode.card_reference())
+    gamma, beta = _gamma_row(op, "weight", weight, x), _gamma_row(op, "bias", bias, x)
+
+    def compute(values: torch.Tensor, res) -> torch.Tensor:
+        dst = kernel(values, gamma, beta, res, epsilon, cfg, numerics_mode.card_reference())
         return card_common.pack(dst, cfg.fp32_dest_acc_en, x.dtype)
+
+    with card_common.one_thread():
+        return distinct_rows.on_distinct_rows(compute, values, res)
 
 
 @per_chip
@@ -159,9 +163,12 @@ def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_c
     d = normalize_dim(dim, len(x.shape), op)
     if numerics_mode.is_card() and d == len(x.shape) - 1:  # the attention kernel; other dims compute exactly
         cfg = card_normalization.resolve_config("softmax", x.dtype, compute_kernel_config)
+        def compute(v: torch.Tensor) -> torch.Tensor:
+            dst = card_normalization.softmax(v, cfg, numerics_mode.card_reference(), numeric_stable)
+            return card_common.pack(dst, cfg.fp32_dest_acc_en, x.dtype)
+
         with card_common.one_thread():
-            dst = card_normalization.softmax(x._values(op), cfg, numerics_mode.card_reference(), numeric_stable)
-            values = card_common.pack(dst, cfg.fp32_dest_acc_en, x.dtype)
+            values = distinct_rows.on_distinct_rows(compute, x._values(op))
         return _output(values, x, memory_config)
     return _output(torch.softmax(x._values(op), dim=d), x, memory_config)
 

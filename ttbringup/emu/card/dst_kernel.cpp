@@ -1,0 +1,206 @@
+// Card-mode matmul Dst values, compiled: the arithmetic of card_matmul.dst_fast (see its docstring and
+// ttbringup/emu/card/compiled.py) in one pass over the weight.
+//
+// dst(x, w, phases, fp32_dest): x [M, K] float32 SrcB values (in0), w [K, N] bfloat16 or float32 (TF32 values)
+// SrcA values (in1) in any strides, K zero-padded to whole 32-wide tiles. Output [M, N] float32 Dst values.
+//
+// Per block of NB output columns, per 32-wide K tile: the tile's SrcA slices (hi: sign, exponent, hidden + 4
+// bits; lo: the next 5 bits, the TF32 LSB dropped) are built once, so each weight element is read once per
+// call. Then per fidelity phase p (SrcA slice p & 1, SrcB slice p >> 1: hidden + 6 bits / the next 4), per
+// 16-wide K half, per row: the float32 sum of the 16 slice products in K order (each product is exact, so a
+// fused multiply-add changes nothing), added into Dst and rounded once (BF16 Dst: (bits + 0x8000) & ~0xFFFF,
+// ties away from zero on the magnitude; FP32 Dst: the float32 add). Column blocks are independent and run in
+// parallel on torch's intra-op threads; the result does not depend on the thread count.
+#include <torch/extension.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+namespace {
+
+constexpr int NB = 32;  // output columns per block (measured: 32 beats 16, 64 and 128)
+constexpr uint32_t SRCA_HI = 0xFFF80000u, SRCA_FULL = 0xFFFFC000u, SRCB_HI = 0xFFFE0000u;
+
+inline uint32_t bits_of(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
+inline float float_of(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline uint32_t load_bits(const float* p) { return bits_of(*p); }
+inline uint32_t load_bits(const at::BFloat16* p) { uint16_t h; std::memcpy(&h, p, 2); return uint32_t(h) << 16; }
+
+inline void split(uint32_t b, float* hi, float* lo) {
+  *hi = float_of(b & SRCA_HI);
+  *lo = float_of(b & SRCA_FULL) - *hi;
+}
+
+using Slices = float[2][32][NB];  // [SrcA hi / lo][K row of the tile][column of the block]
+
+#ifdef __AVX512F__
+inline __m512i load16(const float* p) { return _mm512_loadu_si512(p); }
+inline __m512i load16(const at::BFloat16* p) {
+  return _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16);
+}
+
+inline void store_slices(__m512i v, bool need_lo, float* hi_out, float* lo_out) {
+  const __m512 hi = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(int(SRCA_HI))));
+  _mm512_store_ps(hi_out, hi);
+  if (need_lo)
+    _mm512_store_ps(lo_out, _mm512_sub_ps(_mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(int(SRCA_FULL)))),
+                                          hi));
+}
+
+// r[i] = row i of a 16 x 16 block of 32-bit words -> r[c] = column c
+inline void transpose16(__m512i* r) {
+  __m512i t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {  // r[4i + c], 128-bit lane l: column 4l + c of rows 4i .. 4i + 3
+    r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {  // 4 x 4 transpose of the 128-bit lanes
+    const __m512i u0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x44), u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xEE);
+    const __m512i u2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x44);
+    const __m512i u3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xEE);
+    t[c] = _mm512_shuffle_i32x4(u0, u2, 0x88);
+    t[4 + c] = _mm512_shuffle_i32x4(u0, u2, 0xDD);
+    t[8 + c] = _mm512_shuffle_i32x4(u1, u3, 0x88);
+    t[12 + c] = _mm512_shuffle_i32x4(u1, u3, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+#endif
+
+// The slices of a full 32 (K) x NB (N) tile whose K is contiguous (column j at w + j * sn): large weights.
+template <typename W>
+void fill_k_major(const W* w, int64_t sn, bool need_lo, Slices& wa) {
+#ifdef __AVX512F__
+  __m512i r[16];
+  for (int j0 = 0; j0 < NB; j0 += 16)
+    for (int h = 0; h < 32; h += 16) {
+      for (int i = 0; i < 16; ++i) r[i] = load16(w + (j0 + i) * sn + h);
+      transpose16(r);
+      for (int kk = 0; kk < 16; ++kk) store_slices(r[kk], need_lo, &wa[0][h + kk][j0], &wa[1][h + kk][j0]);
+    }
+#else
+  for (int j = 0; j < NB; ++j)
+    for (int kk = 0; kk < 32; ++kk) split(load_bits(w + j * sn + kk), &wa[0][kk][j], &wa[1][kk][j]);
+#endif
+}
+
+// The same for a tile whose N is contiguous (K row kk at w + kk * sk).
+template <typename W>
+void fill_n_major(const W* w, int64_t sk, bool need_lo, Slices& wa) {
+  for (int kk = 0; kk < 32; ++kk) {
+#ifdef __AVX512F__
+    for (int j0 = 0; j0 < NB; j0 += 16) store_slices(load16(w + kk * sk + j0), need_lo, &wa[0][kk][j0], &wa[1][kk][j0]);
+#else
+    for (int j = 0; j < NB; ++j) split(load_bits(w + kk * sk + j), &wa[0][kk][j], &wa[1][kk][j]);
+#endif
+  }
+}
+
+// One MVMUL for R rows of x (row stride x_stride) against 16 K rows of a slice: Dst rows d += the sums, rounded.
+template <int R>
+inline void mvmul(const float* x, int64_t x_stride, const float (*a)[NB], float* d, bool fp32_dest) {
+  alignas(64) float s[R][NB];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < NB; ++j) s[r][j] = x[r * x_stride] * a[0][j];
+  for (int kk = 1; kk < 16; ++kk)
+    for (int r = 0; r < R; ++r) {
+      const float xv = x[r * x_stride + kk];
+      for (int j = 0; j < NB; ++j) s[r][j] += xv * a[kk][j];
+    }
+  for (int r = 0; r < R; ++r) {
+    float* dr = d + r * NB;
+    if (fp32_dest) {
+      for (int j = 0; j < NB; ++j) dr[j] += s[r][j];
+    } else {
+      for (int j = 0; j < NB; ++j) dr[j] = float_of((bits_of(dr[j] + s[r][j]) + 0x8000u) & 0xFFFF0000u);
+    }
+  }
+}
+
+// Output column blocks [b0, b1) of the product; xb: [2][m][kp] SrcB hi / lo slices, zero past k.
+template <typename W>
+void dst_blocks(const float* xb, int64_t m, int64_t kp, const W* w, int64_t k, int64_t n, int64_t sk, int64_t sn,
+                const std::vector<int>& phases, bool need_lo, bool fp32_dest, float* out, int64_t b0, int64_t b1) {
+  alignas(64) Slices wa;
+  std::vector<float> d_store(m * NB);
+  float* d = d_store.data();
+  for (int64_t b = b0; b < b1; ++b) {
+    const int64_t n0 = b * NB, nn = std::min<int64_t>(NB, n - n0);
+    std::fill(d_store.begin(), d_store.end(), 0.0f);
+    for (int64_t t0 = 0; t0 < kp; t0 += 32) {
+      const int64_t kt = std::min<int64_t>(32, k - t0);
+      if (kt == 32 && nn == NB && sk == 1) {
+        fill_k_major(w + n0 * sn + t0, sn, need_lo, wa);
+      } else if (kt == 32 && nn == NB && sn == 1) {
+        fill_n_major(w + n0 + t0 * sk, sk, need_lo, wa);
+      } else {  // edge tiles
+        std::memset(wa, 0, sizeof(wa));
+        for (int64_t kk = 0; kk < kt; ++kk)
+          for (int64_t j = 0; j < nn; ++j) split(load_bits(w + (n0 + j) * sn + (t0 + kk) * sk), &wa[0][kk][j], &wa[1][kk][j]);
+      }
+      for (int p : phases) {  // phases outer, the two K halves of the tile inner (the LLK order)
+        const float (*a)[NB] = wa[p & 1];
+        for (int h = 0; h < 32; h += 16) {
+          for (int64_t r = 0; r < m;) {  // rows in groups of up to 4: independent chains per group
+            const float* xr = xb + ((p >> 1) * m + r) * kp + t0 + h;
+            float* dr = d + r * NB;
+            switch (std::min<int64_t>(4, m - r)) {
+              case 4: mvmul<4>(xr, kp, a + h, dr, fp32_dest); r += 4; break;
+              case 3: mvmul<3>(xr, kp, a + h, dr, fp32_dest); r += 3; break;
+              case 2: mvmul<2>(xr, kp, a + h, dr, fp32_dest); r += 2; break;
+              default: mvmul<1>(xr, kp, a + h, dr, fp32_dest); r += 1;
+            }
+          }
+        }
+      }
+    }
+    for (int64_t r = 0; r < m; ++r) std::memcpy(out + r * n + n0, d + r * NB, nn * sizeof(float));
+  }
+}
+
+}  // namespace
+
+torch::Tensor dst(torch::Tensor x, torch::Tensor w, std::vector<int64_t> phases, bool fp32_dest) {
+  TORCH_CHECK(x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(0), "dst: x [M, K], w [K, N]");
+  TORCH_CHECK(x.scalar_type() == torch::kFloat32, "dst: x must be float32");
+  TORCH_CHECK(w.scalar_type() == torch::kBFloat16 || w.scalar_type() == torch::kFloat32,
+              "dst: w must be bfloat16 or float32");
+  const int64_t m = x.size(0), k = x.size(1), n = w.size(1), kp = (k + 31) / 32 * 32;
+  std::vector<int> ph(phases.begin(), phases.end());
+  bool need_lo = false;
+  for (int p : ph) {
+    TORCH_CHECK(p >= 0 && p < 4, "dst: a phase is 0..3");
+    need_lo |= (p & 1) != 0;
+  }
+  auto xc = x.contiguous();
+  auto xb = torch::zeros({2, m, kp}, x.options());
+  auto hi = xc.view(torch::kInt32).bitwise_and(int32_t(SRCB_HI)).view(torch::kFloat32);
+  xb[0].narrow(1, 0, k).copy_(hi);
+  xb[1].narrow(1, 0, k).copy_(xc - hi);
+  auto out = torch::empty({m, n}, x.options());
+  if (m == 0 || n == 0) return out;
+  const float* xp = xb.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const int64_t blocks = (n + NB - 1) / NB, sk = w.stride(0), sn = w.stride(1);
+  at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+    if (w.scalar_type() == torch::kBFloat16)
+      dst_blocks(xp, m, kp, w.data_ptr<at::BFloat16>(), k, n, sk, sn, ph, need_lo, fp32_dest, op, b0, b1);
+    else
+      dst_blocks(xp, m, kp, w.data_ptr<float>(), k, n, sk, sn, ph, need_lo, fp32_dest, op, b0, b1);
+  });
+  return out;
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("dst", &dst, "card-mode matmul Dst values (dst_kernel.cpp)"); }
