@@ -238,7 +238,7 @@ def test_advisor_table_for_a_seed(seed_runs, tiny):
     # second phase multiplies zeros and changes nothing; a bf16 weight loses its low bits at LoFi.
     assert find("bfp4", "LoFi", False)["logits_pcc"] == find("bfp4", "HiFi2", False)["logits_pcc"]
     assert find("bf16", "LoFi", False)["logits_pcc"] < find("bf16", "HiFi4", True)["logits_pcc"]
-    assert "| numerics | attention (q/k/v/o) | MLP | top-1 | top-5 | logits PCC |" in r.stdout
+    assert "| numerics | attention (q/k/v/o) | MLP | SDPA | top-1 | top-5 | logits PCC |" in r.stdout
     assert re.search(r"^- mlp: ", r.stdout, re.M)
 
 
@@ -284,6 +284,37 @@ def test_a_setting_the_real_model_cannot_hold_is_shown_and_never_suggested():
     advice = Advice("m.py", "m", "org/seed", "bfloat8_b", 10, 5, ("mlp",), rows)
     assert suggestions(advice)["mlp"] is None
     table = markdown(advice)
-    assert "| card | file (bfloat8_b, default config) | bf16 HiFi4 fp32-acc | 100.00% | 100.00% | 0.999000 | " \
-           "0.00 MiB | does not fit (device OOM) |" in table
+    assert "| card | file (bfloat8_b, default config) | bf16 HiFi4 fp32-acc | default config | 100.00% | 100.00% " \
+           "| 0.999000 | 0.00 MiB | does not fit (device OOM) |" in table
     assert "- mlp: no setting tried keeps" in table
+
+
+def test_sdpa_rows_vary_fidelity_and_accumulation_only():
+    """The SDPA class has no weights: its rows are fidelity x fp32 accumulation, its config keeps the op default's
+    approximate mode, and its suggestion is the fewest phases that keep the scores (no byte count)."""
+    from ttbringup import backend
+    from ttbringup.evaluation.advisor import (Advice, ClassSetting, Row, Setting, markdown, overrides, suggestions,
+                                              sweep)
+
+    ttnn = backend.load("emu", announce=False)  # registers it as ttnn, which the shared blocks import
+    rows = sweep(("sdpa",))[2:]
+    assert [(r.sdpa.weight_dtype, r.sdpa.fidelity, r.sdpa.fp32_acc) for r in rows] == [
+        (None, f, acc) for f in ("LoFi", "HiFi2", "HiFi4") for acc in (False, True)]
+    assert all(r.attention.is_file and r.mlp.is_file for r in rows)
+    chosen = overrides(ttnn, Setting("card", sdpa=ClassSetting(None, "HiFi4", True)))
+    assert set(chosen) == {"sdpa"} and chosen["sdpa"].weight_dtype is None
+    cfg = chosen["sdpa"].compute_kernel_config
+    assert (cfg.math_fidelity, cfg.fp32_dest_acc_en, cfg.math_approx_mode) == (ttnn.MathFidelity.HiFi4, True, True)
+
+    sizes = {"attention": 10, "mlp": 100, "sdpa": 0}
+    measured = [Row(Setting("exact"), 1.0, 1.0, 1.0, sizes, None, 0.0),
+                Row(Setting("card"), 1.0, 1.0, 0.9990, sizes, None, 0.0),
+                Row(Setting("card", sdpa=ClassSetting(None, "LoFi")), 0.9, 1.0, 0.9985, sizes, None, 0.0),
+                Row(Setting("card", sdpa=ClassSetting(None, "HiFi2", True)), 1.0, 1.0, 0.9992, sizes, None, 0.0),
+                Row(Setting("card", sdpa=ClassSetting(None, "HiFi4")), 1.0, 1.0, 0.9993, sizes, None, 0.0)]
+    advice = Advice("m.py", "m", None, "bfloat16", 10, 5, ("sdpa",), measured)
+    assert suggestions(advice)["sdpa"].setting.sdpa == ClassSetting(None, "HiFi2", True)
+    table = markdown(advice)
+    assert "| card | file (bfloat16, default config) | file (bfloat16, default config) | LoFi | 90.00% |" in table
+    assert "- sdpa: cheapest setting that keeps the file configuration's card-mode top-1 / top-5 and its logits " \
+           "PCC within 0.001: **HiFi2 fp32-acc** (top-1 100.00%" in table

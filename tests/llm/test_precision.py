@@ -70,3 +70,34 @@ def test_the_config_reaches_the_linears(hf, device):
     assert torch.equal(out["exact", "lofi"], out["exact", "hifi4"])
     assert pcc(out["card", "lofi"], ref) < pcc(out["card", "hifi4"], ref)
     assert pcc(out["card", "hifi4"], ref) > 0.999
+
+
+def test_the_sdpa_config_reaches_prefill_and_decode_attention(hf, device, monkeypatch):
+    """The ``sdpa`` class has no weights: a build inside the override passes its config to both SDPA ops (spied
+    on), a weight dtype for it is refused, and a build outside passes none."""
+    import ttbringup.emu.transformer as emu_transformer
+
+    seen = []
+    for name in ("scaled_dot_product_attention", "scaled_dot_product_attention_decode"):
+        real = getattr(emu_transformer, name)
+        monkeypatch.setattr(ttnn.transformer, name,
+                            lambda *a, _real=real, _name=name, **kw: seen.append((_name, kw.get("compute_kernel_config")))
+                            or _real(*a, **kw))
+    hifi4 = config(ttnn.MathFidelity.HiFi4, fp32=True)
+    with overridden({"sdpa": OpPrecision(None, hifi4)}):
+        model = build_decoder_lm(hf, device, 64, cache_cap=64, weight_dtype=ttnn.bfloat16)
+    ids = torch.randint(0, hf.config.vocab_size, (1, 8), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        out = model(ids, use_cache=True)
+        model(ids[:, :1], past_key_values=out.past_key_values, use_cache=True)
+    assert {name for name, _ in seen} == {"scaled_dot_product_attention", "scaled_dot_product_attention_decode"}
+    assert all(cfg is hifi4 for _, cfg in seen)
+    assert class_weights(model)["sdpa"] == []
+    seen.clear()
+    plain = build_decoder_lm(hf, device, 64, cache_cap=64, weight_dtype=ttnn.bfloat16)
+    with torch.no_grad():
+        plain(ids, use_cache=True)
+    assert seen and all(cfg is None for _, cfg in seen)
+    with pytest.raises(ValueError, match="op class sdpa has no weights"):
+        with overridden({"sdpa": OpPrecision(ttnn.bfloat8_b, hifi4)}):
+            pass

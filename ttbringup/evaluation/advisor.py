@@ -8,9 +8,12 @@ numerics mode and counts the device bytes of each class's weights. Rows:
 
 1. ``exact``, the model file's configuration: the emulator's float32 upper bound;
 2. ``card``, the model file's configuration (no compute config passed: 0.81.1's defaults);
-3. ``card``, one class at a time (the other at the file's configuration): weights bf16 / bfp8 / bfp4 x fidelity
-   LoFi / HiFi2 / HiFi4 x fp32 accumulation off / on. A passed config also sets ``math_approx_mode=False`` and
-   ``packer_l1_acc=True`` (what 0.81.1's own matmul default has for a non-float32 output).
+3. ``card``, one class at a time (the others at the file's configuration): for ``attention`` and ``mlp`` weights
+   bf16 / bfp8 / bfp4 x fidelity LoFi / HiFi2 / HiFi4 x fp32 accumulation off / on, a passed config also setting
+   ``math_approx_mode=False`` and ``packer_l1_acc=True`` (what 0.81.1's own matmul default has for a non-float32
+   output); for ``sdpa`` (no weights) fidelity x fp32 accumulation, with ``math_approx_mode=True`` and
+   ``packer_l1_acc=False`` as 0.81.1's SDPA default has them, so a row differs from that default only in what
+   it names.
 
 Bytes are per chip, from the emulator's allocator rules (``ttbringup.emu.memory``): for the evaluated checkpoint,
 and at the real shape when the model file is a seed's (a data-free build of its bundled real config, once per
@@ -32,7 +35,8 @@ DTYPES = ("bf16", "bfp8", "bfp4")
 FIDELITIES = ("LoFi", "HiFi2", "HiFi4")
 PHASES = {"LoFi": 1, "HiFi2": 2, "HiFi4": 4}  # fidelity phases per multiply (facts §3.1)
 _TTNN_DTYPE = {"bf16": "bfloat16", "bfp8": "bfloat8_b", "bfp4": "bfloat4_b"}
-CLASSES = ("attention", "mlp")
+CLASSES = ("attention", "mlp", "sdpa")
+WEIGHTLESS = ("sdpa",)  # classes with a compute config only
 PCC_SLACK = 0.001  # a suggestion may lose this much logits PCC against the file's configuration in card mode
 
 
@@ -48,10 +52,12 @@ class ClassSetting:
     def is_file(self) -> bool:
         return self.weight_dtype is None and self.fidelity is None
 
-    def label(self, file_dtype: str) -> str:
+    def label(self, file_dtype: str | None) -> str:
+        """How a table names the choice (``file_dtype`` None: a class without weights)."""
         if self.is_file:
-            return f"file ({file_dtype}, default config)"
-        return f"{self.weight_dtype} {self.fidelity}" + (" fp32-acc" if self.fp32_acc else "")
+            return "default config" if file_dtype is None else f"file ({file_dtype}, default config)"
+        name = self.fidelity if self.weight_dtype is None else f"{self.weight_dtype} {self.fidelity}"
+        return name + (" fp32-acc" if self.fp32_acc else "")
 
     def cost(self) -> tuple:
         return (PHASES.get(self.fidelity, 2), self.fp32_acc)
@@ -62,6 +68,7 @@ class Setting:
     numerics: str  # exact / card
     attention: ClassSetting = ClassSetting()
     mlp: ClassSetting = ClassSetting()
+    sdpa: ClassSetting = ClassSetting()
 
     def of(self, cls: str) -> ClassSetting:
         return getattr(self, cls)
@@ -71,7 +78,7 @@ def sweep(classes=CLASSES) -> list[Setting]:
     """The rows the advisor measures, in order (see the module docstring)."""
     rows = [Setting("exact"), Setting("card")]
     for cls in classes:
-        for dtype in DTYPES:
+        for dtype in (None,) if cls in WEIGHTLESS else DTYPES:
             for fidelity in FIDELITIES:
                 for fp32 in (False, True):
                     rows.append(Setting("card", **{cls: ClassSetting(dtype, fidelity, fp32)}))
@@ -87,10 +94,11 @@ def overrides(ttnn, setting: Setting) -> dict:
         c = setting.of(cls)
         if c.is_file:
             continue
+        weightless = cls in WEIGHTLESS
         config = ttnn.WormholeComputeKernelConfig(math_fidelity=getattr(ttnn.MathFidelity, c.fidelity),
-                                                  math_approx_mode=False, fp32_dest_acc_en=c.fp32_acc,
-                                                  packer_l1_acc=True)
-        out[cls] = OpPrecision(getattr(ttnn, _TTNN_DTYPE[c.weight_dtype]), config)
+                                                  math_approx_mode=weightless, fp32_dest_acc_en=c.fp32_acc,
+                                                  packer_l1_acc=not weightless)
+        out[cls] = OpPrecision(None if weightless else getattr(ttnn, _TTNN_DTYPE[c.weight_dtype]), config)
     return out
 
 
@@ -221,12 +229,12 @@ def _gb(n: int) -> str:
 def markdown(advice: Advice) -> str:
     """The table (one line per row) and the suggestion lines, as MODEL_BRINGUP.md carries them."""
     real = advice.real_model is not None
-    head = ["numerics", "attention (q/k/v/o)", "MLP", "top-1", "top-5", "logits PCC",
+    head = ["numerics", "attention (q/k/v/o)", "MLP", "SDPA", "top-1", "top-5", "logits PCC",
             "attn + MLP weights (this checkpoint)"] + (["attn + MLP weights per chip (real shape)"] if real else [])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in advice.rows:
         s = r.setting
-        cells = [s.numerics, s.attention.label(advice.file_dtype), s.mlp.label(advice.file_dtype),
+        cells = [s.numerics, s.attention.label(advice.file_dtype), s.mlp.label(advice.file_dtype), s.sdpa.label(None),
                  f"{r.top1 * 100:.2f}%", f"{r.top5 * 100:.2f}%", "n/a" if r.pcc != r.pcc else f"{r.pcc:.6f}",
                  _mib(sum(r.bytes.values()))]
         if real:
@@ -240,9 +248,10 @@ def markdown(advice: Advice) -> str:
             continue
         where = row.real_bytes if real else row.bytes
         size = _gb(where[cls]) + " per chip at the real shape" if real else _mib(where[cls])
+        weights = "" if cls in WEIGHTLESS else f"{cls} weights {size}; "
         lines.append(f"- {cls}: cheapest setting that keeps the file configuration's card-mode top-1 / top-5 and "
                      f"its logits PCC within {PCC_SLACK}: "
-                     f"**{row.setting.of(cls).label(advice.file_dtype)}** ({cls} weights {size}; top-1 "
+                     f"**{row.setting.of(cls).label(None if cls in WEIGHTLESS else advice.file_dtype)}** ({weights}top-1 "
                      f"{row.top1 * 100:.2f}%, top-5 {row.top5 * 100:.2f}%, PCC {row.pcc:.6f})")
     return "\n".join(lines)
 
@@ -255,7 +264,7 @@ def to_json(advice: Advice) -> dict:
         "model_py": advice.model_py, "model": advice.model, "real_model": advice.real_model,
         "file_dtype": advice.file_dtype, "prompt_len": advice.prompt_len, "scored": advice.scored,
         "rows": [{"numerics": r.setting.numerics, "attention": cls_dict(r.setting.attention),
-                  "mlp": cls_dict(r.setting.mlp), "top1": r.top1, "top5": r.top5, "logits_pcc": r.pcc,
+                  "mlp": cls_dict(r.setting.mlp), "sdpa": cls_dict(r.setting.sdpa), "top1": r.top1, "top5": r.top5, "logits_pcc": r.pcc,
                   "bytes": r.bytes, "real_bytes": r.real_bytes, "seconds": r.seconds} for r in advice.rows],
         "suggestions": {cls: None if row is None else cls_dict(row.setting.of(cls))
                         for cls, row in suggestions(advice).items()},

@@ -76,14 +76,15 @@ class Attention:
     ``n_heads`` / ``n_kv_heads`` are then the heads of one chip, and ``cache`` holds that chip's KV heads.
     ``sliding_window``: keys a position sees, itself included (None: all before it).
     ``compute_kernel_config``: passed to the four projections' ``ttnn.linear`` (None: the op's default).
-    ``sdpa_compute_kernel_config``: the prefill SDPA's (None: the op's default).
+    ``sdpa_config``: passed to the prefill and decode SDPA (None: the op's default; for the prefill SDPA, the class
+    attribute ``sdpa_compute_kernel_config``, which a subclass may set).
     """
 
     sdpa_compute_kernel_config = None
 
     def __init__(self, hf_attn, config, device, cache: LayerKVCache, *, weight_dtype=ttnn.bfloat16,
                  qk_norm: bool = False, shard_kv_grid=None, tp: TensorParallel | None = None,
-                 sliding_window: int | None = None, compute_kernel_config=None):
+                 sliding_window: int | None = None, compute_kernel_config=None, sdpa_config=None):
         self.tp = tp or TensorParallel(device)
         plan = self.tp.heads(config.num_attention_heads, config.num_key_value_heads)
         self.n_heads = plan.q_per_chip
@@ -94,6 +95,7 @@ class Attention:
         self.cache = cache
         self.shard_kv_grid = shard_kv_grid
         self.compute_kernel_config = compute_kernel_config
+        self.sdpa_config = sdpa_config
         self.sliding_window = sliding_window
         q_rows, kv_rows = head_index(plan.q_heads, hf_attn.head_dim), head_index(plan.kv_heads, hf_attn.head_dim)
         if qk_norm and self.head_dim != hf_attn.head_dim:
@@ -132,7 +134,7 @@ class Attention:
         self._fill(self.cache.v, v, user)
         attn = ttnn.transformer.scaled_dot_product_attention(
             q, k, v, is_causal=True, scale=self.scale, sliding_window_size=self.sliding_window,
-            compute_kernel_config=self.sdpa_compute_kernel_config)
+            compute_kernel_config=self.sdpa_config or self.sdpa_compute_kernel_config)
         for t in (q, k, v):
             ttnn.deallocate(t)
         return self._output(attn)
@@ -161,7 +163,7 @@ class Attention:
         ttnn.experimental.paged_update_cache(self.cache.v, v, update_idxs_tensor=cur_pos)
         attn = ttnn.transformer.scaled_dot_product_attention_decode(
             q, self.cache.k, self.cache.v, cur_pos_tensor=cur_pos, scale=self.scale,
-            sliding_window_size=self.sliding_window, memory_config=DRAM)
+            sliding_window_size=self.sliding_window, memory_config=DRAM, compute_kernel_config=self.sdpa_config)
         for t in (k_sharded, k, k_base, v, q, q_base):  # reshapes may be views: free each once its user is done
             ttnn.deallocate(t)
         heads_first = ttnn.transpose(attn, 1, 2)  # [1, 32, nh, hd] -> [1, nh, 32, hd]

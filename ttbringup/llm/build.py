@@ -131,6 +131,7 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
         raise UnsupportedModelError(f"cannot shard {kv_heads} KV heads one per core on this device")
     attn_dtype, attn_config = for_class("attention", weight_dtype)
     mlp_dtype, mlp_config = for_class("mlp", weight_dtype)
+    _, sdpa_config = for_class("sdpa", None)
     layers = []
     for hf_layer in layer_progress(body.layers):
         attn = hf_layer.self_attn
@@ -140,7 +141,8 @@ def build_decoder_lm(hf_model, device, max_seq_len: int, *, cache_cap: int, weig
         layers.append(DecoderLayer(
             Attention(attn, config, device, cache, weight_dtype=attn_dtype,
                       qk_norm=qk_norm or hasattr(attn, "q_norm"), shard_kv_grid=grid, tp=tp,
-                      sliding_window=layer_window(attn, config, cache_len), compute_kernel_config=attn_config),
+                      sliding_window=layer_window(attn, config, cache_len), compute_kernel_config=attn_config,
+                      sdpa_config=sdpa_config),
             mlp_class(hf_layer.mlp, device, mlp_dtype, tp, compute_kernel_config=mlp_config),
             norm("input_layernorm"),
             norm("pre_feedforward_layernorm" if sandwich else "post_attention_layernorm"),

@@ -4,7 +4,9 @@ dtypes and compute kernel configs without touching its model file.
 Op classes (the linears each covers):
 
 * ``attention``: the q, k, v and o projections of every layer;
-* ``mlp``: the gate, up and down projections of every layer.
+* ``mlp``: the gate, up and down projections of every layer;
+* ``sdpa``: the prefill and decode attention (``scaled_dot_product_attention`` / ``..._decode``) of every layer:
+  a compute kernel config only (it has no weights; a weight dtype for it raises ``ValueError``).
 
 A model file picks one ``weight_dtype`` for both (``build_decoder_lm``) and passes no compute kernel config, so
 every linear runs at ttnn's default for its dtypes. ``overridden({"mlp": OpPrecision(ttnn.bfloat4_b, cfg)})`` is
@@ -23,7 +25,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-OP_CLASSES = ("attention", "mlp")
+OP_CLASSES = ("attention", "mlp", "sdpa")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ def overridden(by_class: dict[str, OpPrecision]):
     unknown = sorted(set(by_class) - set(OP_CLASSES))
     if unknown:
         raise ValueError(f"unknown op class {', '.join(unknown)}; the classes are {', '.join(OP_CLASSES)}")
+    if "sdpa" in by_class and by_class["sdpa"].weight_dtype is not None:
+        raise ValueError("op class sdpa has no weights: give it a compute kernel config only")
     before = dict(_active)
     _active.clear()
     _active.update(by_class)
@@ -64,7 +68,7 @@ def for_class(name: str, weight_dtype):
 
 def class_weights(model) -> dict[str, list]:
     """The device weight tensors of each op class of a ``TTCausalLM`` from ``build_decoder_lm`` (for byte counts)."""
-    out: dict[str, list] = {name: [] for name in OP_CLASSES}
+    out: dict[str, list] = {name: [] for name in OP_CLASSES}  # sdpa: none
     for layer in model.layers:
         a = layer.attention
         out["attention"] += [*a.w_qkv, a.wo]

@@ -1,6 +1,6 @@
 """``scripts/fidelity_advisor.py MODEL_PY``: accuracy and device bytes of per-op-class weight dtypes and compute
-configs (LoFi / HiFi2 / HiFi4, fp32 accumulation off / on, bf16 / bfp8 / bfp4 weights for attention and MLP),
-measured in the emulator's card-numerics mode against the HF reference.
+configs (LoFi / HiFi2 / HiFi4, fp32 accumulation off / on, bf16 / bfp8 / bfp4 weights for attention and MLP; the
+SDPA's fidelity and accumulation), measured in the emulator's card-numerics mode against the HF reference.
 
 Prints one table row per setting (exact and card mode of the model file's own configuration first, then each
 class varied on its own) and, per class, the cheapest setting that keeps the file configuration's card-mode top-1
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt_ids_file", default=None, help="file of prompt token ids")
     p.add_argument("--max_new_tokens", type=int, default=100, help="reference tokens to score per row (default 100)")
     p.add_argument("--classes", nargs="+", default=None, metavar="CLASS",
-                   help="op classes to vary: attention, mlp (default: both)")
+                   help="op classes to vary: attention, mlp, sdpa (default: all three)")
     p.add_argument("--write", action="store_true",
                    help="write the table into the Card numerics section of MODEL_PY's MODEL_BRINGUP.md")
     p.add_argument("--json", metavar="PATH", default=None, help="write every row as JSON")
