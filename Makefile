@@ -5,7 +5,7 @@ STAMP := .install.stamp
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m pip install -q -r requirements.txt
 	$(PYTHON) -m pip install -q --no-deps -e .
-	$(PYTHON) -m ttbringup.emu.card.compiled
+	$(PYTHON) -c 'import sys; from ttbringup.emu.card import compiled; sys.exit(compiled.main())'
 	@touch $(STAMP)
 
 .PHONY: install eval eval-both test test-all conformance bench

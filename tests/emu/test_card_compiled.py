@@ -110,3 +110,46 @@ def test_without_the_kernel_card_mode_warns_once_and_uses_the_torch_formulation(
     assert len(record) == 1 and "second line" not in str(record[0].message)
     assert compiled.status().startswith("cannot build the compiled matmul kernel: Ninja is required")
     assert torch.equal(got, card_matmul.dst_torch(x, w, "HiFi2", False))
+
+
+@pytest.mark.parametrize("dtype_name", ("bfloat8_b", "bfloat4_b"))
+@pytest.mark.parametrize("m, k, n", [(1, 256, 96), (2, 200, 70), (37, 80, 48)])
+@pytest.mark.parametrize("fp32_dest", (False, True), ids=("bf16_dst", "fp32_dst"))
+def test_block_float_weights_read_as_stored_equal_the_decoded_ones(kernel, device, dtype_name, m, k, n, fp32_dest):
+    """The kernel reading a bfloat8_b / bfloat4_b weight's codes and shared exponents gives the Dst values of the
+    kernel on its decoded values, bit for bit (the same values reach SrcA); K and N past whole tiles included."""
+    import ttbringup.emu as ttnn
+
+    torch.manual_seed(k + n)
+    w = ttnn.from_torch(torch.randn(k, n), dtype=getattr(ttnn, dtype_name), layout=ttnn.TILE_LAYOUT, device=device)
+    x = torch.randn(m, k).bfloat16().float()
+    stored = w._value
+    mant, exp = stored.mant.reshape(stored.mant.shape[-2:]), stored.exp.reshape(stored.exp.shape[-2:])
+    got = card_matmul.dst_fast_block_float(x, mant, exp, stored.bits, n, "HiFi2", fp32_dest)
+    want = compiled.dst(x, stored.decode().reshape(k, n), fpu.phases("HiFi2"), fp32_dest)
+    assert torch.equal(got.view(torch.int32), want.view(torch.int32))
+
+
+def test_card_linear_reads_block_float_weights_as_stored_and_decodes_special_blocks(kernel, device, monkeypatch):
+    """``ttnn.linear`` in card mode takes the stored path for a block-float weight; a weight with a block of the
+    special exponent 255 (inf / NaN codes) is decoded instead, and both give the decoded path's values."""
+    import ttbringup.emu as ttnn
+
+    numerics_mode = importlib.import_module("ttbringup.emu.numerics_mode")
+    stored_calls = []
+    real = compiled.dst_block_float
+    monkeypatch.setattr(compiled, "dst_block_float", lambda *a: stored_calls.append(1) or real(*a))
+    torch.manual_seed(5)
+    values = torch.randn(64, 96)
+    x = ttnn.from_torch(torch.randn(3, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    for special in (False, True):
+        if special:
+            values[3, 17] = float("inf")
+        w = ttnn.from_torch(values, dtype=ttnn.bfloat8_b, layout=ttnn.TILE_LAYOUT, device=device)
+        stored_calls.clear()
+        with numerics_mode.use("card"):
+            got = ttnn.to_torch(ttnn.linear(x, w, dtype=ttnn.float32))
+        want = card_matmul.dst_fast(ttnn.to_torch(x).float(), ttnn.to_torch(w).float(), "HiFi2", True)  # fp32 out
+        assert len(stored_calls) == (0 if special else 1)
+        finite = torch.isfinite(want)
+        assert torch.equal(torch.isfinite(got), finite) and torch.equal(got[finite], want[finite])

@@ -30,6 +30,8 @@ Contracts:
   Computed by the compiled kernel (``card.compiled``: the sums in K order) where it is built, else by
   ``dst_torch`` (the same formulation in torch operations, about 6x slower); the two differ only in the float32
   rounding of each chunk's sum (``card.compiled``).
+* ``dst_fast_block_float(x, mant, exp, bits, n, fidelity, fp32_dest)``: ``dst_fast`` for a block-float weight
+  read as stored (the values are the decoded ones; ``None`` when it cannot run, see the function).
 * ``dst_reference(x, w, fidelity, fp32_dest)``: the same through the bit-exact ``card.fpu.matmul_tiles``
   (ttsim's MVMUL arithmetic; K zero-padded to whole tiles). Slow: about 1 s per phase for 32 x 1024 x 1024.
 * ``round_into_dst(v, fp32_dest)``: one rounding of float32 values into Dst (as ``dst_fast`` does per step).
@@ -134,6 +136,16 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -
     (``card.compiled``), or ``dst_torch`` where it is not available."""
     values = compiled.dst(x, w, fpu.phases(fidelity), fp32_dest)
     return dst_torch(x, w, fidelity, fp32_dest) if values is None else values
+
+
+def dst_fast_block_float(x: torch.Tensor, mant: torch.Tensor, exp: torch.Tensor, bits: int, n: int, fidelity: str,
+                         fp32_dest: bool):
+    """``dst_fast`` of ``x [M, K]`` times a block-float weight given as its storage (codes ``[Kp, Np]``, shared
+    exponents ``[Kp, Np / 16]``; its first K rows and ``n`` columns), by the compiled kernel without decoding it;
+    ``None`` where that cannot run (no kernel, or a block with the special exponent 255): the caller decodes."""
+    if bool((exp == 255).any()):
+        return None
+    return compiled.dst_block_float(x, mant, exp, bits, n, fpu.phases(fidelity), fp32_dest)
 
 
 def dst_torch(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:

@@ -258,16 +258,28 @@ def _card_values(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: 
     x = a._values(op)
     if transpose_a:
         x = x.transpose(-2, -1)
+    x = card_matmul.src_values(x.reshape(-1, k) if bcast else x.reshape(-1, x.shape[-2], k), a.dtype)
+    fidelity, fp32_dest = cfg.math_fidelity, cfg.fp32_dest_acc_en
+    b._check_alive(op)
+    b._check_one_storage(op)
+    stored = b._value
+    if bcast and not transpose_b and isinstance(stored, BlockFloat) and not numerics_mode.card_reference():
+        mant, exp = stored.mant.reshape(stored.mant.shape[-2:]), stored.exp.reshape(stored.exp.shape[-2:])
+
+        def from_storage(rows: torch.Tensor) -> torch.Tensor:  # the weight read as stored, not decoded
+            values = card_matmul.dst_fast_block_float(rows, mant, exp, stored.bits, n, fidelity, fp32_dest)
+            return card_matmul.dst_fast(rows, stored.decode().reshape(k, n), fidelity, fp32_dest) \
+                if values is None else values
+
+        return distinct_rows.on_distinct_rows(lambda rows: finish(from_storage(rows)), x).reshape(out_shape)
     w = b._native(op)  # bf16 weights stay bf16 (the card path reads them as they are)
     if transpose_b:
         w = w.transpose(-2, -1)
-    x = card_matmul.src_values(x.reshape(-1, k) if bcast else x.reshape(-1, x.shape[-2], k), a.dtype)
     w = card_matmul.src_values(w.reshape(k, n) if bcast else w.reshape(-1, k, n), b.dtype)
     dst = card_matmul.dst_reference if numerics_mode.card_reference() else card_matmul.dst_fast
 
     def rows_times(xs: torch.Tensor, ws: torch.Tensor) -> torch.Tensor:
-        return distinct_rows.on_distinct_rows(
-            lambda rows: finish(dst(rows, ws, cfg.math_fidelity, cfg.fp32_dest_acc_en)), xs)
+        return distinct_rows.on_distinct_rows(lambda rows: finish(dst(rows, ws, fidelity, fp32_dest)), xs)
 
     if bcast:
         return rows_times(x, w).reshape(out_shape)

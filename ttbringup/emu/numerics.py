@@ -195,8 +195,9 @@ def _quantize_blocks(bits: torch.Tensor, w: int, mant_out: torch.Tensor, exp_out
 
 
 @functools.cache
-def _scale_table(mantissa_bits: int) -> torch.Tensor:
-    """float32 [256]: 2^(e - 127 - (W-1)) for each shared exponent e (exact; small e are denormal)."""
+def bfp_scale_table(mantissa_bits: int) -> torch.Tensor:
+    """float32 [256]: 2^(e - 127 - (W-1)) for each shared exponent e (exact; small e are denormal): a code times
+    its block's entry is its value. Shared, not to be written to."""
     return torch.tensor([2.0 ** (e - 127 - (mantissa_bits - 1)) for e in range(256)], dtype=torch.float32)
 
 
@@ -216,7 +217,7 @@ def bfp_dequantize(mant: torch.Tensor, exp: torch.Tensor, mantissa_bits: int) ->
         raise ValueError(f"exp shape {tuple(exp.shape)} does not match mant shape {tuple(mant.shape)}")
     if mant.is_meta or exp.is_meta:
         return torch.empty(mant.shape, dtype=torch.float32, device="meta")
-    scale = _scale_table(mantissa_bits).to(mant.device).take(exp.long())  # [..., H, nb]
+    scale = bfp_scale_table(mantissa_bits).to(mant.device).take(exp.long())  # [..., H, nb]
     out = mant.to(torch.float32)
     out.unflatten(-1, (nb, BLOCK)).mul_(scale.unsqueeze(-1))
     if exp.numel() and exp.amax() == 255:

@@ -11,11 +11,15 @@ Contracts:
   shows in a few outputs in 10^4 (0.002-0.05 % measured on a real-shape decode step's matmuls, none in the tests'
   random cases), with an FP32 Dst in the last bits of up to half of them. Column blocks run on torch's intra-op threads; the
   result does not depend on their number.
+* ``dst_block_float(x, mant, exp, bits, n, phases, fp32_dest)``: the same for a bfloat8_b / bfloat4_b weight given
+  as its storage (``tensor.BlockFloat``'s int8 codes ``[Kp, Np]`` and shared exponents ``[Kp, Np / 16]``, the
+  first ``n`` columns used), read without a decoded copy; the values are those ``numerics.bfp_dequantize`` gives
+  for blocks without the special exponent 255 (the caller decodes blocks with it). ``None`` without the kernel.
 * The kernel is built on first use (about 30 s, once per machine: torch's extension cache, under
   ``$TORCH_EXTENSIONS_DIR`` if set) with torch's ``cpp_extension`` (a C++ compiler and ``ninja``: the
   requirements install the PyPI ``ninja``). It is built for the instruction set torch reports for this CPU
   (``AVX512`` or a baseline build), never ``-march=native``, so a shared cache serves different machines.
-  ``make install`` builds it (``python -m ttbringup.emu.card.compiled``).
+  ``make install`` builds it (``main``).
 * If the build or the load fails, one warning line says why and that card mode runs the torch formulation; it
   is not retried in the process. ``status()`` is that line's reason, or ``"built (<isa>)"``.
 """
@@ -96,13 +100,21 @@ def dst(x: torch.Tensor, w: torch.Tensor, phases, fp32_dest: bool):
     return mod.dst(x.to(torch.float32), w, list(phases), bool(fp32_dest))
 
 
+def dst_block_float(x: torch.Tensor, mant: torch.Tensor, exp: torch.Tensor, bits: int, n: int, phases,
+                    fp32_dest: bool):
+    """Dst values of ``x`` times a block-float weight's storage, or ``None`` without the kernel (module docstring)."""
+    from .. import numerics
+
+    mod = module()
+    if mod is None:
+        return None
+    return mod.dst_block_float(x.to(torch.float32), mant.contiguous(), exp.contiguous(),
+                               numerics.bfp_scale_table(bits), int(n), list(phases), bool(fp32_dest))
+
+
 def main() -> int:
     """Build (or load from the cache) and say how long it took: ``make install`` runs this."""
     t0 = time.perf_counter()
     line = status()
     print(f"card-mode matmul kernel: {line} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return 0  # an unavailable kernel is not an install failure: card mode falls back (the line says so)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,6 +3,8 @@
 //
 // dst(x, w, phases, fp32_dest): x [M, K] float32 SrcB values (in0), w [K, N] bfloat16 or float32 (TF32 values)
 // SrcA values (in1) in any strides, K zero-padded to whole 32-wide tiles. Output [M, N] float32 Dst values.
+// dst_block_float(x, mant, exp, scale, n, phases, fp32_dest): the same for a bfloat8_b / bfloat4_b weight read as
+// stored (codes and shared exponents), so it is never decoded into a float32 copy.
 //
 // Per block of NB output columns, per 32-wide K tile: the tile's SrcA slices (hi: sign, exponent, hidden + 4
 // bits; lo: the next 5 bits, the TF32 LSB dropped) are built once, so each weight element is read once per
@@ -129,10 +131,58 @@ inline void mvmul(const float* x, int64_t x_stride, const float (*a)[NB], float*
   }
 }
 
-// Output column blocks [b0, b1) of the product; xb: [2][m][kp] SrcB hi / lo slices, zero past k.
+// A dense weight (bfloat16 or float32 values, any strides): fills a tile's slices.
 template <typename W>
-void dst_blocks(const float* xb, int64_t m, int64_t kp, const W* w, int64_t k, int64_t n, int64_t sk, int64_t sn,
-                const std::vector<int>& phases, bool need_lo, bool fp32_dest, float* out, int64_t b0, int64_t b1) {
+struct Dense {
+  const W* w;
+  int64_t k, sk, sn;
+  void fill(int64_t t0, int64_t n0, int64_t nn, bool need_lo, Slices& wa) const {
+    const int64_t kt = std::min<int64_t>(32, k - t0);
+    if (kt == 32 && nn == NB && sk == 1) {
+      fill_k_major(w + n0 * sn + t0, sn, need_lo, wa);
+    } else if (kt == 32 && nn == NB && sn == 1) {
+      fill_n_major(w + n0 + t0 * sk, sk, need_lo, wa);
+    } else {  // edge tiles
+      std::memset(wa, 0, sizeof(wa));
+      for (int64_t kk = 0; kk < kt; ++kk)
+        for (int64_t j = 0; j < nn; ++j) split(load_bits(w + (n0 + j) * sn + (t0 + kk) * sk), &wa[0][kk][j], &wa[1][kk][j]);
+    }
+  }
+};
+
+// A block-float weight as stored (bfloat8_b / bfloat4_b): int8 codes [Kp, Np] (N contiguous) and one shared
+// exponent per 16 columns [Kp, Np / 16]; a value is code * scale[exponent] (exact in float32).
+struct BlockFloat {
+  const int8_t* mant;
+  const uint8_t* exp;
+  const float* scale;
+  int64_t k, np;
+  float value(int64_t kk, int64_t j) const { return float(mant[kk * np + j]) * scale[exp[kk * (np / 16) + j / 16]]; }
+  void fill(int64_t t0, int64_t n0, int64_t nn, bool need_lo, Slices& wa) const {
+    const int64_t kt = std::min<int64_t>(32, k - t0);
+#ifdef __AVX512F__
+    if (kt == 32 && nn == NB) {
+      for (int kk = 0; kk < 32; ++kk)
+        for (int j0 = 0; j0 < NB; j0 += 16) {
+          const int64_t row = t0 + kk, col = n0 + j0;
+          const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(mant + row * np + col));
+          const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes)),
+                                         _mm512_set1_ps(scale[exp[row * (np / 16) + col / 16]]));
+          store_slices(_mm512_castps_si512(v), need_lo, &wa[0][kk][j0], &wa[1][kk][j0]);
+        }
+      return;
+    }
+#endif
+    std::memset(wa, 0, sizeof(wa));
+    for (int64_t kk = 0; kk < kt; ++kk)
+      for (int64_t j = 0; j < nn; ++j) split(bits_of(value(t0 + kk, n0 + j)), &wa[0][kk][j], &wa[1][kk][j]);
+  }
+};
+
+// Output column blocks [b0, b1) of the product; xb: [2][m][kp] SrcB hi / lo slices, zero past k.
+template <typename Weight>
+void dst_blocks(const float* xb, int64_t m, int64_t kp, const Weight& w, int64_t n, const std::vector<int>& phases,
+                bool need_lo, bool fp32_dest, float* out, int64_t b0, int64_t b1) {
   alignas(64) Slices wa;
   std::vector<float> d_store(m * NB);
   float* d = d_store.data();
@@ -140,16 +190,7 @@ void dst_blocks(const float* xb, int64_t m, int64_t kp, const W* w, int64_t k, i
     const int64_t n0 = b * NB, nn = std::min<int64_t>(NB, n - n0);
     std::fill(d_store.begin(), d_store.end(), 0.0f);
     for (int64_t t0 = 0; t0 < kp; t0 += 32) {
-      const int64_t kt = std::min<int64_t>(32, k - t0);
-      if (kt == 32 && nn == NB && sk == 1) {
-        fill_k_major(w + n0 * sn + t0, sn, need_lo, wa);
-      } else if (kt == 32 && nn == NB && sn == 1) {
-        fill_n_major(w + n0 + t0 * sk, sk, need_lo, wa);
-      } else {  // edge tiles
-        std::memset(wa, 0, sizeof(wa));
-        for (int64_t kk = 0; kk < kt; ++kk)
-          for (int64_t j = 0; j < nn; ++j) split(load_bits(w + (n0 + j) * sn + (t0 + kk) * sk), &wa[0][kk][j], &wa[1][kk][j]);
-      }
+      w.fill(t0, n0, nn, need_lo, wa);
       for (int p : phases) {  // phases outer, the two K halves of the tile inner (the LLK order)
         const float (*a)[NB] = wa[p & 1];
         for (int h = 0; h < 32; h += 16) {
@@ -170,37 +211,77 @@ void dst_blocks(const float* xb, int64_t m, int64_t kp, const W* w, int64_t k, i
   }
 }
 
-}  // namespace
-
-torch::Tensor dst(torch::Tensor x, torch::Tensor w, std::vector<int64_t> phases, bool fp32_dest) {
-  TORCH_CHECK(x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(0), "dst: x [M, K], w [K, N]");
-  TORCH_CHECK(x.scalar_type() == torch::kFloat32, "dst: x must be float32");
-  TORCH_CHECK(w.scalar_type() == torch::kBFloat16 || w.scalar_type() == torch::kFloat32,
-              "dst: w must be bfloat16 or float32");
-  const int64_t m = x.size(0), k = x.size(1), n = w.size(1), kp = (k + 31) / 32 * 32;
-  std::vector<int> ph(phases.begin(), phases.end());
+// The SrcB slices of x ([2][M][Kp], zero past K) and the phase list, checked.
+struct Operands {
+  torch::Tensor xb;
+  std::vector<int> phases;
   bool need_lo = false;
-  for (int p : ph) {
+  int64_t m, k, kp;
+};
+
+Operands operands(const torch::Tensor& x, const std::vector<int64_t>& phases) {
+  TORCH_CHECK(x.dim() == 2 && x.scalar_type() == torch::kFloat32, "dst: x must be float32 [M, K]");
+  Operands o;
+  o.m = x.size(0);
+  o.k = x.size(1);
+  o.kp = (o.k + 31) / 32 * 32;
+  for (int64_t p : phases) {
     TORCH_CHECK(p >= 0 && p < 4, "dst: a phase is 0..3");
-    need_lo |= (p & 1) != 0;
+    o.phases.push_back(int(p));
+    o.need_lo |= (p & 1) != 0;
   }
   auto xc = x.contiguous();
-  auto xb = torch::zeros({2, m, kp}, x.options());
+  o.xb = torch::zeros({2, o.m, o.kp}, x.options());
   auto hi = xc.view(torch::kInt32).bitwise_and(int32_t(SRCB_HI)).view(torch::kFloat32);
-  xb[0].narrow(1, 0, k).copy_(hi);
-  xb[1].narrow(1, 0, k).copy_(xc - hi);
-  auto out = torch::empty({m, n}, x.options());
-  if (m == 0 || n == 0) return out;
-  const float* xp = xb.data_ptr<float>();
+  o.xb[0].narrow(1, 0, o.k).copy_(hi);
+  o.xb[1].narrow(1, 0, o.k).copy_(xc - hi);
+  return o;
+}
+
+template <typename Weight>
+torch::Tensor run(const Operands& o, const Weight& w, int64_t n, bool fp32_dest) {
+  auto out = torch::empty({o.m, n}, o.xb.options());
+  if (o.m == 0 || n == 0) return out;
+  const float* xp = o.xb.data_ptr<float>();
   float* op = out.data_ptr<float>();
-  const int64_t blocks = (n + NB - 1) / NB, sk = w.stride(0), sn = w.stride(1);
-  at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
-    if (w.scalar_type() == torch::kBFloat16)
-      dst_blocks(xp, m, kp, w.data_ptr<at::BFloat16>(), k, n, sk, sn, ph, need_lo, fp32_dest, op, b0, b1);
-    else
-      dst_blocks(xp, m, kp, w.data_ptr<float>(), k, n, sk, sn, ph, need_lo, fp32_dest, op, b0, b1);
+  at::parallel_for(0, (n + NB - 1) / NB, 1, [&](int64_t b0, int64_t b1) {
+    dst_blocks(xp, o.m, o.kp, w, n, o.phases, o.need_lo, fp32_dest, op, b0, b1);
   });
   return out;
 }
 
-PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("dst", &dst, "card-mode matmul Dst values (dst_kernel.cpp)"); }
+}  // namespace
+
+torch::Tensor dst(torch::Tensor x, torch::Tensor w, std::vector<int64_t> phases, bool fp32_dest) {
+  TORCH_CHECK(x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(0), "dst: x [M, K], w [K, N]");
+  TORCH_CHECK(w.scalar_type() == torch::kBFloat16 || w.scalar_type() == torch::kFloat32,
+              "dst: w must be bfloat16 or float32");
+  const Operands o = operands(x, phases);
+  const int64_t n = w.size(1), sk = w.stride(0), sn = w.stride(1);
+  if (w.scalar_type() == torch::kBFloat16)
+    return run(o, Dense<at::BFloat16>{w.data_ptr<at::BFloat16>(), o.k, sk, sn}, n, fp32_dest);
+  return run(o, Dense<float>{w.data_ptr<float>(), o.k, sk, sn}, n, fp32_dest);
+}
+
+// x [M, K] times the first n columns of a block-float weight's storage (mant int8 [Kp, Np], exp uint8
+// [Kp, Np / 16], contiguous, K <= Kp, n <= Np) with value = code * scale[exp] (scale float32 [256]).
+torch::Tensor dst_block_float(torch::Tensor x, torch::Tensor mant, torch::Tensor exp, torch::Tensor scale, int64_t n,
+                              std::vector<int64_t> phases, bool fp32_dest) {
+  TORCH_CHECK(mant.dim() == 2 && mant.scalar_type() == torch::kInt8 && mant.is_contiguous(),
+              "dst_block_float: mant must be contiguous int8 [Kp, Np]");
+  TORCH_CHECK(exp.scalar_type() == torch::kUInt8 && exp.is_contiguous() && exp.dim() == 2 &&
+                  exp.size(0) == mant.size(0) && exp.size(1) * 16 == mant.size(1),
+              "dst_block_float: exp must be contiguous uint8 [Kp, Np / 16]");
+  TORCH_CHECK(scale.scalar_type() == torch::kFloat32 && scale.numel() == 256 && scale.is_contiguous(),
+              "dst_block_float: scale must be float32 [256]");
+  TORCH_CHECK(x.dim() == 2 && x.size(1) <= mant.size(0) && n <= mant.size(1),
+              "dst_block_float: x [M, K] with K <= Kp and n <= Np");
+  const Operands o = operands(x, phases);
+  return run(o, BlockFloat{mant.data_ptr<int8_t>(), exp.data_ptr<uint8_t>(), scale.data_ptr<float>(), o.k,
+                           mant.size(1)}, n, fp32_dest);
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("dst", &dst, "card-mode matmul Dst values of a dense weight (dst_kernel.cpp)");
+  m.def("dst_block_float", &dst_block_float, "card-mode matmul Dst values of a block-float weight as stored");
+}
