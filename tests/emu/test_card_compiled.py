@@ -153,3 +153,29 @@ def test_card_linear_reads_block_float_weights_as_stored_and_decodes_special_blo
         assert len(stored_calls) == (0 if special else 1)
         finite = torch.isfinite(want)
         assert torch.equal(torch.isfinite(got), finite) and torch.equal(got[finite], want[finite])
+
+
+@pytest.mark.parametrize("age_s, removed", [(3600, True), (5, False)], ids=("stale", "a build in progress"))
+def test_a_lock_left_by_a_killed_build_is_removed_and_a_fresh_one_kept(tmp_path, monkeypatch, age_s, removed):
+    """torch's builder waits as long as its lock file exists: a lock older than STALE_LOCK_SECONDS is removed with a
+    warning before the build; a recent one (another process building now) is left to torch's wait."""
+    import os
+    import time
+    import warnings
+
+    from torch.utils import cpp_extension
+
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    folder = compiled.build_directory(compiled.isa())
+    folder.mkdir(parents=True)
+    lock = folder / "lock"
+    lock.touch()
+    os.utime(lock, (time.time() - age_s, time.time() - age_s))
+    seen = {}
+    monkeypatch.setattr(cpp_extension, "load", lambda *a, **kw: seen.update(lock=lock.exists(), **kw) or "module")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert compiled._build() == "module"
+    assert seen["build_directory"] == str(folder)
+    assert seen["lock"] is not removed
+    assert any("stale build lock" in str(w.message) for w in caught) is removed

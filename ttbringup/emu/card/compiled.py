@@ -15,13 +15,14 @@ Contracts:
   as its storage (``tensor.BlockFloat``'s int8 codes ``[Kp, Np]`` and shared exponents ``[Kp, Np / 16]``, the
   first ``n`` columns used), read without a decoded copy; the values are those ``numerics.bfp_dequantize`` gives
   for blocks without the special exponent 255 (the caller decodes blocks with it). ``None`` without the kernel.
-* The kernel is built on first use (about 30 s, once per machine: torch's extension cache, under
-  ``$TORCH_EXTENSIONS_DIR`` if set) with torch's ``cpp_extension`` (a C++ compiler and ``ninja``: the
+* The kernel is built on first use (about 30 s, once per machine: ``build_directory``, in torch's extension
+  cache) with torch's ``cpp_extension`` (a C++ compiler and ``ninja``: the
   requirements install the PyPI ``ninja``). It is built for the instruction set torch reports for this CPU
   (``AVX512`` or a baseline build), never ``-march=native``, so a shared cache serves different machines.
   ``make install`` builds it (``main``).
 * If the build or the load fails, one warning line says why and that card mode runs the torch formulation; it
-  is not retried in the process. ``status()`` is that line's reason, or ``"built (<isa>)"``.
+  is not retried in the process. ``status()`` is that line's reason, or ``"built (<isa>)"``. A build lock left
+  by a killed build (older than ``STALE_LOCK_SECONDS``) is removed with a warning, so no run waits on it forever.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import torch
 SOURCE = Path(__file__).with_name("dst_kernel.cpp")
 _ISA_FLAGS = {"avx512": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mfma"], "baseline": []}
 _state: dict = {"module": None, "tried": False, "reason": "not built yet"}
+STALE_LOCK_SECONDS = 600
 
 
 def isa() -> str:
@@ -57,16 +59,42 @@ def _ninja_on_path() -> None:
             os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
 
 
+def build_directory(variant: str) -> Path:
+    """Where the kernel is built: torch's extension cache (``$TORCH_EXTENSIONS_DIR`` if set), one folder per
+    variant, Python and torch version (a module built against another torch is not loaded)."""
+    from torch.utils import cpp_extension
+
+    root = os.environ.get("TORCH_EXTENSIONS_DIR") or cpp_extension.get_default_build_root()
+    py = f"py{sys.version_info.major}{sys.version_info.minor}"
+    return Path(root) / f"ttbringup_card_dst_{variant}-{py}-torch{torch.__version__}"
+
+
+def _clear_stale_lock(folder: Path) -> None:
+    """torch's builder waits, without end, while its lock file exists; a build killed before it released the lock
+    (SIGKILL, an OOM kill) leaves one behind. A build takes under two minutes, so a lock older than
+    ``STALE_LOCK_SECONDS`` is stale: removed, with a warning."""
+    lock = folder / "lock"
+    with contextlib.suppress(FileNotFoundError):
+        age = time.time() - lock.stat().st_mtime
+        if age > STALE_LOCK_SECONDS:
+            lock.unlink()
+            warnings.warn(f"card mode: removed the stale build lock {lock} ({age / 60:.0f} minutes old: an "
+                          "interrupted build)", RuntimeWarning, stacklevel=3)
+
+
 def _build():
     from torch.utils import cpp_extension
 
     _ninja_on_path()
     variant = isa()
+    folder = build_directory(variant)
+    folder.mkdir(parents=True, exist_ok=True)
+    _clear_stale_lock(folder)
     quiet = io.StringIO()
     with contextlib.redirect_stdout(quiet):  # torch prints its cache paths; the caller reports the outcome
         return cpp_extension.load(f"ttbringup_card_dst_{variant}", [str(SOURCE)],
                                   extra_cflags=["-O3", "-fopenmp", *_ISA_FLAGS[variant]], extra_ldflags=["-fopenmp"],
-                                  verbose=False)
+                                  build_directory=str(folder), verbose=False)
 
 
 def module():
