@@ -188,11 +188,34 @@ class _Units:
         v = self.ar.mul(card_unary.load(x.masked_fill(gone, 0.0), self.fp32), _bf16_trunc(scale))
         if not self.cfg.exp_approx_mode:
             y = card_unary.exp(v, self.ar, self.fp32, approx=False)
-        elif self.fp32:
-            y = card_unary._exp_fp32(v, self.ar)
         else:
-            y = card_unary._stoch_rnd_bf16(card_unary._exp_21f(v, self.ar, card_unary._EXP21F_C[0]))
+            y = self._exp_accurate(v)
         return y.masked_fill(gone, 0.0)
+
+    def _exp_accurate(self, v: torch.Tensor) -> torch.Tensor:
+        """``_ckernel_sfpu_exp_accurate_`` after its scale multiply: exp_21f rounded to bf16, or the FP32 exp."""
+        if self.fp32:
+            return card_unary._exp_fp32(v, self.ar)
+        return card_unary._stoch_rnd_bf16(card_unary._exp_21f(v, self.ar, card_unary._EXP21F_C[0]))
+
+    def merge_stats(self, m_own, l_own, m_child, l_child, scale: float):
+        """The tree step's fused SFPU kernel (``calculate_fused_max_sub_exp_add_tile``) on bf16 buffer values
+        ``[N, M, 1]``: ``m = max``, ``c = exp((m_i - m) * bf16(scale))`` by the accurate exp whatever
+        ``exp_approx_mode`` says, each ``c_i * l_i`` stored into Dst and read back, their sum stored. Returns the
+        packed ``(c_own, c_child, m, l)``."""
+        ar, fp32 = self.ar, self.fp32
+        m_own, l_own, m_child, l_child = (card_unary.load(t, fp32) for t in (m_own, l_own, m_child, l_child))
+        m = torch.where(m_own < m_child, m_child, m_own)
+        corr = []
+        for mi in (m_own, m_child):
+            d = ar.add(mi.masked_fill(mi == _NEG_INF, 0.0), -m.masked_fill(m == _NEG_INF, 0.0))
+            y = self._exp_accurate(ar.mul(d, _bf16_trunc(scale)))
+            corr.append(y.masked_fill(mi == _NEG_INF, 0.0))  # exp(-inf) = 0 (a row with no visible key)
+        store = (lambda t: t) if fp32 else card_unary._store_bf16  # noqa: E731 (SFPSTORE: truncation into BF16)
+        child_part = store(ar.mul(corr[1], l_child))
+        own_part = store(ar.mul(corr[0], l_own))
+        total = store(ar.add(child_part, own_part))
+        return self.pack(store(corr[0])), self.pack(store(corr[1])), self.pack(m), self.pack(total)
 
     def reciprocal(self, dst: torch.Tensor) -> torch.Tensor:
         """1 / l on the SFPU (``recip_tile_first_column``), Dst values in and out."""
@@ -243,7 +266,21 @@ def _batched_dst(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: boo
 def _attend(q, k, v, mask, hidden, first, last, scale: float, units: _Units, decode: bool) -> torch.Tensor:
     """The online softmax over K chunks for rows ``q [N, M, D]`` against ``k`` / ``v [N, S, D]`` (S a whole number of
     chunks): ``hidden [N, M, S]`` bool, ``mask`` additive ``[N, M, S]`` finite values or None, each row's chunk range
-    ``[first, last)`` ``[N, M]``. Returns the Dst values of ``O * (1 / l)`` ``[N, M, D]``."""
+    ``[first, last)`` ``[N, M]``, all on one core. Returns the Dst values of ``O * (1 / l)`` ``[N, M, D]``."""
+    return _finish(_online(q, k, v, mask, hidden, first, last, scale, units, decode), units, decode)
+
+
+def _finish(state, units: _Units, decode: bool) -> torch.Tensor:
+    """Dst values of ``O * (1 / l)`` from a final ``(m, l, O)``."""
+    _, l_sum, o = state
+    total = l_sum if decode else units.row_sum(l_sum)
+    recip = units.pack(units.reciprocal(total))
+    return units.fpu("mul", o, recip)
+
+
+def _online(q, k, v, mask, hidden, first, last, scale: float, units: _Units, decode: bool):
+    """One core's loop of ``_attend``: the packed running ``(m, l, O)`` after each row's chunks ``[first, last)``
+    (rows with an empty range hold values of no meaning)."""
     size = units.cfg.k_chunk_size
     kt = k.transpose(1, 2)
     o = l_sum = m = None
@@ -277,9 +314,83 @@ def _attend(q, k, v, mask, hidden, first, last, scale: float, units: _Units, dec
             keep = active.unsqueeze(-1)
             m_new, l_new, o_new = (torch.where(keep, new, old) for new, old in ((m_new, m), (l_new, l_sum), (o_new, o)))
         m, l_sum, o = m_new, l_new, o_new
-    total = l_sum if decode else units.row_sum(l_sum)
-    recip = units.pack(units.reciprocal(total))
-    return units.fpu("mul", o, recip)
+    return m, l_sum, o
+
+
+def _split_attend(q, k, v, mask, hidden, first, last, scale: float, units: _Units, cores: int) -> torch.Tensor:
+    """Decode ``_attend`` with each row's chunks split over ``cores`` cores (``_core_chunks``), every core's
+    ``(m, l, O)`` from ``_online`` and the partials merged up the reduction tree (``_tree_children``) into core 0,
+    which normalises. Rows are [N, M] as in ``_attend``, ``first`` / ``last`` ``[N, M]``."""
+    states, has = [], []
+    for core in range(cores):
+        start, end = _core_chunks(first, last, core, cores)
+        busy = start < end
+        has.append(busy)
+        states.append(_online(q, k, v, mask, hidden, start, end, scale, units, True) if bool(busy.any()) else None)
+    for rnd in range((cores - 1).bit_length()):
+        for core in range(cores):
+            child = _tree_children(core, cores).get(rnd)
+            if child is None or states[child] is None:
+                continue
+            merged = _merge(states[core], states[child], scale, units)
+            take = has[child].unsqueeze(-1)  # a child without chunks sends nothing
+            states[core] = tuple(torch.where(take, new, old) for new, old in zip(merged, states[core]))
+    return _finish(states[0], units, True)
+
+
+def _merge(own, child, scale: float, units: _Units):
+    """A reducer core's step with one child's ``(m, l, O)``: the fused correction of the statistics, then
+    ``O_own * c_own`` and ``O_child * c_child`` (ELWMUL, packed) and their ELWADD (own in SrcA), packed."""
+    (m_own, l_own, o_own), (m_child, l_child, o_child) = own, child
+    c_own, c_child, m, l_sum = units.merge_stats(m_own, l_own, m_child, l_child, scale)
+    o_own = units.pack(units.fpu("mul", o_own, c_own))
+    o_child = units.pack(units.fpu("mul", o_child, c_child))
+    return m, l_sum, units.pack(units.fpu("add", o_own, o_child))
+
+
+def _core_chunks(first: torch.Tensor, last: torch.Tensor, core: int, cores: int):
+    """The chunks ``[start, end)`` core ``core`` of a user's ``cores`` gets from the range ``[first, last)``
+    (0.81.1's ``get_workload_for_core``): with more cores than chunks one chunk each, core 0 the last; else
+    ``n // cores`` each in reverse core order, the remainder one more each to the highest-numbered cores (the
+    earliest chunks). An empty range has ``start == end``."""
+    count = last - first
+    spare = count < cores
+    one = torch.where(core < count, first + count - core - 1, first)
+    one_end = torch.where(core < count, one + 1, first)
+    each, extra = count // cores, count % cores
+    rev = cores - core - 1
+    start = first + rev * each + torch.clamp(extra, max=rev)
+    end = start + each + (rev < extra).long()
+    return torch.where(spare, one, start), torch.where(spare, one_end, end)
+
+
+def _tree_children(core: int, cores: int) -> dict[int, int]:
+    """The children core ``core`` receives from, by round (0.81.1's host ``get_tree_reduction_params``): a binary
+    tree on ``vid = cores - 1 - core`` (core 0 the root), ``vid`` taking ``vid - 2^r`` in round r when its low
+    r + 1 bits are all ones; a core whose parent would be past the group (``cores`` not a power of two) sends to
+    core 0 in its own send round instead."""
+    vid = cores - 1 - core
+    out = {}
+    for rnd in range((cores - 1).bit_length()):
+        full = (2 << rnd) - 1
+        if vid & full == full:
+            out[rnd] = cores - 1 - (vid - (1 << rnd))
+    if core == 0:
+        for other in range(1, cores):
+            ov = cores - 1 - other
+            rnd = (~ov & (ov + 1)).bit_length() - 1  # the trailing ones of ov: its send round
+            if ov + (1 << rnd) >= cores:
+                out.setdefault(rnd, other)
+    return out
+
+
+def cores_per_head(grid_cores: int, users: int, kv_heads: int, program_config) -> int:
+    """How many cores 0.81.1's decode program factory gives each (user, kv head): the grid's cores shared over the
+    users, capped at ``max_cores_per_head_batch`` per head when a program config is passed, then over the kv
+    heads, at least one."""
+    cap = grid_cores if program_config is None else program_config.max_cores_per_head_batch
+    per_user = min(grid_cores, cap * users * kv_heads) // users
+    return max(1, per_user // kv_heads)
 
 
 def _live_width(hidden: torch.Tensor) -> int:
@@ -352,10 +463,11 @@ def prefill(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tenso
 
 def decode_rows(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None,
                 pos: torch.Tensor, scale: float, window: int, is_causal: bool, cfg: SdpaConfig,
-                reference: bool = False) -> torch.Tensor:
+                reference: bool = False, cores: int = 1) -> torch.Tensor:
     """Dst values ``[n, heads, D]`` of the card's decode for n attending users: ``query [n, heads, D]``, ``keys`` /
     ``values`` their cache prefixes ``[n, Hkv, L, D]`` (L a whole number of chunks, at least ``max(pos) + 1``),
-    ``mask`` additive ``[n, heads, L]`` or None, ``pos`` the users' positions ``[n]``."""
+    ``mask`` additive ``[n, heads, L]`` or None, ``pos`` the users' positions ``[n]``, each (user, kv head) on
+    ``cores`` cores (``cores_per_head``)."""
     n, heads, dim = query.shape
     kv_heads, length = keys.shape[1], keys.shape[2]
     group = heads // kv_heads
@@ -375,10 +487,10 @@ def decode_rows(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, m
         hidden = hidden | (mask == _NEG_INF)
         add = mask.masked_fill(mask == _NEG_INF, 0.0)
     rows = query.reshape(n * kv_heads, group, dim)
+    args = (rows, keys.reshape(-1, length, dim), values.reshape(-1, length, dim), add, hidden,
+            first.unsqueeze(1).expand(-1, group), last.unsqueeze(1).expand(-1, group), scale, _Units(cfg, reference))
     with card_common.one_thread():
-        out = _attend(rows, keys.reshape(-1, length, dim), values.reshape(-1, length, dim), add, hidden,
-                      first.unsqueeze(1).expand(-1, group), last.unsqueeze(1).expand(-1, group), scale,
-                      _Units(cfg, reference), decode=True)
+        out = _split_attend(*args, cores) if cores > 1 else _attend(*args, decode=True)
     return out.reshape(n, heads, dim)
 
 
@@ -429,8 +541,11 @@ def decode(q, k, v, mask, positions: torch.Tensor, scale: float, window: int, is
     user_mask = None
     if mask is not None:
         user_mask = _pad(sdpa_decode._user_mask(mask, users, heads, read, None if every else rows), length - read, 0.0)
+    grid = (q.device().compute_with_storage_grid_size() if program_config is None
+            else program_config.compute_with_storage_grid_size)
+    cores = cores_per_head(grid.x * grid.y, q.padded_shape[1], k.padded_shape[1], program_config)
     dst = decode_rows(query, keys, values, user_mask, pos, scale, window, is_causal, cfg,
-                      numerics_mode.card_reference())
+                      numerics_mode.card_reference(), cores)
     out[0, rows] = card_common.pack(dst, cfg.fp32_dest_acc_en, q.dtype)
     return out
 
@@ -440,4 +555,4 @@ def _pad_keys(t: torch.Tensor, length: int) -> torch.Tensor:
     return torch.nn.functional.pad(t, (0, 0, 0, length - t.shape[-2]))
 
 
-__all__ = ["SdpaConfig", "decode", "decode_rows", "prefill", "prefill_op", "resolve_config"]
+__all__ = ["SdpaConfig", "cores_per_head", "decode", "decode_rows", "prefill", "prefill_op", "resolve_config"]
