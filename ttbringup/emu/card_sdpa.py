@@ -21,10 +21,11 @@ Contracts:
   values of the last step ``[B, H, Sq, D]``. ``prefill_op(q, k, v, mask, is_causal, scale, window,
   compute_kernel_config, program_config)``: the op's output values packed into q's dtype, from its tensors (the
   hook of ``transformer.sdpa``).
-* ``decode_rows(query, keys, values, mask, pos, scale, window, is_causal, cfg, reference=False)``: Dst values of
-  the attending users' rows; ``decode(q, k, v, mask, positions, scale, window, is_causal, compute_kernel_config,
-  program_config)``: the decode op's output values ``[1, users, heads, D]`` packed into q's dtype (zeros for
-  skipped users), from the op's tensors (the hook of ``transformer.sdpa_decode``).
+* ``decode_rows(query, keys, values, mask, pos, scale, window, is_causal, cfg, reference=False, cores=1)``: Dst
+  values of the attending users' rows, each (user, kv head) split over ``cores`` cores; ``decode(q, k, v, mask,
+  positions, scale, window, is_causal, compute_kernel_config, program_config)``: the decode op's output values
+  ``[1, users, heads, D]`` packed into q's dtype (zeros for skipped users), from the op's tensors (the hook of
+  ``transformer.sdpa_decode``), on ``cores_per_head(grid cores, users, kv heads, program_config)`` cores.
 
 Steps per K chunk (Sq rows of a Q chunk against ``k_chunk_size`` keys; every step vectorised over all rows):
 
@@ -57,6 +58,31 @@ skips chunks above the diagonal), the chunks that hold any visible key of the Q 
 chunk otherwise; decode user b the chunks up to the one holding ``cur_pos[b]`` (from the window start's chunk with
 a sliding window). Keys past the sequence end inside the last chunk are masked.
 
+Decode over cores (the 0.81.1 kernels ``sdpa_flash_decode.cpp`` / ``writer_decode_all.cpp`` /
+``rt_args_common.hpp``; the host side from tt-metal's ``sdpa_decode_program_factory.cpp`` and its device-op header
+of the same era, looked up in the search index: the 0.81.1 binary holds that factory's messages, e.g. "Tree
+reduction max {} rounds ({} cores/head)"):
+
+* Cores per (user, kv head): ``max(1, min(G, cap * B * Hkv) // B // Hkv)`` for G grid cores (the program config's
+  ``compute_with_storage_grid_size``, else the device's: 64 on n150), B users, Hkv kv heads; ``cap`` is the config's
+  ``max_cores_per_head_batch`` (16 by default) and G without a config. One user of Llama-3.2-1B (8 kv heads): 8.
+* Chunks per core (``get_workload_for_core``): with more cores than chunks core c takes chunk ``n - 1 - c`` (core 0
+  the last chunk, which holds ``cur_pos`` and the causal mask); else ``n // cores`` each in reverse core order, the
+  remainder one more each to the highest-numbered cores. Each core runs the chunk loop above on its own chunks
+  (its first chunk opens, the later ones are corrected as in step 6).
+* The reduction tree (host ``get_tree_reduction_params``): ``vid = cores - 1 - core``; in round r a core whose vid
+  has its low r + 1 bits all ones receives from ``vid - 2^r``; a core whose parent ``vid + 2^t`` (t its trailing
+  ones) is past the group sends to core 0 in round t (non-power-of-two groups). Cores without chunks take no part.
+  A receiver's step per child: the fused SFPU kernel ``calculate_fused_max_sub_exp_add_tile`` on the bf16
+  statistics (``m = max``; ``c_i = exp((m_i - m) * bf16(scale))`` by the accurate exp whatever
+  ``exp_approx_mode`` says; ``c_child l_child`` and ``c_own l_own`` each stored into Dst and read back, their sum
+  stored; all four packed bf16), then ``O_own c_own`` and ``O_child c_child`` (ELWMUL, packed) and their ELWADD
+  (own in SrcA), packed. Core 0 normalises (step 7).
+
+Not pinned down: the 0.81.1 host code itself (the stored factory's runtime-argument layout is newer than the 0.81.1
+kernel's; the core rule and the tree are taken from it and from the 0.81.1 kernel's comment "core 0 would have core 1
+and core 2 as children"); paged caches, sharded Q and Q-head parallelism (other core layouts) are not modelled.
+
 Exact to the card (the 0.81.1 kernel code, with the bit-exact ``card`` primitives in the reference path): the
 operand roles, the step order, the buffer formats (bf16 intermediates: ``im_df = Float16_b`` in the program factory,
 "scratch_cb (im_df = Float16_b)" in the 0.81.1 streaming kernel), the exp forms and their constants, L1 accumulation
@@ -66,9 +92,8 @@ versus ELWADD per step, the reciprocal. Most likely choices (the host code that 
   kernel; the older loop (``sdpa_standard``) differs only in adding the rescaled row sum by ELWADD instead of L1
   accumulation (ties away from zero instead of to even).
 * The P V matmul of a chunk accumulates all of the chunk's K in one Dst (no split into L1-accumulated pieces).
-* Decode runs all of a user's chunks on one core; 0.81.1 may split them over up to ``max_cores_per_head_batch``
-  cores and merge the partial results by a tree of corrections (``correction_block``), which is not modelled (with
-  ``cur_pos`` inside the first chunk, as in the tiny checkpoints, there is nothing to split).
+* Decode's split and tree as above (an older tt-metal tree had the last core as root: with the same chunk split
+  and a power-of-two group it merges the same sets of cores and gives the same values).
 * ``S - m`` where both are -inf (a row with no visible key yet in its first chunk) is taken as -inf (P = 0).
 * With ``exp_approx_mode`` False the correction uses ``card_unary``'s accurate exp (the kernel's own polynomial
   first-column exp is not modelled); P keeps the approximate exp as the streaming kernel does. The non-approximate
