@@ -402,7 +402,8 @@ def test_split_decode_is_the_primitives_step_by_step(device, max_cores):
 
 def _llama_decode(seed, users=1, seq=2048):
     """Llama-3.2-1B decode attention: 32 query heads on 8 kv heads, head dim 64 (bf16 normal values)."""
-    return bf16(1, users, 32, 64, seed=seed), bf16(users, 8, seq, 64, seed=seed + 1), bf16(users, 8, seq, 64, seed=seed + 2)
+    kv = (bf16(users, 8, seq, 64, seed=seed + i) for i in (1, 2))
+    return (bf16(1, users, 32, 64, seed=seed), *kv)
 
 
 def test_split_decode_against_float64(device):

@@ -236,7 +236,10 @@ class _Units:
             d = ar.add(mi.masked_fill(mi == _NEG_INF, 0.0), -m.masked_fill(m == _NEG_INF, 0.0))
             y = self._exp_accurate(ar.mul(d, _bf16_trunc(scale)))
             corr.append(y.masked_fill(mi == _NEG_INF, 0.0))  # exp(-inf) = 0 (a row with no visible key)
-        store = (lambda t: t) if fp32 else card_unary._store_bf16  # noqa: E731 (SFPSTORE: truncation into BF16)
+
+        def store(t):  # SFPSTORE: truncation into a BF16 Dst
+            return t if fp32 else card_unary._store_bf16(t)
+
         child_part = store(ar.mul(corr[1], l_child))
         own_part = store(ar.mul(corr[0], l_own))
         total = store(ar.add(child_part, own_part))
@@ -352,9 +355,10 @@ def _split_attend(q, k, v, mask, hidden, first, last, scale: float, units: _Unit
         busy = start < end
         has.append(busy)
         states.append(_online(q, k, v, mask, hidden, start, end, scale, units, True) if bool(busy.any()) else None)
+    children = [_tree_children(core, cores) for core in range(cores)]
     for rnd in range((cores - 1).bit_length()):
         for core in range(cores):
-            child = _tree_children(core, cores).get(rnd)
+            child = children[core].get(rnd)
             if child is None or states[child] is None:
                 continue
             merged = _merge(states[core], states[child], scale, units)
