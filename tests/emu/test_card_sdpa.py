@@ -409,7 +409,8 @@ def test_split_decode_is_the_primitives_step_by_step(device, max_cores, pos):
 
 def test_split_decode_fast_path_close_to_the_reference_path(device):
     """Two users (cur_pos 700 and 1900 of 2048: 2 and 4 chunks of 512), 2 kv heads on 16 cores each. Measured
-    (seeds 1 / 2 / 3 for q / k / v): rel-L2 vs FP64 0.0248 fast vs 0.0265 reference, fast vs reference 0.0162 (the matmul fast path)."""
+    (seeds 1 / 2 / 3 for q / k / v): rel-L2 vs FP64 0.0248 fast vs 0.0265 reference, fast vs reference 0.0162
+    (the matmul fast path)."""
     qt, kt, vt = bf16(1, 2, 8, 64, seed=1), bf16(2, 2, 2048, 64, seed=2), bf16(2, 2, 2048, 64, seed=3)
     q, k, v = dev(qt, device), dev(kt, device), dev(vt, device)
     pos = [700, 1900]
