@@ -21,10 +21,11 @@ Contracts:
   values of the last step ``[B, H, Sq, D]``. ``prefill_op(q, k, v, mask, is_causal, scale, window,
   compute_kernel_config, program_config)``: the op's output values packed into q's dtype, from its tensors (the
   hook of ``transformer.sdpa``).
-* ``decode_rows(query, keys, values, mask, pos, scale, window, is_causal, cfg, reference=False)``: Dst values of
-  the attending users' rows; ``decode(q, k, v, mask, positions, scale, window, is_causal, compute_kernel_config,
-  program_config)``: the decode op's output values ``[1, users, heads, D]`` packed into q's dtype (zeros for
-  skipped users), from the op's tensors (the hook of ``transformer.sdpa_decode``).
+* ``decode_rows(query, keys, values, mask, pos, scale, window, is_causal, cfg, reference=False, cores=1)``: Dst
+  values of the attending users' rows, each (user, kv head) split over ``cores`` cores; ``decode(q, k, v, mask,
+  positions, scale, window, is_causal, compute_kernel_config, program_config)``: the decode op's output values
+  ``[1, users, heads, D]`` packed into q's dtype (zeros for skipped users), from the op's tensors (the hook of
+  ``transformer.sdpa_decode``), on ``cores_per_head(grid cores, users, kv heads, program_config)`` cores.
 
 Steps per K chunk (Sq rows of a Q chunk against ``k_chunk_size`` keys; every step vectorised over all rows):
 
@@ -57,6 +58,31 @@ skips chunks above the diagonal), the chunks that hold any visible key of the Q 
 chunk otherwise; decode user b the chunks up to the one holding ``cur_pos[b]`` (from the window start's chunk with
 a sliding window). Keys past the sequence end inside the last chunk are masked.
 
+Decode over cores (the 0.81.1 kernels ``sdpa_flash_decode.cpp`` / ``writer_decode_all.cpp`` /
+``rt_args_common.hpp``; the host side from tt-metal's ``sdpa_decode_program_factory.cpp`` and its device-op header
+of the same era, looked up in the search index: the 0.81.1 binary holds that factory's messages, e.g. "Tree
+reduction max {} rounds ({} cores/head)"):
+
+* Cores per (user, kv head): ``max(1, min(G, cap * B * Hkv) // B // Hkv)`` for G grid cores (the program config's
+  ``compute_with_storage_grid_size``, else the device's: 64 on n150), B users, Hkv kv heads; ``cap`` is the config's
+  ``max_cores_per_head_batch`` (16 by default) and G without a config. One user of Llama-3.2-1B (8 kv heads): 8.
+* Chunks per core (``get_workload_for_core``): with more cores than chunks core c takes chunk ``n - 1 - c`` (core 0
+  the last chunk, which holds ``cur_pos`` and the causal mask); else ``n // cores`` each in reverse core order, the
+  remainder one more each to the highest-numbered cores. Each core runs the chunk loop above on its own chunks
+  (its first chunk opens, the later ones are corrected as in step 6).
+* The reduction tree (host ``get_tree_reduction_params``): ``vid = cores - 1 - core``; in round r a core whose vid
+  has its low r + 1 bits all ones receives from ``vid - 2^r``; a core whose parent ``vid + 2^t`` (t its trailing
+  ones) is past the group sends to core 0 in round t (non-power-of-two groups). Cores without chunks take no part.
+  A receiver's step per child: the fused SFPU kernel ``calculate_fused_max_sub_exp_add_tile`` on the bf16
+  statistics (``m = max``; ``c_i = exp((m_i - m) * bf16(scale))`` by the accurate exp whatever
+  ``exp_approx_mode`` says; ``c_child l_child`` and ``c_own l_own`` each stored into Dst and read back, their sum
+  stored; all four packed bf16), then ``O_own c_own`` and ``O_child c_child`` (ELWMUL, packed) and their ELWADD
+  (own in SrcA), packed. Core 0 normalises (step 7).
+
+Not pinned down: the 0.81.1 host code itself (the stored factory's runtime-argument layout is newer than the 0.81.1
+kernel's; the core rule and the tree are taken from it and from the 0.81.1 kernel's comment "core 0 would have core 1
+and core 2 as children"); paged caches, sharded Q and Q-head parallelism (other core layouts) are not modelled.
+
 Exact to the card (the 0.81.1 kernel code, with the bit-exact ``card`` primitives in the reference path): the
 operand roles, the step order, the buffer formats (bf16 intermediates: ``im_df = Float16_b`` in the program factory,
 "scratch_cb (im_df = Float16_b)" in the 0.81.1 streaming kernel), the exp forms and their constants, L1 accumulation
@@ -66,9 +92,8 @@ versus ELWADD per step, the reciprocal. Most likely choices (the host code that 
   kernel; the older loop (``sdpa_standard``) differs only in adding the rescaled row sum by ELWADD instead of L1
   accumulation (ties away from zero instead of to even).
 * The P V matmul of a chunk accumulates all of the chunk's K in one Dst (no split into L1-accumulated pieces).
-* Decode runs all of a user's chunks on one core; 0.81.1 may split them over up to ``max_cores_per_head_batch``
-  cores and merge the partial results by a tree of corrections (``correction_block``), which is not modelled (with
-  ``cur_pos`` inside the first chunk, as in the tiny checkpoints, there is nothing to split).
+* Decode's split and tree as above (an older tt-metal tree had the last core as root: with the same chunk split
+  and a power-of-two group it merges the same sets of cores and gives the same values).
 * ``S - m`` where both are -inf (a row with no visible key yet in its first chunk) is taken as -inf (P = 0).
 * With ``exp_approx_mode`` False the correction uses ``card_unary``'s accurate exp (the kernel's own polynomial
   first-column exp is not modelled); P keeps the approximate exp as the streaming kernel does. The non-approximate
@@ -188,11 +213,37 @@ class _Units:
         v = self.ar.mul(card_unary.load(x.masked_fill(gone, 0.0), self.fp32), _bf16_trunc(scale))
         if not self.cfg.exp_approx_mode:
             y = card_unary.exp(v, self.ar, self.fp32, approx=False)
-        elif self.fp32:
-            y = card_unary._exp_fp32(v, self.ar)
         else:
-            y = card_unary._stoch_rnd_bf16(card_unary._exp_21f(v, self.ar, card_unary._EXP21F_C[0]))
+            y = self._exp_accurate(v)
         return y.masked_fill(gone, 0.0)
+
+    def _exp_accurate(self, v: torch.Tensor) -> torch.Tensor:
+        """``_ckernel_sfpu_exp_accurate_`` after its scale multiply: exp_21f rounded to bf16, or the FP32 exp."""
+        if self.fp32:
+            return card_unary._exp_fp32(v, self.ar)
+        return card_unary._stoch_rnd_bf16(card_unary._exp_21f(v, self.ar, card_unary._EXP21F_C[0]))
+
+    def merge_stats(self, m_own, l_own, m_child, l_child, scale: float):
+        """The tree step's fused SFPU kernel (``calculate_fused_max_sub_exp_add_tile``) on bf16 buffer values
+        ``[N, M, 1]``: ``m = max``, ``c = exp((m_i - m) * bf16(scale))`` by the accurate exp whatever
+        ``exp_approx_mode`` says, each ``c_i * l_i`` stored into Dst and read back, their sum stored. Returns the
+        packed ``(c_own, c_child, m, l)``."""
+        ar, fp32 = self.ar, self.fp32
+        m_own, l_own, m_child, l_child = (card_unary.load(t, fp32) for t in (m_own, l_own, m_child, l_child))
+        m = torch.where(m_own < m_child, m_child, m_own)
+        corr = []
+        for mi in (m_own, m_child):
+            d = ar.add(mi.masked_fill(mi == _NEG_INF, 0.0), -m.masked_fill(m == _NEG_INF, 0.0))
+            y = self._exp_accurate(ar.mul(d, _bf16_trunc(scale)))
+            corr.append(y.masked_fill(mi == _NEG_INF, 0.0))  # exp(-inf) = 0 (a row with no visible key)
+
+        def store(t):  # SFPSTORE: truncation into a BF16 Dst
+            return t if fp32 else card_unary._store_bf16(t)
+
+        child_part = store(ar.mul(corr[1], l_child))
+        own_part = store(ar.mul(corr[0], l_own))
+        total = store(ar.add(child_part, own_part))
+        return self.pack(store(corr[0])), self.pack(store(corr[1])), self.pack(m), self.pack(total)
 
     def reciprocal(self, dst: torch.Tensor) -> torch.Tensor:
         """1 / l on the SFPU (``recip_tile_first_column``), Dst values in and out."""
@@ -243,7 +294,21 @@ def _batched_dst(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: boo
 def _attend(q, k, v, mask, hidden, first, last, scale: float, units: _Units, decode: bool) -> torch.Tensor:
     """The online softmax over K chunks for rows ``q [N, M, D]`` against ``k`` / ``v [N, S, D]`` (S a whole number of
     chunks): ``hidden [N, M, S]`` bool, ``mask`` additive ``[N, M, S]`` finite values or None, each row's chunk range
-    ``[first, last)`` ``[N, M]``. Returns the Dst values of ``O * (1 / l)`` ``[N, M, D]``."""
+    ``[first, last)`` ``[N, M]``, all on one core. Returns the Dst values of ``O * (1 / l)`` ``[N, M, D]``."""
+    return _finish(_online(q, k, v, mask, hidden, first, last, scale, units, decode), units, decode)
+
+
+def _finish(state, units: _Units, decode: bool) -> torch.Tensor:
+    """Dst values of ``O * (1 / l)`` from a final ``(m, l, O)``."""
+    _, l_sum, o = state
+    total = l_sum if decode else units.row_sum(l_sum)
+    recip = units.pack(units.reciprocal(total))
+    return units.fpu("mul", o, recip)
+
+
+def _online(q, k, v, mask, hidden, first, last, scale: float, units: _Units, decode: bool):
+    """One core's loop of ``_attend``: the packed running ``(m, l, O)`` after each row's chunks ``[first, last)``
+    (rows with an empty range hold values of no meaning)."""
     size = units.cfg.k_chunk_size
     kt = k.transpose(1, 2)
     o = l_sum = m = None
@@ -277,9 +342,84 @@ def _attend(q, k, v, mask, hidden, first, last, scale: float, units: _Units, dec
             keep = active.unsqueeze(-1)
             m_new, l_new, o_new = (torch.where(keep, new, old) for new, old in ((m_new, m), (l_new, l_sum), (o_new, o)))
         m, l_sum, o = m_new, l_new, o_new
-    total = l_sum if decode else units.row_sum(l_sum)
-    recip = units.pack(units.reciprocal(total))
-    return units.fpu("mul", o, recip)
+    return m, l_sum, o
+
+
+def _split_attend(q, k, v, mask, hidden, first, last, scale: float, units: _Units, cores: int) -> torch.Tensor:
+    """Decode ``_attend`` with each row's chunks split over ``cores`` cores (``_core_chunks``), every core's
+    ``(m, l, O)`` from ``_online`` and the partials merged up the reduction tree (``_tree_children``) into core 0,
+    which normalises. Rows are [N, M] as in ``_attend``, ``first`` / ``last`` ``[N, M]``."""
+    states, has = [], []
+    for core in range(cores):
+        start, end = _core_chunks(first, last, core, cores)
+        busy = start < end
+        has.append(busy)
+        states.append(_online(q, k, v, mask, hidden, start, end, scale, units, True) if bool(busy.any()) else None)
+    children = [_tree_children(core, cores) for core in range(cores)]
+    for rnd in range((cores - 1).bit_length()):
+        for core in range(cores):
+            child = children[core].get(rnd)
+            if child is None or states[child] is None:
+                continue
+            merged = _merge(states[core], states[child], scale, units)
+            take = has[child].unsqueeze(-1)  # a child without chunks sends nothing
+            states[core] = tuple(torch.where(take, new, old) for new, old in zip(merged, states[core]))
+    return _finish(states[0], units, True)
+
+
+def _merge(own, child, scale: float, units: _Units):
+    """A reducer core's step with one child's ``(m, l, O)``: the fused correction of the statistics, then
+    ``O_own * c_own`` and ``O_child * c_child`` (ELWMUL, packed) and their ELWADD (own in SrcA), packed."""
+    (m_own, l_own, o_own), (m_child, l_child, o_child) = own, child
+    c_own, c_child, m, l_sum = units.merge_stats(m_own, l_own, m_child, l_child, scale)
+    o_own = units.pack(units.fpu("mul", o_own, c_own))
+    o_child = units.pack(units.fpu("mul", o_child, c_child))
+    return m, l_sum, units.pack(units.fpu("add", o_own, o_child))
+
+
+def _core_chunks(first: torch.Tensor, last: torch.Tensor, core: int, cores: int):
+    """The chunks ``[start, end)`` core ``core`` of a user's ``cores`` gets from the range ``[first, last)``
+    (0.81.1's ``get_workload_for_core``): with more cores than chunks one chunk each, core 0 the last; else
+    ``n // cores`` each in reverse core order, the remainder one more each to the highest-numbered cores (the
+    earliest chunks). An empty range has ``start == end``."""
+    count = last - first
+    spare = count < cores
+    one = torch.where(core < count, first + count - core - 1, first)
+    one_end = torch.where(core < count, one + 1, first)
+    each, extra = count // cores, count % cores
+    rev = cores - core - 1
+    start = first + rev * each + torch.clamp(extra, max=rev)
+    end = start + each + (rev < extra).long()
+    return torch.where(spare, one, start), torch.where(spare, one_end, end)
+
+
+def _tree_children(core: int, cores: int) -> dict[int, int]:
+    """The children core ``core`` receives from, by round (0.81.1's host ``get_tree_reduction_params``): a binary
+    tree on ``vid = cores - 1 - core`` (core 0 the root), ``vid`` taking ``vid - 2^r`` in round r when its low
+    r + 1 bits are all ones; a core whose parent would be past the group (``cores`` not a power of two) sends to
+    core 0 in its own send round instead."""
+    vid = cores - 1 - core
+    out = {}
+    for rnd in range((cores - 1).bit_length()):
+        full = (2 << rnd) - 1
+        if vid & full == full:
+            out[rnd] = cores - 1 - (vid - (1 << rnd))
+    if core == 0:
+        for other in range(1, cores):
+            ov = cores - 1 - other
+            rnd = (~ov & (ov + 1)).bit_length() - 1  # the trailing ones of ov: its send round
+            if ov + (1 << rnd) >= cores:
+                out.setdefault(rnd, other)
+    return out
+
+
+def cores_per_head(grid_cores: int, users: int, kv_heads: int, program_config) -> int:
+    """How many cores 0.81.1's decode program factory gives each (user, kv head): the grid's cores shared over the
+    users, capped at ``max_cores_per_head_batch`` per head when a program config is passed, then over the kv
+    heads, at least one."""
+    cap = grid_cores if program_config is None else program_config.max_cores_per_head_batch
+    per_user = min(grid_cores, cap * users * kv_heads) // users
+    return max(1, per_user // kv_heads)
 
 
 def _live_width(hidden: torch.Tensor) -> int:
@@ -352,10 +492,11 @@ def prefill(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tenso
 
 def decode_rows(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None,
                 pos: torch.Tensor, scale: float, window: int, is_causal: bool, cfg: SdpaConfig,
-                reference: bool = False) -> torch.Tensor:
+                reference: bool = False, cores: int = 1) -> torch.Tensor:
     """Dst values ``[n, heads, D]`` of the card's decode for n attending users: ``query [n, heads, D]``, ``keys`` /
     ``values`` their cache prefixes ``[n, Hkv, L, D]`` (L a whole number of chunks, at least ``max(pos) + 1``),
-    ``mask`` additive ``[n, heads, L]`` or None, ``pos`` the users' positions ``[n]``."""
+    ``mask`` additive ``[n, heads, L]`` or None, ``pos`` the users' positions ``[n]``, each (user, kv head) on
+    ``cores`` cores (``cores_per_head``)."""
     n, heads, dim = query.shape
     kv_heads, length = keys.shape[1], keys.shape[2]
     group = heads // kv_heads
@@ -375,10 +516,10 @@ def decode_rows(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, m
         hidden = hidden | (mask == _NEG_INF)
         add = mask.masked_fill(mask == _NEG_INF, 0.0)
     rows = query.reshape(n * kv_heads, group, dim)
+    args = (rows, keys.reshape(-1, length, dim), values.reshape(-1, length, dim), add, hidden,
+            first.unsqueeze(1).expand(-1, group), last.unsqueeze(1).expand(-1, group), scale, _Units(cfg, reference))
     with card_common.one_thread():
-        out = _attend(rows, keys.reshape(-1, length, dim), values.reshape(-1, length, dim), add, hidden,
-                      first.unsqueeze(1).expand(-1, group), last.unsqueeze(1).expand(-1, group), scale,
-                      _Units(cfg, reference), decode=True)
+        out = _split_attend(*args, cores) if cores > 1 else _attend(*args, decode=True)
     return out.reshape(n, heads, dim)
 
 
@@ -429,8 +570,11 @@ def decode(q, k, v, mask, positions: torch.Tensor, scale: float, window: int, is
     user_mask = None
     if mask is not None:
         user_mask = _pad(sdpa_decode._user_mask(mask, users, heads, read, None if every else rows), length - read, 0.0)
+    grid = (q.device().compute_with_storage_grid_size() if program_config is None
+            else program_config.compute_with_storage_grid_size)
+    cores = cores_per_head(grid.x * grid.y, q.padded_shape[1], k.padded_shape[1], program_config)
     dst = decode_rows(query, keys, values, user_mask, pos, scale, window, is_causal, cfg,
-                      numerics_mode.card_reference())
+                      numerics_mode.card_reference(), cores)
     out[0, rows] = card_common.pack(dst, cfg.fp32_dest_acc_en, q.dtype)
     return out
 
@@ -440,4 +584,4 @@ def _pad_keys(t: torch.Tensor, length: int) -> torch.Tensor:
     return torch.nn.functional.pad(t, (0, 0, 0, length - t.shape[-2]))
 
 
-__all__ = ["SdpaConfig", "decode", "decode_rows", "prefill", "prefill_op", "resolve_config"]
+__all__ = ["SdpaConfig", "cores_per_head", "decode", "decode_rows", "prefill", "prefill_op", "resolve_config"]
