@@ -28,6 +28,7 @@ from __future__ import annotations
 import torch
 
 from . import card_matmul, distinct_rows, host_cpu, numerics, numerics_mode, program_configs
+from . import compute_kernel_config as compute_kernel_config_checks
 from .activation import activation_function
 from .errors import check, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
@@ -337,6 +338,7 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
          activation, output_tile, optional_output_tensor, in0_column_offset, compute_kernel_config=None,
          program_config=None, core_grid=None) -> Tensor:
     a, b = input_tensor_a, input_tensor_b
+    compute_kernel_config_checks.check_passed(compute_kernel_config)
     _check_arguments(op, a, b, transpose_a=transpose_a, transpose_b=transpose_b, activation=activation,
                      output_tile=output_tile, optional_output_tensor=optional_output_tensor,
                      in0_column_offset=in0_column_offset)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from . import card_common, card_normalization, distinct_rows, numerics, numerics_mode
+from . import compute_kernel_config as compute_kernel_config_checks
 from .errors import check, not_emulated_getattr
 from .tensor import Tensor, new_tensor
 from .types import BLOCK_FLOAT_DTYPES, DataType, Layout, TensorMemoryLayout
@@ -156,6 +157,7 @@ def softmax(input_tensor, dim: int = -1, *, memory_config=None, compute_kernel_c
     math does not reach for bf16 inputs.
     """
     op = "ttnn.softmax"
+    compute_kernel_config_checks.check_passed(compute_kernel_config)
     x = tensor_arg(input_tensor, op, "input_tensor")
     on_device(x, op, "Operands to softmax need to be on device!")
     check(x.dtype in _INPUT_DTYPES, op, f"Input dtype {x.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
@@ -180,6 +182,7 @@ def scale_mask_softmax(input_tensor, scale: float | None = None, mask=None, *, m
     (``[B, 1, S or 1, W]``) and x's width; a scale needs a mask, as in 0.81.1. ``is_causal_mask`` only tells the
     kernel the mask is a full per-row mask; the sum is the same."""
     op = "ttnn.scale_mask_softmax"
+    compute_kernel_config_checks.check_passed(compute_kernel_config)
     x = tensor_arg(input_tensor, op, "input_tensor")
     on_device(x, op, "Operands to softmax need to be on device!")
     check(x.dtype in _INPUT_DTYPES, op, f"Input dtype {x.dtype} must be BFLOAT16, FLOAT32 or BFLOAT8_B")
