@@ -173,16 +173,17 @@ def bytes_per_bank(padded_shape, dtype, layout, tile, memory_config: MemoryConfi
 
 def buffer_request(padded_shape, dtype, layout, tile, memory_config: MemoryConfig) -> dict:
     """Arguments for :class:`Buffer`: bytes per bank, total bytes and banks (for messages)."""
-    return dict(_buffer_request(tuple(padded_shape), dtype, layout, tile, memory_config))
+    return dict(zip(("size_per_bank", "total_bytes", "banks"),
+                    buffer_size(tuple(padded_shape), dtype, layout, tile, memory_config)))
 
 
 @functools.lru_cache(maxsize=4096)  # an op's outputs repeat a few shapes: this runs for every output
-def _buffer_request(padded_shape: tuple, dtype, layout, tile, memory_config: MemoryConfig) -> tuple:
+def buffer_size(padded_shape: tuple, dtype, layout, tile, memory_config: MemoryConfig) -> tuple:
+    """``buffer_request`` as the positional ``(size_per_bank, total_bytes, banks)`` of :class:`Buffer`."""
     pages, page_size = page_layout(padded_shape, dtype, layout, tile)
     spec = memory_config.nd_shard_spec or memory_config.shard_spec
     banks = spec.num_cores() if memory_config.is_sharded() and spec is not None else None
-    return (("size_per_bank", bytes_per_bank(padded_shape, dtype, layout, tile, memory_config)),
-            ("total_bytes", pages * page_size), ("banks", banks))
+    return bytes_per_bank(padded_shape, dtype, layout, tile, memory_config), pages * page_size, banks
 
 
 _allocation_suppressed = False
@@ -218,7 +219,8 @@ class Buffer:
         self.size_per_bank = size_per_bank
         self.addresses = []
         self.alive = True
-        device._check_open()
+        if not device.is_open:
+            device._check_open()
         if _allocation_suppressed:  # a trace replay: its outputs land in the buffers fixed at capture
             return
         if device._traces.allocations_unsafe:
