@@ -164,14 +164,17 @@ def _times_block_float(x: torch.Tensor, w: BlockFloat, k: int, n: int, transpose
         out[:, c0:c1] = torch.matmul(x, chunk.to(x.dtype))
 
 
-def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
-    """``out = x @ w`` in float32 for a bf16/fp32 weight given as a ``[K, N]`` view (row- or K-major storage)."""
+def _times_dense(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``x @ w`` in float32 for a bf16/fp32 weight given as a ``[K, N]`` view (row- or K-major storage)."""
     if w.dtype == torch.float32:
-        out.copy_(torch.matmul(x, w))
-        return
+        return torch.matmul(x, w)
     k, n = w.shape
     step = min(_chunk_columns(k), n)
     k_major = w.stride(0) == 1 and n > 1
+    if step == n and (w.is_contiguous() or k_major and w.T.is_contiguous()):
+        # one chunk: widened in the weight's memory order, as the loop's buffer would hold it
+        return torch.matmul(x, w.float())
+    out = torch.empty((x.shape[0], n), dtype=torch.float32)
     # the widening buffer keeps the weight's memory order, so each chunk copy reads and writes contiguously
     buf = torch.empty((step, k) if k_major else (k, step), dtype=torch.float32)
     for c0 in range(0, n, step):
@@ -179,6 +182,7 @@ def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
         part = buf[: c1 - c0].T if k_major else buf[:, : c1 - c0]
         part.copy_(w[:, c0:c1])
         out[:, c0:c1] = torch.matmul(x, part)
+    return out
 
 
 def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
@@ -200,11 +204,10 @@ def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, b
         out = torch.empty((x.shape[0], n), dtype=torch.bfloat16)
         _times_block_float(x.to(torch.bfloat16), storage, k, n, transpose_b, out)
         return out
+    if not isinstance(storage, BlockFloat):
+        return _times_dense(x, w)
     out = torch.empty((x.shape[0], n), dtype=torch.float32)
-    if isinstance(storage, BlockFloat):
-        _times_block_float(x, storage, k, n, transpose_b, out)
-    else:
-        _times_dense(x, w, out)
+    _times_block_float(x, storage, k, n, transpose_b, out)
     return out
 
 
