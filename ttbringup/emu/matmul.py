@@ -29,7 +29,7 @@ import torch
 
 from . import card_matmul, distinct_rows, host_cpu, numerics, numerics_mode, program_configs
 from .activation import activation_function
-from .errors import check, not_emulated_getattr
+from .errors import check, fatal, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
 from .types import DEFAULT_TILE, DRAM_MEMORY_CONFIG, FLOAT_DTYPES, DataType, Layout
 from .validate import not_emulated, on_device, same_device, tensor_arg
@@ -72,17 +72,19 @@ def _prod(dims) -> int:
 
 def _output_shape(op: str, a_shape: list[int], b_shape: list[int]) -> tuple[tuple, bool]:
     """(output logical shape, whether b is broadcast over a's batch); raises on mismatch."""
-    check(len(b_shape) >= 2, op, f"input_tensor_b must have rank >= 2, got rank {len(b_shape)}")
-    check(a_shape[-1] == b_shape[-2], op,
-          "The width of the first tensor must be equal to the height of the second tensor. "
-          f"Mismatch: width={a_shape[-1]} height={b_shape[-2]}")
+    if len(b_shape) < 2:  # messages built only when raising (this runs twice per matmul)
+        raise fatal(op, f"input_tensor_b must have rank >= 2, got rank {len(b_shape)}")
+    if a_shape[-1] != b_shape[-2]:
+        raise fatal(op, "The width of the first tensor must be equal to the height of the second tensor. "
+                        f"Mismatch: width={a_shape[-1]} height={b_shape[-2]}")
     vector = len(a_shape) == 1
     a_mat = [1] + a_shape if vector else a_shape
     a_batch, b_batch = a_mat[:-2], b_shape[:-2]
     bcast = _prod(b_batch) == 1
     if not bcast:
-        check(len(a_mat) == len(b_shape), op,
-              f"Input tensors must have the same rank, got a_shape rank: {len(a_mat)} vs b_shape rank: {len(b_shape)}")
+        if len(a_mat) != len(b_shape):
+            raise fatal(op, f"Input tensors must have the same rank, got a_shape rank: {len(a_mat)} vs b_shape rank: "
+                            f"{len(b_shape)}")
         check(a_batch == b_batch, op,
               "bmm (non-bcast matmul) expects input tensors of shapes BCMK*BCKN=BCMN or equivalent")
     extra = b_batch[: max(0, len(b_batch) - len(a_batch))]
@@ -103,8 +105,9 @@ def _validate(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: boo
     _output_shape(op, _matrix_shape(a, transpose_a), _matrix_shape(b, transpose_b))
     a_pad = _matrix_shape_padded(a, transpose_a)
     b_pad = _matrix_shape_padded(b, transpose_b)
-    check(a_pad[-1] == b_pad[-2], op,
-          f"The K dimension in tiles must match: padded width of a {a_pad[-1]} != padded height of b {b_pad[-2]}")
+    if a_pad[-1] != b_pad[-2]:
+        raise fatal(op, f"The K dimension in tiles must match: padded width of a {a_pad[-1]} != padded height of b "
+                        f"{b_pad[-2]}")
 
 
 def _matrix_shape_padded(t: Tensor, transpose: bool) -> list[int]:
