@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import warnings
 
 from dataclasses import dataclass
@@ -70,6 +71,9 @@ class Region:
     size: int
 
 
+_address = operator.attrgetter("address")
+
+
 class BankAllocator:
     """First-fit allocator over one per-bank address space, with usage and peak."""
 
@@ -90,7 +94,8 @@ class BankAllocator:
         ``total_bytes`` and ``banks`` only word the out-of-memory message as the card does
         (a sharded buffer names its shard cores as banks).
         """
-        size = max(round_up(size_per_bank, self.alignment), self.alignment)
+        alignment = self.alignment
+        size = max(-(-size_per_bank // alignment) * alignment, alignment)  # round_up, inlined: runs per op output
         for i, region in enumerate(self._free):
             if region.size >= size:
                 address = region.address
@@ -114,8 +119,7 @@ class BankAllocator:
     def free(self, address: int) -> None:
         size = self._used.pop(address)
         self.used_per_bank -= size
-        starts = [r.address for r in self._free]
-        i = bisect.bisect(starts, address)  # the free list stays sorted by address; merge with both neighbours
+        i = bisect.bisect(self._free, address, key=_address)  # the list stays sorted by address; merge both ways
         if i > 0 and self._free[i - 1].address + self._free[i - 1].size == address:
             i -= 1
             self._free[i].size += size
