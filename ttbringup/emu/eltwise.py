@@ -79,8 +79,8 @@ def _check_pair(a: Tensor, b: Tensor, op: str) -> tuple:
     """Two tensor operands: same device, compatible dtypes, broadcastable logical shapes."""
     same_device(a, b, op)
     both_float = a.dtype in FLOAT_DTYPES and b.dtype in FLOAT_DTYPES
-    check(both_float or a.dtype == b.dtype, op,
-          f"input dtypes must both be floating point or equal, got {a.dtype} and {b.dtype}")
+    if not (both_float or a.dtype == b.dtype):  # the message only when raising: formatting enums costs per op
+        raise fatal(op, f"input dtypes must both be floating point or equal, got {a.dtype} and {b.dtype}")
     a_shape, b_shape = tuple(a.shape), tuple(b.shape)
     if a_shape == b_shape:  # the common case, without torch's Python-level broadcast_shapes (~20 us)
         return a_shape

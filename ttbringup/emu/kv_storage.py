@@ -110,10 +110,11 @@ def read_prefix(cache: Tensor, length: int, users, op: str) -> torch.Tensor:
     store = cache._value
     width = cache.shape[-1]
     if isinstance(store, BlockFloat):
-        mant, exp = _rows(store.mant, users), _rows(store.exp, users)
-        values = numerics.bfp_dequantize(mant[:, :, :length], exp[:, :, :length], store.bits)
+        # the prefix is cut before the users are picked, so an index tensor copies only the prefix
+        mant, exp = _rows(store.mant[:, :, :length], users), _rows(store.exp[:, :, :length], users)
+        values = numerics.bfp_dequantize(mant, exp, store.bits)
         return values[..., :width]
-    part = _rows(store, users)[:, :, :length]
+    part = _rows(store[:, :, :length], users)
     if part.is_meta:
         return torch.empty(part.shape, dtype=torch.float32, device="meta")
     out = torch.empty(part.shape, dtype=torch.float32)
@@ -130,10 +131,11 @@ def read_prefix_all_chips(cache: Tensor, chips: int, length: int, users, op: str
     store = cache._shards  # [chips, batch, heads, seq, width]
     width = cache.shape[-1]
     if isinstance(store, BlockFloat):
-        mant, exp = _rows(store.mant.transpose(0, 1), users), _rows(store.exp.transpose(0, 1), users)
-        values = numerics.bfp_dequantize(mant[:, :, :, :length], exp[:, :, :, :length], store.bits)[..., :width]
+        mant = _rows(store.mant[:, :, :, :length].transpose(0, 1), users)
+        exp = _rows(store.exp[:, :, :, :length].transpose(0, 1), users)
+        values = numerics.bfp_dequantize(mant, exp, store.bits)[..., :width]
     else:
-        part = _rows(store.transpose(0, 1), users)[:, :, :, :length]
+        part = _rows(store[:, :, :, :length].transpose(0, 1), users)
         values = torch.empty(part.shape, dtype=torch.float32, device=part.device)
         values.copy_(part)
     return values.flatten(1, 2)

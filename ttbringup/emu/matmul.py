@@ -30,7 +30,7 @@ import torch
 from . import card_matmul, distinct_rows, host_cpu, numerics, numerics_mode, program_configs
 from . import compute_kernel_config as compute_kernel_config_checks
 from .activation import activation_function
-from .errors import check, not_emulated_getattr
+from .errors import check, fatal, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
 from .types import DEFAULT_TILE, DRAM_MEMORY_CONFIG, FLOAT_DTYPES, DataType, Layout
 from .validate import not_emulated, on_device, same_device, tensor_arg
@@ -73,17 +73,19 @@ def _prod(dims) -> int:
 
 def _output_shape(op: str, a_shape: list[int], b_shape: list[int]) -> tuple[tuple, bool]:
     """(output logical shape, whether b is broadcast over a's batch); raises on mismatch."""
-    check(len(b_shape) >= 2, op, f"input_tensor_b must have rank >= 2, got rank {len(b_shape)}")
-    check(a_shape[-1] == b_shape[-2], op,
-          "The width of the first tensor must be equal to the height of the second tensor. "
-          f"Mismatch: width={a_shape[-1]} height={b_shape[-2]}")
+    if len(b_shape) < 2:  # messages built only when raising (this runs twice per matmul)
+        raise fatal(op, f"input_tensor_b must have rank >= 2, got rank {len(b_shape)}")
+    if a_shape[-1] != b_shape[-2]:
+        raise fatal(op, "The width of the first tensor must be equal to the height of the second tensor. "
+                        f"Mismatch: width={a_shape[-1]} height={b_shape[-2]}")
     vector = len(a_shape) == 1
     a_mat = [1] + a_shape if vector else a_shape
     a_batch, b_batch = a_mat[:-2], b_shape[:-2]
     bcast = _prod(b_batch) == 1
     if not bcast:
-        check(len(a_mat) == len(b_shape), op,
-              f"Input tensors must have the same rank, got a_shape rank: {len(a_mat)} vs b_shape rank: {len(b_shape)}")
+        if len(a_mat) != len(b_shape):
+            raise fatal(op, f"Input tensors must have the same rank, got a_shape rank: {len(a_mat)} vs b_shape rank: "
+                            f"{len(b_shape)}")
         check(a_batch == b_batch, op,
               "bmm (non-bcast matmul) expects input tensors of shapes BCMK*BCKN=BCMN or equivalent")
     extra = b_batch[: max(0, len(b_batch) - len(a_batch))]
@@ -104,8 +106,9 @@ def _validate(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: boo
     _output_shape(op, _matrix_shape(a, transpose_a), _matrix_shape(b, transpose_b))
     a_pad = _matrix_shape_padded(a, transpose_a)
     b_pad = _matrix_shape_padded(b, transpose_b)
-    check(a_pad[-1] == b_pad[-2], op,
-          f"The K dimension in tiles must match: padded width of a {a_pad[-1]} != padded height of b {b_pad[-2]}")
+    if a_pad[-1] != b_pad[-2]:
+        raise fatal(op, f"The K dimension in tiles must match: padded width of a {a_pad[-1]} != padded height of b "
+                        f"{b_pad[-2]}")
 
 
 def _matrix_shape_padded(t: Tensor, transpose: bool) -> list[int]:
@@ -165,14 +168,17 @@ def _times_block_float(x: torch.Tensor, w: BlockFloat, k: int, n: int, transpose
         out[:, c0:c1] = torch.matmul(x, chunk.to(x.dtype))
 
 
-def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
-    """``out = x @ w`` in float32 for a bf16/fp32 weight given as a ``[K, N]`` view (row- or K-major storage)."""
+def _times_dense(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``x @ w`` in float32 for a bf16/fp32 weight given as a ``[K, N]`` view (row- or K-major storage)."""
     if w.dtype == torch.float32:
-        out.copy_(torch.matmul(x, w))
-        return
+        return torch.matmul(x, w)
     k, n = w.shape
     step = min(_chunk_columns(k), n)
     k_major = w.stride(0) == 1 and n > 1
+    if step == n and (w.is_contiguous() or k_major and w.T.is_contiguous()):
+        # one chunk: widened in the weight's memory order, as the loop's buffer would hold it
+        return torch.matmul(x, w.float())
+    out = torch.empty((x.shape[0], n), dtype=torch.float32)
     # the widening buffer keeps the weight's memory order, so each chunk copy reads and writes contiguously
     buf = torch.empty((step, k) if k_major else (k, step), dtype=torch.float32)
     for c0 in range(0, n, step):
@@ -180,6 +186,7 @@ def _times_dense(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor) -> None:
         part = buf[: c1 - c0].T if k_major else buf[:, : c1 - c0]
         part.copy_(w[:, c0:c1])
         out[:, c0:c1] = torch.matmul(x, part)
+    return out
 
 
 def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, bf16_out: bool) -> torch.Tensor:
@@ -201,11 +208,10 @@ def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, b
         out = torch.empty((x.shape[0], n), dtype=torch.bfloat16)
         _times_block_float(x.to(torch.bfloat16), storage, k, n, transpose_b, out)
         return out
+    if not isinstance(storage, BlockFloat):
+        return _times_dense(x, w)
     out = torch.empty((x.shape[0], n), dtype=torch.float32)
-    if isinstance(storage, BlockFloat):
-        _times_block_float(x, storage, k, n, transpose_b, out)
-    else:
-        _times_dense(x, w, out)
+    _times_block_float(x, storage, k, n, transpose_b, out)
     return out
 
 

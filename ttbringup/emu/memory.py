@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import warnings
 
 from dataclasses import dataclass
@@ -70,6 +71,9 @@ class Region:
     size: int
 
 
+_address = operator.attrgetter("address")
+
+
 class BankAllocator:
     """First-fit allocator over one per-bank address space, with usage and peak."""
 
@@ -90,7 +94,8 @@ class BankAllocator:
         ``total_bytes`` and ``banks`` only word the out-of-memory message as the card does
         (a sharded buffer names its shard cores as banks).
         """
-        size = max(round_up(size_per_bank, self.alignment), self.alignment)
+        alignment = self.alignment
+        size = max(-(-size_per_bank // alignment) * alignment, alignment)  # round_up, inlined: runs per op output
         for i, region in enumerate(self._free):
             if region.size >= size:
                 address = region.address
@@ -114,8 +119,7 @@ class BankAllocator:
     def free(self, address: int) -> None:
         size = self._used.pop(address)
         self.used_per_bank -= size
-        starts = [r.address for r in self._free]
-        i = bisect.bisect(starts, address)  # the free list stays sorted by address; merge with both neighbours
+        i = bisect.bisect(self._free, address, key=_address)  # the list stays sorted by address; merge both ways
         if i > 0 and self._free[i - 1].address + self._free[i - 1].size == address:
             i -= 1
             self._free[i].size += size
@@ -173,16 +177,17 @@ def bytes_per_bank(padded_shape, dtype, layout, tile, memory_config: MemoryConfi
 
 def buffer_request(padded_shape, dtype, layout, tile, memory_config: MemoryConfig) -> dict:
     """Arguments for :class:`Buffer`: bytes per bank, total bytes and banks (for messages)."""
-    return dict(_buffer_request(tuple(padded_shape), dtype, layout, tile, memory_config))
+    return dict(zip(("size_per_bank", "total_bytes", "banks"),
+                    buffer_size(tuple(padded_shape), dtype, layout, tile, memory_config)))
 
 
 @functools.lru_cache(maxsize=4096)  # an op's outputs repeat a few shapes: this runs for every output
-def _buffer_request(padded_shape: tuple, dtype, layout, tile, memory_config: MemoryConfig) -> tuple:
+def buffer_size(padded_shape: tuple, dtype, layout, tile, memory_config: MemoryConfig) -> tuple:
+    """``buffer_request`` as the positional ``(size_per_bank, total_bytes, banks)`` of :class:`Buffer`."""
     pages, page_size = page_layout(padded_shape, dtype, layout, tile)
     spec = memory_config.nd_shard_spec or memory_config.shard_spec
     banks = spec.num_cores() if memory_config.is_sharded() and spec is not None else None
-    return (("size_per_bank", bytes_per_bank(padded_shape, dtype, layout, tile, memory_config)),
-            ("total_bytes", pages * page_size), ("banks", banks))
+    return bytes_per_bank(padded_shape, dtype, layout, tile, memory_config), pages * page_size, banks
 
 
 _allocation_suppressed = False
@@ -218,7 +223,8 @@ class Buffer:
         self.size_per_bank = size_per_bank
         self.addresses = []
         self.alive = True
-        device._check_open()
+        if not device.is_open:
+            device._check_open()
         if _allocation_suppressed:  # a trace replay: its outputs land in the buffers fixed at capture
             return
         if device._traces.allocations_unsafe:

@@ -15,7 +15,7 @@ import torch
 
 from . import card_common, card_normalization, distinct_rows, numerics, numerics_mode
 from . import compute_kernel_config as compute_kernel_config_checks
-from .errors import check, not_emulated_getattr
+from .errors import check, fatal, not_emulated_getattr
 from .tensor import Tensor, new_tensor
 from .types import BLOCK_FLOAT_DTYPES, DataType, Layout, TensorMemoryLayout
 from .validate import normalize_dim, on_device, tensor_arg
@@ -48,7 +48,8 @@ def _gamma_row(op: str, name: str, g: Tensor | None, x: Tensor) -> torch.Tensor 
         return None
     tensor_arg(g, op, name)
     on_device(g, op, f"{name} tensor must be on device")
-    check(g.dtype in _GAMMA_DTYPES, op, f"{name} dtype {g.dtype} must be BFLOAT16 or FLOAT32")
+    if g.dtype not in _GAMMA_DTYPES:  # the message only when raising: formatting an enum costs per op
+        raise fatal(op, f"{name} dtype {g.dtype} must be BFLOAT16 or FLOAT32")
     if g.layout == Layout.TILE:
         check(g.padded_shape[-1] == x.padded_shape[-1], op,
               f"{name} last padded dim {g.padded_shape[-1]} must equal input last padded dim {x.padded_shape[-1]}")
@@ -67,10 +68,11 @@ def _prepare(op: str, input_tensor, residual_input_tensor, row_major_ok: bool = 
     if residual_input_tensor is not None:
         r = tensor_arg(residual_input_tensor, op, "residual_input_tensor")
         on_device(r, op, "residual_input_tensor must be on device")
-        check(r.layout == Layout.TILE, op, f"Residual tensor must have TILE layout, got: {r.layout}")
-        check(r.padded_shape == x.padded_shape, op,
-              f"residual_input_tensor padded shape {list(r.padded_shape)} must equal input padded shape "
-              f"{list(x.padded_shape)}")
+        if r.layout != Layout.TILE:
+            raise fatal(op, f"Residual tensor must have TILE layout, got: {r.layout}")
+        if not r.padded_shape == x.padded_shape:
+            raise fatal(op, f"residual_input_tensor padded shape {list(r.padded_shape)} must equal input padded shape "
+                            f"{list(x.padded_shape)}")
         values = _round_like(values + r._values(op).reshape(values.shape), x.dtype)
     return x, values
 

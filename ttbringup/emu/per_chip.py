@@ -48,22 +48,24 @@ def _first_distributed(args, kwargs, name: str):
     """The first distributed tensor among the arguments (one level into lists), or None."""
     found = None
     for v in (*args, *kwargs.values()):
-        if isinstance(v, (list, tuple)):
+        if isinstance(v, Tensor):
+            if v._chip is not None:
+                _refuse_chip_tensor(name)
+            if found is None and v._shards is not None:
+                found = v
+        elif isinstance(v, (list, tuple)):
             for item in v:
                 if isinstance(item, Tensor):
-                    found = _note(item, found, name)
-        elif isinstance(v, Tensor):
-            found = _note(v, found, name)
+                    if item._chip is not None:
+                        _refuse_chip_tensor(name)
+                    if found is None and item._shards is not None:
+                        found = item
     return found
 
 
-def _note(t: Tensor, found, name: str):
-    if t._chip is not None:
-        raise fatal(name, "a per-device tensor from ttnn.get_device_tensors cannot be an op input (the real 0.81.1 "
-                          "crashes); run the op on the mesh tensor, or combine_device_tensors first")
-    if found is None and t._shards is not None:
-        return t
-    return found
+def _refuse_chip_tensor(name: str):
+    raise fatal(name, "a per-device tensor from ttnn.get_device_tensors cannot be an op input (the real 0.81.1 "
+                      "crashes); run the op on the mesh tensor, or combine_device_tensors first")
 
 
 def _chip_by_chip(op, name: str, first: Tensor, args, kwargs, writes_first: bool):

@@ -26,7 +26,7 @@ import torch
 
 from . import nd_sharding, numerics
 from .errors import TTError, check, not_emulated_members
-from .memory import Buffer, buffer_request
+from .memory import Buffer, buffer_size
 from .types import (
     BLOCK_FLOAT_DTYPES,
     DEFAULT_TILE,
@@ -186,17 +186,16 @@ class Tensor:
               memory_config: MemoryConfig | None = None, padded_shape=None, buffer: Buffer | None = None) -> "Tensor":
         t = cls.__new__(cls)
         t._value = value
-        t._shape = Shape(shape)
+        t._shape = logical = Shape(shape)
         t._dtype = dtype
         t._layout = layout
         t._tile = tile
-        t._padded = tuple(padded_shape) if padded_shape is not None else None
-        if t._padded is not None:
+        if padded_shape is not None:
+            t._padded = tuple(padded_shape)
             t._padded_shape = Shape(t._padded)
-        elif layout == Layout.TILE:
-            t._padded_shape = Shape(tile_padded_shape(t._shape._dims, tile))
         else:
-            t._padded_shape = t._shape
+            t._padded = None
+            t._padded_shape = _tile_padded(logical, tile) if layout == Layout.TILE else logical
         if device is not None and memory_config is not None and memory_config.nd_shard_spec is not None:
             nd_sharding.check_placement(t._padded_shape, layout, tile, memory_config, device, "ttnn.Tensor")
             t._padded_shape = Shape(nd_sharding.padded_shape(tuple(t._padded_shape), layout, memory_config))
@@ -209,8 +208,8 @@ class Tensor:
         t._access = t._pending = None  # command-queue bookkeeping (``events``)
         t._pad_value = 0.0  # what the tile padding holds (see ``padding_values``)
         if device is not None and buffer is None:
-            buffer = Buffer(device, t._memory_config.buffer_type,
-                            **buffer_request(t.padded_shape, dtype, layout, tile, t._memory_config))
+            buffer = Buffer(device, memory_config.buffer_type,
+                            *buffer_size(t._padded_shape._dims, dtype, layout, tile, memory_config))
         t._buffer = buffer
         return t
 
@@ -467,6 +466,21 @@ class Tensor:
         self._check_one_storage(op)
         v = self._value
         return v.decode() if isinstance(v, BlockFloat) else v
+
+
+_PADDED_CACHE_SIZE = 4096
+_padded_of: dict = {}  # (logical dims, tile) -> tile-padded Shape; Shapes and Tiles are immutable
+
+
+def _tile_padded(logical: Shape, tile: Tile) -> Shape:
+    """The TILE padded shape of ``logical`` (memoised: op outputs repeat a few shapes)."""
+    key = (logical._dims, tile)
+    padded = _padded_of.get(key)
+    if padded is None:
+        if len(_padded_of) >= _PADDED_CACHE_SIZE:
+            _padded_of.clear()
+        padded = _padded_of[key] = Shape(tile_padded_shape(logical._dims, tile))
+    return padded
 
 
 def new_tensor(values: torch.Tensor, *, dtype: DataType, layout: Layout, device, memory_config: MemoryConfig | None,

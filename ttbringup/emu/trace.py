@@ -136,13 +136,14 @@ def device_op(name: str, fn):
         global _depth
         if _depth:
             return fn(*args, **kwargs)
-        device = _device_of(args, kwargs)
+        inputs = _tensor_args(args, kwargs)
+        device = _device_of(inputs)
         if device is None:
             return fn(*args, **kwargs)
         if nd_sharding.placed_any:  # only processes that made an ND-sharded tensor pay for the scan
             nd_sharding.check_op_inputs(name, _tensors((args, tuple(kwargs.values()))))
         traces = device._traces
-        key = _program_key(name, args, kwargs)
+        key = _program_key(name, inputs, kwargs)
         capture = traces.capturing
         if capture is not None and key not in traces.programs:
             raise TTError(f"{name}: Cannot load new binaries during trace capture. This program is not yet in "
@@ -172,27 +173,26 @@ def recorded_op(name: str):
     return functools.partial(device_op, name)
 
 
-def _device_of(args, kwargs):
+def _tensor_args(args, kwargs) -> list:
+    """The tensor arguments, in order, one level into lists and tuples (what a program is keyed by)."""
+    found = []
     for v in (*args, *kwargs.values()):
         if isinstance(v, tensor.Tensor):
-            if v._device is not None:
-                return v._device
+            found.append(v)
         elif isinstance(v, (list, tuple)):
-            for item in v:
-                if isinstance(item, tensor.Tensor) and item._device is not None:
-                    return item._device
+            found.extend(t for t in v if isinstance(t, tensor.Tensor))
+    return found
+
+
+def _device_of(inputs: list):
+    for t in inputs:
+        if t._device is not None:
+            return t._device
     return None
 
 
-def _program_key(name: str, args, kwargs) -> tuple:
-    specs = []
-    for v in (*args, *kwargs.values()):
-        if isinstance(v, tensor.Tensor):
-            specs.append((v._padded_shape._dims, v._dtype, v._layout, v._memory_config))
-        elif isinstance(v, (list, tuple)):
-            specs.extend((t._padded_shape._dims, t._dtype, t._layout, t._memory_config)
-                         for t in v if isinstance(t, tensor.Tensor))
-    return name, tuple(specs), tuple(kwargs)
+def _program_key(name: str, inputs: list, kwargs) -> tuple:
+    return name, tuple([(t._padded_shape._dims, t._dtype, t._layout, t._memory_config) for t in inputs]), tuple(kwargs)
 
 
 def _tensors(value) -> list:

@@ -296,6 +296,28 @@ class MemoryConfig:
                                 "MemoryConfig(buffer_type, nd_shard_spec)")
             object.__setattr__(self, "memory_layout", TensorMemoryLayout.ND_SHARDED)
 
+    # Every op hashes (program cache, buffer sizes) and compares its tensors' configs: the hash is memoised (the
+    # fields are immutable; the memo is not pickled, enum hashes are per process) and equality starts with identity.
+    def _fields(self) -> tuple:
+        return self.memory_layout, self.buffer_type, self.shard_spec, self.nd_shard_spec
+
+    def __eq__(self, other):
+        if self is other:
+            return True
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self):
+        memo = self.__dict__.get("_hash")
+        if memo is None:
+            memo = hash(self._fields())
+            object.__setattr__(self, "_hash", memo)
+        return memo
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     def is_sharded(self) -> bool:
         return self.memory_layout != TensorMemoryLayout.INTERLEAVED
 

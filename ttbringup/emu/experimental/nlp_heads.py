@@ -19,7 +19,7 @@ import dataclasses
 import torch
 
 from ..core import height_sharded_config
-from ..errors import check
+from ..errors import check, fatal
 from ..tensor import Tensor, new_tensor, pad_to
 from ..types import (
     TILE_SIZE,
@@ -189,14 +189,19 @@ def nlp_create_qkv_heads_decode(input_tensor: Tensor, *, num_heads: int, num_kv_
     check(x.dtype in (DataType.FLOAT32, DataType.BFLOAT16), op, "Unsupported data format")
     check(x.layout == Layout.TILE, op, "Only tile layout is supported for input tensor")
     shape = tuple(x.shape)
-    check(len(shape) == 4, op, f"Unsupported input shape = {x.shape}")
+    # the shape messages are built only when raising: formatting a Shape costs per op
+    if len(shape) != 4:
+        raise fatal(op, f"Unsupported input shape = {x.shape}")
     users = shape[2]
-    check(shape[3] % TILE_SIZE == 0, op, f"Unsupported input shape = {x.shape}, input_shape[3]={shape[3]} must be "
-                                         f"multiple of TILE_WIDTH={TILE_SIZE}")
-    check(users <= _MAX_USERS, op,
-          f"Unsupported input shape = {x.shape}, num_users={users} exceeds max supported={_MAX_USERS}")
-    check(shape[1] == 1, op, f"Unsupported input shape = {x.shape}, input_shape[1]={shape[1]} must be 1")
-    check(shape[0] == 1, op, f"Unsupported input shape = {x.shape}, input_shape[0]={shape[0]} must be 1")
+    if shape[3] % TILE_SIZE != 0:
+        raise fatal(op, f"Unsupported input shape = {x.shape}, input_shape[3]={shape[3]} must be multiple of "
+                        f"TILE_WIDTH={TILE_SIZE}")
+    if not users <= _MAX_USERS:
+        raise fatal(op, f"Unsupported input shape = {x.shape}, num_users={users} exceeds max supported={_MAX_USERS}")
+    if shape[1] != 1:
+        raise fatal(op, f"Unsupported input shape = {x.shape}, input_shape[1]={shape[1]} must be 1")
+    if shape[0] != 1:
+        raise fatal(op, f"Unsupported input shape = {x.shape}, input_shape[0]={shape[0]} must be 1")
     if x.is_sharded():
         in_config = x.memory_config()
         check(in_config.memory_layout == TensorMemoryLayout.WIDTH_SHARDED, op,

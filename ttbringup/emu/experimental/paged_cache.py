@@ -87,8 +87,9 @@ def _update_target(cache: Tensor, x: Tensor, update_idxs_tensor: Tensor | None, 
     on_device(x, op, "Operands to update_cache need to be allocated in buffers on device!")
     check(x.layout == Layout.TILE, op, "Input tensor in non-fused update_cache must be tilized")
     check(cache.layout == Layout.TILE, op, "Cache tensor in update_cache must be tilized")
-    check(cache.dtype in _CACHE_DTYPES, op, "Data type of cache tensor must be FLOAT32, BFLOAT16, BFLOAT8_B, or "
-                                            f"BFLOAT4_B and is {cache.dtype.name}")
+    if cache.dtype not in _CACHE_DTYPES:  # the message only when raising: an enum's name costs per op
+        raise fatal(op, f"Data type of cache tensor must be FLOAT32, BFLOAT16, BFLOAT8_B, or BFLOAT4_B and is "
+                        f"{cache.dtype.name}")
     x_padded, cache_padded = tuple(x.padded_shape), tuple(cache.padded_shape)
     check(len(x_padded) == 4 and len(cache_padded) == 4, op, "Input and cache tensors must be 4D")
     check(x_padded[0] == 1, op, "Dim 0 of input tensor must be 1")

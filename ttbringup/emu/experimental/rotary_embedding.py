@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 
 from ..core import height_sharded_config
-from ..errors import check
+from ..errors import check, fatal
 from ..kv_storage import is_data_free
 from ..tensor import BlockFloat, Tensor, new_tensor, pad_to
 from ..types import TILE_SIZE, Layout, MemoryConfig, TensorMemoryLayout, tile_padded_shape
@@ -55,11 +55,12 @@ def rotary_embedding(input_tensor: Tensor, cos_cache: Tensor, sin_cache: Tensor,
           "(rotate_half midpoint must align with a tile boundary).")
     check(input_tensor.device() is not None, OP, "Input tensor must be on device")
     cos_shape, sin_shape = _tile_shape(cos_cache), _tile_shape(sin_cache)
-    check(cos_shape == sin_shape, OP,
-          f"Cosine and Sine cache dimensions must match. Cos cache dimensions: {list(cos_shape)}, "
-          f"Sin cache dimensions: {list(sin_shape)}.")
-    check(len(cos_shape) >= 3 and cos_shape[0] == 1 and cos_shape[1] == 1 and cos_shape[-1] == width, OP,
-          f"Cosine cache dimensions must match input dimensions. Expected (1, 1, {width}), but got {list(cos_shape)}.")
+    if cos_shape != sin_shape:  # these messages only when raising: formatting lists costs per op
+        raise fatal(OP, f"Cosine and Sine cache dimensions must match. Cos cache dimensions: {list(cos_shape)}, "
+                        f"Sin cache dimensions: {list(sin_shape)}.")
+    if not (len(cos_shape) >= 3 and cos_shape[0] == 1 and cos_shape[1] == 1 and cos_shape[-1] == width):
+        raise fatal(OP, f"Cosine cache dimensions must match input dimensions. Expected (1, 1, {width}), but got "
+                        f"{list(cos_shape)}.")
     cache_len = cos_shape[-2]
     if token_index is not None:
         check(padded[0] == 1, OP, f"When token index is provided, sequence length must be 1. "

@@ -136,10 +136,12 @@ def _new_output(plan: _Plan, q: Tensor, values: torch.Tensor | None) -> Tensor:
 
 def _validate(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, attn_mask, cur_pos, cur_pos_tensor,
               out_config: MemoryConfig, program_config) -> None:
-    for t in (q, k, v):
+    for t in (q, k, v):  # messages built only when raising (enum names and lists cost per op)
         on_device(t, OP, "Operands to SDPA need to be on device!")
-        check(t.dtype in SDPA_DTYPES, OP, f"Unsupported data type {t.dtype.name}.")
-        check(len(t.shape) == 4, OP, f"SDPA decode inputs must be 4D but got {list(t.shape)}")
+        if t.dtype not in SDPA_DTYPES:
+            raise fatal(OP, f"Unsupported data type {t.dtype.name}.")
+        if len(t.shape) != 4:
+            raise fatal(OP, f"SDPA decode inputs must be 4D but got {list(t.shape)}")
     for t in (k, v):
         check(t.layout == Layout.TILE, OP, "Inputs to SDPA must be tilized except for Q")
     q_padded, k_padded, v_padded = (tuple(t.padded_shape) for t in (q, k, v))
@@ -147,12 +149,11 @@ def _validate(q: Tensor, k: Tensor, v: Tensor, is_causal: bool, attn_mask, cur_p
     if q.is_sharded():
         check(q_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED, OP,
               f"Q tensor memory layout must be HEIGHT_SHARDED when sharded but got {q_config.memory_layout.name}")
-    else:
-        check(q_config.buffer_type == BufferType.DRAM, OP,
-              f"Q tensor buffer type must be DRAM when not sharded but got {q_config.buffer_type.name}")
+    elif q_config.buffer_type != BufferType.DRAM:
+        raise fatal(OP, f"Q tensor buffer type must be DRAM when not sharded but got {q_config.buffer_type.name}")
     for i, t in ((1, k), (2, v)):
-        check(t.memory_config().buffer_type == BufferType.DRAM, OP,
-              f"Input tensor {i} buffer type must be DRAM but got {t.memory_config().buffer_type.name}")
+        if t.memory_config().buffer_type != BufferType.DRAM:
+            raise fatal(OP, f"Input tensor {i} buffer type must be DRAM but got {t.memory_config().buffer_type.name}")
     if out_config.is_sharded():
         check(out_config.memory_layout == TensorMemoryLayout.HEIGHT_SHARDED, OP,
               f"Output memory config layout must be HEIGHT_SHARDED when sharded but got "
