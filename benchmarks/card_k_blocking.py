@@ -29,8 +29,8 @@ weights (normal / sqrt(K)), and for each in0_block_w x rule x fidelity x Dst: th
 differing from the one-block result, their max distance in bf16 ulps (``ulps``) over the outputs of at least
 1/16 of the RMS (smaller ones can change sign, which counts thousands), the max abs difference in ulps at
 the output's RMS, and the rel RMS error against the float64 product. Shapes with the same M, K and choice
-share one row group (same operands: N only adds samples). ``*`` marks the in0_block_w 0.81.1's auto program config picks for the shape (DRAM
-interleaved operands, ``choice``).
+share one row group (same operands: N only adds samples). ``*`` marks the in0_block_w 0.81.1's auto program
+config picks for the shape (DRAM-interleaved operands, ``choice``).
 """
 
 from __future__ import annotations
@@ -229,7 +229,8 @@ def check_12453(seeds: list[int], block_ws: list, reference: bool) -> None:
                 h4 = blocked(a, b, "HiFi4", fp32_dest, bw, "l1acc", reference)
                 h2 = blocked(a, b, "HiFi2", fp32_dest, bw, "l1acc", reference)
                 maxes.append(float((h4 - h2).abs().max()))
-            print(f"| {size} | {'fp32' if fp32_dest else 'bf16'} | {bw} ({kt // bw}){' *' if bw == choice(32, size, size) else ''} "
+            mark = " *" if bw == choice(32, size, size) else ""
+            print(f"| {size} | {'fp32' if fp32_dest else 'bf16'} | {bw} ({kt // bw}){mark} "
                   f"| {', '.join(f'{v:g}' for v in maxes)} | {hw:g} |")
 
 

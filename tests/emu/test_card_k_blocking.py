@@ -5,6 +5,8 @@ the compile-time args the real 0.81.1 wheel wrote in mock mode (docs/card-numeri
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,12 @@ def test_bad_block_width():
     x, w = kb.operands(32, 96, 32, seed=8)
     with pytest.raises(ValueError, match="does not divide"):
         kb.blocked(x, w, "HiFi2", False, 2, "l1acc")
+
+
+@pytest.mark.parametrize("flags", (["--cols", "0"], ["--rules", "bogus"], ["--shape", "32,100,32"], ["--bogus"]))
+def test_bad_flags_one_error_line(flags):
+    """Bad input: one ``error: ...`` line and exit status 2."""
+    run = subprocess.run([sys.executable, str(_PATH), *flags], capture_output=True, text=True)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
