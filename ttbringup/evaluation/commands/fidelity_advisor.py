@@ -45,8 +45,10 @@ def section_text(advice, command: str) -> str:
             f"(prompts/bringup_eval_long.txt), {advice.scored} greedy reference tokens scored by teacher forcing. "
             "Row 1 is exact mode (float32, the emulator's upper bound), row 2 card mode (ops compute like a Wormhole "
             "Tensix, docs/card-numerics.md) with the file's own configuration; the other rows vary one op class. "
-            "The loss counts only the ops card mode models (docs/card-numerics.md), so it is a lower bound of the "
-            "card's. Weight bytes count the attention and MLP projections only.\n\n"
+            "The loss is not a bound either way: the ops card mode does not model (docs/card-numerics.md) make it "
+            "optimistic, and its one-block matmul accumulation makes bf16 matmuls with a BF16 Dst about 2x too lossy "
+            "(K blocking, measured there, is not modelled yet). Weight bytes count the attention and MLP projections "
+            "only.\n\n"
             + markdown(advice))
 
 
