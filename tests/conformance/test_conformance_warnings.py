@@ -2,7 +2,7 @@
 each scenario, how many times the warning line reaches stdout, real and emulated.
 
 The warning is once per process, so each real scenario runs in its own child process; the emulator's runs in this
-process with its once-flag cleared between scenarios.
+process with its once-flag cleared between scenarios. Both sides run with the scenario's ``TT_LOGGER_LEVEL``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ SCENARIOS = {
     "matmul HiFi3 fp32": (("matmul",), "HiFi3", True),
     "matmul HiFi4 bf16 Dst": (("matmul",), "HiFi4", False),
 }
+# the lane runs with TT_LOGGER_LEVEL=off, which silences the warning: every scenario runs at level warning, and one
+# also at off
+CASES = [(name, "warning") for name in SCENARIOS] + [("matmul HiFi4 fp32, twice", "off")]
 
 
 def run_scenario(ttnn, name: str) -> None:
@@ -62,27 +65,28 @@ def run_scenario(ttnn, name: str) -> None:
         ttnn.close_device(d)
 
 
-def _real_count(name: str) -> int:
+def _real_count(name: str, level: str) -> int:
     proc = subprocess.run([sys.executable, __file__, "--real", name], capture_output=True, text=True, timeout=300,
-                          cwd=os.getcwd(), env=dict(os.environ))
+                          cwd=os.getcwd(), env=dict(os.environ, TT_LOGGER_LEVEL=level))
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert WARNING not in proc.stderr
     return proc.stdout.count(WARNING)
 
 
-def _emu_count(emu, name: str) -> int:
+def _emu_count(emu, name: str, level: str, monkeypatch) -> int:
     checks = importlib.import_module("ttbringup.emu.compute_kernel_config")
-    checks._state["warned"] = False
+    monkeypatch.setitem(checks._state, "warned", False)
+    monkeypatch.setenv("TT_LOGGER_LEVEL", level)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         run_scenario(emu, name)
     return out.getvalue().count(WARNING)
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_hifi4_fp32_warning_like_the_real_wheel(emu, summary_line, name):
-    real, em = _real_count(name), _emu_count(emu, name)
-    summary_line(f"HiFi4 + fp32 warning, {name}: real {real}, emulator {em}")
+@pytest.mark.parametrize("name, level", CASES)
+def test_hifi4_fp32_warning_like_the_real_wheel(emu, summary_line, monkeypatch, name, level):
+    real, em = _real_count(name, level), _emu_count(emu, name, level, monkeypatch)
+    summary_line(f"HiFi4 + fp32 warning, {name}, TT_LOGGER_LEVEL={level}: real {real}, emulator {em}")
     assert em == real
 
 

@@ -18,6 +18,7 @@ def _config(fidelity, fp32):
 @pytest.fixture()
 def fresh(monkeypatch):
     monkeypatch.setattr(checks, "_state", {"warned": False})
+    monkeypatch.delenv("TT_LOGGER_LEVEL", raising=False)
 
 
 @pytest.fixture()
@@ -62,3 +63,10 @@ def test_the_warning_comes_before_the_argument_checks(fresh, x, capsys):
     with pytest.raises(Exception, match="Scale value must not be set when mask is not present"):
         ttnn.scale_mask_softmax(x, 0.5, compute_kernel_config=_config(ttnn.MathFidelity.HiFi4, True))
     assert len(_warnings(capsys.readouterr().out)) == 1
+
+
+@pytest.mark.parametrize("level, warns", [("off", False), ("ERROR", False), ("warning", True), ("debug", True)])
+def test_the_logger_level_silences_it_as_tt_logger_does(fresh, x, capsys, monkeypatch, level, warns):
+    monkeypatch.setenv("TT_LOGGER_LEVEL", level)
+    ttnn.softmax(x, dim=-1, compute_kernel_config=_config(ttnn.MathFidelity.HiFi4, True))
+    assert bool(_warnings(capsys.readouterr().out)) is warns
