@@ -1,5 +1,5 @@
 """The compiled card-mode matmul kernel (``dst_kernel.cpp``): ``card_matmul.dst_fast``'s arithmetic in one C++ pass
-over the weight, 6-15x faster than its torch formulation on decode shapes (docs/card-numerics.md).
+over the weight, 14-40x faster than its torch formulation on decode shapes (docs/card-numerics.md, step 5).
 
 Contracts:
 
@@ -9,8 +9,8 @@ Contracts:
   in the float32 rounding of each 16-product sum (the kernel adds in K order; the torch formulation in BLAS order,
   and for 2-4 rows a SrcA-lo phase's sum as the whole significand's minus the hi slice's): with a BF16 Dst that
   shows in a few outputs in 10^4 (0.002-0.05 % measured on a real-shape decode step's matmuls, none in the tests'
-  random cases), with an FP32 Dst in the last bits of up to half of them. Column blocks run on torch's intra-op threads; the
-  result does not depend on their number.
+  random cases), with an FP32 Dst in the last bits of up to half of them. Column blocks run on torch's intra-op
+  threads; the result does not depend on their number.
 * ``dst_block_float(x, mant, exp, bits, n, phases, fp32_dest)``: the same for a bfloat8_b / bfloat4_b weight given
   as its storage (``tensor.BlockFloat``'s int8 codes ``[Kp, Np]`` and shared exponents ``[Kp, Np / 16]``, the
   first ``n`` columns used), read without a decoded copy; the values are those ``numerics.bfp_dequantize`` gives
