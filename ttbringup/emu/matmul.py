@@ -204,13 +204,10 @@ def _times_weight(x: torch.Tensor, storage, k: int, n: int, transpose_b: bool, b
         w = storage.reshape(n, k).T if transpose_b else storage.reshape(k, n)
         if bf16_kernel and w.dtype == torch.bfloat16 and w.stride(0) == 1:
             return torch.mm(x.to(torch.bfloat16), w)  # float32 sums, rounded once to bf16
-    elif bf16_kernel:
-        out = torch.empty((x.shape[0], n), dtype=torch.bfloat16)
-        _times_block_float(x.to(torch.bfloat16), storage, k, n, transpose_b, out)
-        return out
-    if not isinstance(storage, BlockFloat):
         return _times_dense(x, w)
-    out = torch.empty((x.shape[0], n), dtype=torch.float32)
+    out_dtype = torch.bfloat16 if bf16_kernel else torch.float32
+    out = torch.empty((x.shape[0], n), dtype=out_dtype)
+    x = x.to(torch.bfloat16) if bf16_kernel else x
     _times_block_float(x, storage, k, n, transpose_b, out)
     return out
 
