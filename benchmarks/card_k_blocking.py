@@ -45,7 +45,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ttbringup.emu import card_matmul  # noqa: E402
+import ttbringup.emu as ttnn  # noqa: E402
+from ttbringup.emu import card_matmul, matmul_program_config  # noqa: E402
 from ttbringup.emu.card import dst as card_dst  # noqa: E402
 from ttbringup.emu.card import formats, fpu, packer  # noqa: E402
 from ttbringup.emu.types import DataType  # noqa: E402
@@ -57,14 +58,18 @@ RULES = ("l1acc", "l1acc-ties-away", "spill")
 
 
 def choice(m: int, k: int, n: int) -> int:
-    """in0_block_w (tiles) that 0.81.1's ``create_simple_matmul_program_config`` picks for ``[m, k] @ [k, n]``
-    with DRAM-interleaved operands and output on an 8x8 grid (read from the kernel compile-time args the real
-    wheel writes in mock mode, docs/card-numerics.md): a 1D multicast config (rows / columns ratio above 8)
-    takes 2 when K / 32 is even, else 1; the 2D multicast config takes K / 32 / 8 when 8 divides K / 32."""
-    kt = k // 32
-    if max(m, n) // min(m, n) > 8 or min(m, n) <= 32:
-        return 2 if kt % 2 == 0 else 1
-    return kt // 8 if kt % 8 == 0 else 1
+    """in0_block_w (tiles) card mode takes for ``[m, k] @ [k, n]`` with bf16 DRAM-interleaved operands and output
+    and the default config on an n150 (``matmul_program_config.in0_block_w``: 1D multicast 2 for narrow shapes,
+    2D multicast K / 32 / 8; pinned against the real wheel's kernel args in tests/emu/test_card_k_blocking.py)."""
+    device = ttnn.open_device(device_id=0)
+    try:
+        a, b = (ttnn.from_torch(torch.empty(shape, dtype=torch.bfloat16, device="meta"), dtype=ttnn.bfloat16,
+                                layout=ttnn.TILE_LAYOUT, device=device) for shape in ((1, 1, m, k), (1, 1, k, n)))
+        return matmul_program_config.in0_block_w(
+            a, b, transpose_a=False, transpose_b=False, memory_config=None, program_config=None, core_grid=None,
+            fp32_dest_acc_en=False, out_dtype=DataType.BFLOAT16, has_bias=False)
+    finally:
+        ttnn.close_device(device)
 
 
 def dst_on_top(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool,

@@ -88,11 +88,13 @@ def test_dst_fast_uses_the_kernel(kernel, monkeypatch):
 
 def test_kernel_refuses_what_it_cannot_compute(kernel):
     with pytest.raises(RuntimeError, match=r"x \[M, K\], w \[K, N\]"):
-        kernel.dst(torch.zeros(2, 64), torch.zeros(32, 8), [0], False)
+        kernel.dst(torch.zeros(2, 64), torch.zeros(32, 8), [0], False, 0, False)
     with pytest.raises(RuntimeError, match="w must be bfloat16 or float32"):
-        kernel.dst(torch.zeros(2, 64), torch.zeros(64, 8, dtype=torch.float64), [0], False)
+        kernel.dst(torch.zeros(2, 64), torch.zeros(64, 8, dtype=torch.float64), [0], False, 0, False)
     with pytest.raises(RuntimeError, match="a phase is 0..3"):
-        kernel.dst(torch.zeros(2, 64), torch.zeros(64, 8), [4], False)
+        kernel.dst(torch.zeros(2, 64), torch.zeros(64, 8), [4], False, 0, False)
+    with pytest.raises(RuntimeError, match="block_tiles must be >= 0"):
+        kernel.dst(torch.zeros(2, 64), torch.zeros(64, 8), [0], False, -1, False)
 
 
 def test_without_the_kernel_card_mode_warns_once_and_uses_the_torch_formulation(monkeypatch):

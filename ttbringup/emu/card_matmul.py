@@ -30,6 +30,17 @@ Contracts:
   Computed by the compiled kernel (``card.compiled``: the sums in K order) where it is built, else by
   ``dst_torch`` (the same formulation in torch operations, about 6x slower); the two differ only in the float32
   rounding of each chunk's sum (``card.compiled``).
+* ``k_blocking(block_w, kt, cfg, has_bias)`` -> ``KBlocking``: how the 0.81.1 kernel
+  (``bmm_large_block_zm_fused_bias_activation``) accumulates K when its program config takes ``block_w`` of the
+  ``kt`` K tiles per block (``matmul_program_config.in0_block_w``): with ``packer_l1_acc`` and more than one block,
+  blocks of ``block_w`` tiles, the last folded into the partials when a bias is fused; otherwise one block.
+  Without ``packer_l1_acc`` every block is packed and reloaded (spill), through partials in the Dst's own
+  format for a bf16 or float32 output, which is lossless for normal values, so one block models it; a
+  bfloat8_b / bfloat4_b output with a BF16 Dst spills through partials in that format, which rounds: **not
+  modelled** (one block).
+* ``k_blocked(on_top, x, w, fp32_dest, blocking)``: the K-block structure over any Dst formulation (its
+  docstring); the compiled kernel implements the same.
+* ``dst_fast``, ``dst_torch``, ``dst_reference`` take a ``blocking`` (default one block: all of K in one Dst).
 * ``dst_fast_block_float(x, mant, exp, bits, n, fidelity, fp32_dest)``: ``dst_fast`` for a block-float weight
   read as stored (the values are the decoded ones; ``None`` when it cannot run, see the function).
 * ``dst_reference(x, w, fidelity, fp32_dest)``: the same through the bit-exact ``card.fpu.matmul_tiles``
@@ -51,6 +62,7 @@ import numpy as np
 import torch
 
 from .card import compiled, formats, fpu, packer
+from .card import dst as card_dst
 from .types import BLOCK_FLOAT_DTYPES, DataType, MathFidelity
 
 _FIDELITY_NAMES = {MathFidelity.LoFi: "LoFi", MathFidelity.HiFi2: "HiFi2", MathFidelity.HiFi3: "HiFi3",
@@ -131,25 +143,87 @@ def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     return x, w
 
 
-def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
-    """Dst values of ``x @ w`` by the fast formulation (see the module docstring): the compiled kernel
-    (``card.compiled``), or ``dst_torch`` where it is not available."""
-    values = compiled.dst(x, w, fpu.phases(fidelity), fp32_dest)
-    return dst_torch(x, w, fidelity, fp32_dest) if values is None else values
+@dataclass(frozen=True)
+class KBlocking:
+    """How the kernel accumulates K (``k_blocked``): ``tiles`` K tiles per block (0: all of K in one Dst), and
+    whether the last block is folded into the partials (``fold_last``: the fused-bias path) instead of computed on
+    top of them."""
+
+    tiles: int = 0
+    fold_last: bool = False
+
+
+ONE_BLOCK = KBlocking()
+
+
+def k_blocking(block_w: int, kt: int, cfg: CardConfig, has_bias: bool) -> KBlocking:
+    """The K accumulation of a matmul whose kernel takes ``block_w`` K tiles per block out of ``kt`` under ``cfg``
+    (see the module docstring)."""
+    if not cfg.packer_l1_acc or block_w >= kt:
+        return ONE_BLOCK
+    return KBlocking(block_w, has_bias)
+
+
+def k_blocked(on_top, x: torch.Tensor, w: torch.Tensor, fp32_dest: bool, blocking: KBlocking) -> torch.Tensor:
+    """``x [M, K] @ w [K, N]`` accumulated in K blocks (K zero-padded to whole tiles) as the 0.81.1 kernel does
+    with ``packer_l1_acc``, where ``on_top(x_block, w_block, d0)`` is the Dst values after one block accumulated
+    on top of the Dst values ``d0`` (zeros when None). Block 0 is packed into the partials (a BF16 Dst's bf16
+    words, an FP32 Dst's float32 words: ``card.packer``), each later block from a cleared Dst is packed with L1
+    accumulation (``l1_acc_bf16``: the exact sum rounded to nearest even; ``l1_acc_fp32``); the last block is
+    computed on top of the partials reloaded into Dst (``card.dst``) and its Dst values returned, or with
+    ``fold_last`` packed with L1 accumulation too and the partials' values returned. One block is
+    ``on_top(x, w, None)``."""
+    x, w = _pad_k(x, w)
+    k = x.shape[1]
+    step = 32 * blocking.tiles if blocking.tiles else k
+    partials = None
+    for k0 in range(0, k, step):
+        last = k0 + step >= k
+        reload = last and partials is not None and not blocking.fold_last
+        d0 = formats.from_bits(card_dst.load_fp32(partials) if fp32_dest else card_dst.load_bf16_via_srca(partials)) \
+            if reload else None
+        d = on_top(x[:, k0:k0 + step], w[k0:k0 + step], d0)
+        if last and not blocking.fold_last:
+            return d
+        words = formats.to_bits(d)
+        words = packer.pack_fp32_to_fp32(words) if fp32_dest else packer.pack_bf16_to_bf16(words)
+        if partials is None:
+            partials = words
+        else:
+            partials = packer.l1_acc_fp32(partials, words) if fp32_dest else packer.l1_acc_bf16(partials, words)
+    return formats.from_bits(partials)
+
+
+def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool,
+             blocking: KBlocking = ONE_BLOCK) -> torch.Tensor:
+    """Dst values of ``x @ w`` by the fast formulation, K accumulated by ``blocking`` (see the module docstring):
+    the compiled kernel (``card.compiled``), or ``dst_torch`` where it is not available."""
+    values = compiled.dst(x, w, fpu.phases(fidelity), fp32_dest, blocking.tiles, blocking.fold_last)
+    return dst_torch(x, w, fidelity, fp32_dest, blocking) if values is None else values
 
 
 def dst_fast_block_float(x: torch.Tensor, mant: torch.Tensor, exp: torch.Tensor, bits: int, n: int, fidelity: str,
-                         fp32_dest: bool):
+                         fp32_dest: bool, blocking: KBlocking = ONE_BLOCK):
     """``dst_fast`` of ``x [M, K]`` times a block-float weight given as its storage (codes ``[Kp, Np]``, shared
     exponents ``[Kp, Np / 16]``; its first K rows and ``n`` columns), by the compiled kernel without decoding it;
     ``None`` where that cannot run (no kernel, or a block with the special exponent 255): the caller decodes."""
     if bool((exp == 255).any()):
         return None
-    return compiled.dst_block_float(x, mant, exp, bits, n, fpu.phases(fidelity), fp32_dest)
+    return compiled.dst_block_float(x, mant, exp, bits, n, fpu.phases(fidelity), fp32_dest, blocking.tiles,
+                                    blocking.fold_last)
 
 
-def dst_torch(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
-    """Dst values of ``x @ w`` by the fast formulation in torch operations, on one torch thread
+def dst_torch(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool,
+              blocking: KBlocking = ONE_BLOCK) -> torch.Tensor:
+    """``dst_fast``'s formulation in torch operations: ``k_blocked`` over ``_dst_torch_on_top``."""
+    return k_blocked(lambda xs, ws, d0: _dst_torch_on_top(xs, ws, fidelity, fp32_dest, d0), x, w, fp32_dest,
+                     blocking)
+
+
+def _dst_torch_on_top(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool,
+                      d0: torch.Tensor | None) -> torch.Tensor:
+    """Dst values of ``x @ w`` accumulated on top of ``d0`` (zeros when None; K a multiple of 32) by the fast
+    formulation in torch operations, on one torch thread
     (``one_thread``: measured on this shared 2-core machine, two threads made the many small ops 2-5x slower).
 
     Up to ``_FEW_ROWS`` rows (one row: measured faster there only) run in two stages per block of output
@@ -159,33 +233,38 @@ def dst_torch(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) 
     one user has two: its own and the idle users' shared row) run ``_dst_many_rows`` (``_dst_few_rows`` up to
     ``_FEW_ROWS_BY_DIFFERENCE``): per K tile and output block one small matrix product per MVMUL, added into Dst
     in the same order."""
-    x, w = _pad_k(x, w)
     m, k = x.shape
     n = w.shape[1]
     phase_list = fpu.phases(fidelity)
     xb = _srcb_slices(x.to(torch.float32).contiguous(), any(p & 2 for p in phase_list))  # in0 -> SrcB
     tf32 = w.dtype == torch.float32  # only TF32 Src data has the SrcA LSB the slices drop
-    out = torch.empty((m, n), dtype=torch.float32)
+    out = torch.zeros((m, n), dtype=torch.float32) if d0 is None else d0.to(torch.float32).clone()
     with one_thread():
         if m > _FEW_ROWS:
             cols = max(32, min(n, _DST_ELEMENTS // max(m, 1), _WEIGHT_BLOCK_BYTES // (4 * k)) // 32 * 32)
             rows = _dst_few_rows if m <= _FEW_ROWS_BY_DIFFERENCE else _dst_many_rows
             for c0 in range(0, n, cols):
-                out[:, c0:c0 + cols] = rows(xb, w[:, c0:c0 + cols], phase_list, tf32, fp32_dest)
+                d = out[:, c0:c0 + cols].contiguous()
+                rows(xb, w[:, c0:c0 + cols], phase_list, tf32, fp32_dest, d)
+                out[:, c0:c0 + cols] = d
             return out
         xb = tuple(None if v is None else v.view(m, k // 16, 16) for v in xb)
         cols = max(1, min(n, _SUMS_BYTES // (4 * len(phase_list) * (k // 16) * m)))
         for c0 in range(0, n, cols):
             c1 = min(n, c0 + cols)
             sums = _chunk_sums(xb, w[:, c0:c1], phase_list, tf32)
-            out[:, c0:c1] = _accumulate(sums, len(phase_list), fp32_dest)
+            d = out[:, c0:c1].contiguous()
+            _accumulate(sums, len(phase_list), fp32_dest, d)
+            out[:, c0:c1] = d
     return out
 
 
-def _dst_few_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
+def _dst_few_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool,
+                  d_out: torch.Tensor) -> None:
     """``_dst_many_rows`` for a few rows (up to ``_FEW_ROWS_BY_DIFFERENCE``): per K tile and SrcB slice one ``mm``
     per K half against the hi slice and one against the whole SrcA significand, a SrcA-lo phase's sum being their
-    difference (no lo slice to build: one pass less over the tile), added into Dst by ``_add_rounded``."""
+    difference (no lo slice to build: one pass less over the tile), added into the Dst ``d_out`` (contiguous
+    float32 ``[M, N]``, updated in place) by ``_add_rounded``."""
     k, n = block.shape
     m = xb[0].shape[0]
     need_lo = any(p & 1 for p in phase_list)
@@ -193,7 +272,7 @@ def _dst_few_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool,
     hi = torch.empty((n, 32), dtype=torch.float32)  # the tile's SrcA hi slice, K-major
     sums = torch.empty((2, 2, 2, m, n), dtype=torch.float32)  # [SrcA hi / whole, SrcB slice, K half]
     s_np, lo = sums.numpy(), np.empty((m, n), dtype=np.float32)
-    d = np.zeros((m, n), dtype=np.float32)
+    d = d_out.numpy()
     for t0 in range(0, k, 32):
         tile = block[t0: t0 + 32]
         tile = tile.T.to(torch.float32) if k_major else tile.T.contiguous().to(torch.float32)  # [n, 32]
@@ -212,11 +291,12 @@ def _dst_few_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool,
                     _add_rounded(d, np.subtract(s_np[1, p >> 1, h], s_np[0, p >> 1, h], out=lo), fp32_dest)
                 else:
                     _add_rounded(d, s_np[0, p >> 1, h], fp32_dest)
-    return torch.from_numpy(d)
 
 
-def _dst_many_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool) -> torch.Tensor:
-    """Dst of ``x @ block`` for SrcB slices ``xb`` (each ``[M, K]``): the weight block is widened and sliced one
+def _dst_many_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool, fp32_dest: bool,
+                   d: torch.Tensor) -> None:
+    """The Dst ``d`` (contiguous float32 ``[M, N]``, updated in place) plus ``x @ block`` for SrcB slices ``xb``
+    (each ``[M, K]``): the weight block is widened and sliced one
     K tile (32 rows) at a time, so only its storage is read from memory and the slices stay in cache; each MVMUL
     is one in-place ``addmm`` of a 16-wide K chunk into Dst (float32; Dst and the 16 products summed in BLAS
     order), then rounded in place."""
@@ -225,7 +305,6 @@ def _dst_many_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool
     n_a = 2 if any(p & 1 for p in phase_list) else 1
     k_major = block.stride(0) == 1 and n > 1  # large weights are stored K-major
     wa = torch.empty((n_a, n, 32), dtype=torch.float32)  # the tile's SrcA slices, K-major
-    d = torch.zeros((m, n), dtype=torch.float32)
     bits = d.view(torch.int32)
     for t0 in range(0, k, 32):
         tile = block[t0: t0 + 32]
@@ -240,7 +319,6 @@ def _dst_many_rows(xb: tuple, block: torch.Tensor, phase_list: tuple, tf32: bool
                 d.addmm_(xb[p >> 1][:, t0 + h: t0 + h + 16], wa[p & 1, :, h: h + 16].T)
                 if not fp32_dest:  # round half away from zero on the magnitude to 8 significant bits
                     bits.add_(0x8000).bitwise_and_(-(1 << 16))
-    return d
 
 
 def _add_rounded(d: np.ndarray, s: np.ndarray, fp32_dest: bool) -> None:
@@ -291,16 +369,16 @@ def _chunk_sums(xb: tuple, w: torch.Tensor, phase_list: tuple, tf32: bool) -> to
     return sums
 
 
-def _accumulate(sums: torch.Tensor, n_phases: int, fp32_dest: bool) -> torch.Tensor:
-    """Dst after adding the chunk sums ``[phase, K // 16, M, N]`` in the LLK order (per 32-wide K tile: phases
-    outer, the two 16-wide halves inner; K tiles in order), each added and rounded by ``_add_rounded``."""
+def _accumulate(sums: torch.Tensor, n_phases: int, fp32_dest: bool, d_out: torch.Tensor) -> None:
+    """The chunk sums ``[phase, K // 16, M, N]`` added into the Dst ``d_out`` (contiguous float32 ``[M, N]``, in
+    place) in the LLK order (per 32-wide K tile: phases outer, the two 16-wide halves inner; K tiles in order),
+    each added and rounded by ``_add_rounded``."""
     s = sums.numpy()
-    d = np.zeros(s.shape[2:], dtype=np.float32)
+    d = d_out.numpy()
     for t in range(0, s.shape[1], 2):
         for i in range(n_phases):
             for c in (t, t + 1):
                 _add_rounded(d, s[i, c], fp32_dest)
-    return torch.from_numpy(d)
 
 
 @contextlib.contextmanager
@@ -315,11 +393,15 @@ def one_thread():
         torch.set_num_threads(before)
 
 
-def dst_reference(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool) -> torch.Tensor:
-    """Dst values of ``x @ w`` through the bit-exact card primitives."""
-    x, w = _pad_k(x, w)
-    words = fpu.matmul_tiles(formats.to_bits(x), formats.to_bits(w), fidelity, "fp32" if fp32_dest else "bf16")
-    return formats.from_bits(words)
+def dst_reference(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool,
+                  blocking: KBlocking = ONE_BLOCK) -> torch.Tensor:
+    """Dst values of ``x @ w`` through the bit-exact card primitives, K accumulated by ``blocking``."""
+    def on_top(xs, ws, d0):
+        words = fpu.matmul_tiles(formats.to_bits(xs), formats.to_bits(ws), fidelity, "fp32" if fp32_dest else "bf16",
+                                 None if d0 is None else formats.to_bits(d0))
+        return formats.from_bits(words)
+
+    return k_blocked(on_top, x, w, fp32_dest, blocking)
 
 
 # ----------------------------------------------------------------------------- packer

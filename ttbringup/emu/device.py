@@ -141,6 +141,13 @@ class MeshDevice:
     def l1_size_per_core(self) -> int:
         return self._chips[0].l1.bank_size
 
+    def max_l1_space(self) -> int:
+        """Emulator only: per-core L1 bytes below the lowest L1 buffer, which ttnn's matmul config heuristics
+        allow for circular buffers (tt-metal: lowest occupied L1 address minus the allocator base). A card
+        allocates L1 buffers from the top down, the emulator from 0 up, so it is the space above the highest used
+        byte; the chips of a mesh allocate alike."""
+        return self._chips[0].l1.unused_above()
+
     def __repr__(self):
         return f"MeshDevice({'x'.join(map(str, self._shape))} emulated Wormhole B0)"
 

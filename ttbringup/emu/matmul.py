@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import torch
 
-from . import card_matmul, distinct_rows, host_cpu, numerics, numerics_mode, program_configs
+from . import card_matmul, distinct_rows, host_cpu, matmul_program_config, numerics, numerics_mode
+from . import program_configs
 from . import compute_kernel_config as compute_kernel_config_checks
 from .activation import activation_function
 from .errors import check, fatal, not_emulated_getattr
@@ -250,9 +251,10 @@ def _product(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool
 
 
 def _card_values(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: bool, cfg: card_matmul.CardConfig,
-                 finish) -> torch.Tensor:
-    """Card mode: ``finish`` (row-wise: bias, activation, packer) of the Dst values of ``a @ b`` under ``cfg``,
-    float32 in the output's logical shape; rows are independent, so identical rows are computed once."""
+                 blocking: card_matmul.KBlocking, finish) -> torch.Tensor:
+    """Card mode: ``finish`` (row-wise: bias, activation, packer) of the Dst values of ``a @ b`` under ``cfg``, K
+    accumulated by ``blocking``, float32 in the output's logical shape; rows are independent, so identical rows
+    are computed once."""
     a_shape = _matrix_shape(a, transpose_a)
     b_shape = _matrix_shape(b, transpose_b)
     out_shape, bcast = _output_shape(op, a_shape, b_shape)
@@ -271,8 +273,8 @@ def _card_values(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: 
         mant, exp = stored.mant.reshape(stored.mant.shape[-2:]), stored.exp.reshape(stored.exp.shape[-2:])
 
         def from_storage(rows: torch.Tensor) -> torch.Tensor:  # the weight read as stored, not decoded
-            values = card_matmul.dst_fast_block_float(rows, mant, exp, stored.bits, n, fidelity, fp32_dest)
-            return card_matmul.dst_fast(rows, stored.decode().reshape(k, n), fidelity, fp32_dest) \
+            values = card_matmul.dst_fast_block_float(rows, mant, exp, stored.bits, n, fidelity, fp32_dest, blocking)
+            return card_matmul.dst_fast(rows, stored.decode().reshape(k, n), fidelity, fp32_dest, blocking) \
                 if values is None else values
 
         return distinct_rows.on_distinct_rows(lambda rows: finish(from_storage(rows)), x).reshape(out_shape)
@@ -283,7 +285,7 @@ def _card_values(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: 
     dst = card_matmul.dst_reference if numerics_mode.card_reference() else card_matmul.dst_fast
 
     def rows_times(xs: torch.Tensor, ws: torch.Tensor) -> torch.Tensor:
-        return distinct_rows.on_distinct_rows(lambda rows: finish(dst(rows, ws, fidelity, fp32_dest)), xs)
+        return distinct_rows.on_distinct_rows(lambda rows: finish(dst(rows, ws, fidelity, fp32_dest, blocking)), xs)
 
     if bcast:
         return rows_times(x, w).reshape(out_shape)
@@ -293,6 +295,12 @@ def _card_values(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: 
 def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose_b, memory_config, out_dtype,
               activation, compute_kernel_config, program_config, core_grid) -> Tensor:
     cfg = card_matmul.resolve_config(a.dtype, b.dtype, out_dtype, compute_kernel_config, program_config, core_grid)
+    block_w = matmul_program_config.in0_block_w(
+        a, b, transpose_a=transpose_a, transpose_b=transpose_b, memory_config=memory_config,
+        program_config=program_config, core_grid=core_grid, out_dtype=out_dtype, has_bias=bias_row is not None,
+        fp32_dest_acc_en=bool(compute_kernel_config is not None and compute_kernel_config.fp32_dest_acc_en))
+    kt = _matrix_shape_padded(a, transpose_a)[-1] // 32
+    blocking = card_matmul.k_blocking(block_w, kt, cfg, bias_row is not None)
 
     def finish(values: torch.Tensor) -> torch.Tensor:
         if bias_row is not None:
@@ -301,7 +309,7 @@ def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose
             values = activation(values)
         return card_matmul.pack(values, cfg.fp32_dest_acc_en, out_dtype)
 
-    values = _card_values(op, a, b, transpose_a, transpose_b, cfg, finish)
+    values = _card_values(op, a, b, transpose_a, transpose_b, cfg, blocking, finish)
     return new_tensor(values, dtype=out_dtype, layout=Layout.TILE, device=a.device(),
                       memory_config=memory_config or DRAM_MEMORY_CONFIG, tile=a.tile)
 

@@ -131,6 +131,10 @@ class BankAllocator:
     def used_bytes(self) -> int:
         return self.used_per_bank * self.num_banks
 
+    def unused_above(self) -> int:
+        """Bytes per bank above the highest allocated byte (the whole bank when empty)."""
+        return self.bank_size - max((a + size for a, size in self._used.items()), default=0)
+
     def peak_bytes(self) -> int:
         return self.peak_per_bank * self.num_banks
 

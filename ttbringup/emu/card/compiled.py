@@ -3,7 +3,9 @@ over the weight, 14-40x faster than its torch formulation on decode shapes (docs
 
 Contracts:
 
-* ``dst(x, w, phases, fp32_dest)`` -> float32 ``[M, N]`` Dst values of ``x [M, K] @ w [K, N]`` (x SrcB values,
+* ``dst(x, w, phases, fp32_dest, block_tiles=0, fold_last=False)`` -> float32 ``[M, N]`` values of
+  ``x [M, K] @ w [K, N]`` accumulated in K blocks of ``block_tiles`` tiles (0: one block) as
+  ``card_matmul.k_blocked`` states: the Dst after the last block, or with ``fold_last`` the partials (x SrcB values,
   any float dtype; w SrcA values, bfloat16 kept as is, other dtypes as float32; any strides), or ``None`` when
   the kernel is not available, in which case the caller computes by the torch formulation. The two differ only
   in the float32 rounding of each 16-product sum (the kernel adds in K order; the torch formulation in BLAS order,
@@ -11,7 +13,7 @@ Contracts:
   shows in a few outputs in 10^4 (0.002-0.05 % measured on a real-shape decode step's matmuls, none in the tests'
   random cases), with an FP32 Dst in the last bits of up to half of them. Column blocks run on torch's intra-op
   threads; the result does not depend on their number.
-* ``dst_block_float(x, mant, exp, bits, n, phases, fp32_dest)``: the same for a bfloat8_b / bfloat4_b weight given
+* ``dst_block_float(x, mant, exp, bits, n, phases, fp32_dest, block_tiles=0, fold_last=False)``: the same for a bfloat8_b / bfloat4_b weight given
   as its storage (``tensor.BlockFloat``'s int8 codes ``[Kp, Np]`` and shared exponents ``[Kp, Np / 16]``, the
   first ``n`` columns used), read without a decoded copy; the values are those ``numerics.bfp_dequantize`` gives
   for blocks without the special exponent 255 (the caller decodes blocks with it). ``None`` without the kernel.
@@ -118,18 +120,18 @@ def status() -> str:
     return _state["reason"]
 
 
-def dst(x: torch.Tensor, w: torch.Tensor, phases, fp32_dest: bool):
+def dst(x: torch.Tensor, w: torch.Tensor, phases, fp32_dest: bool, block_tiles: int = 0, fold_last: bool = False):
     """Dst values by the compiled kernel, or ``None`` without it (see the module docstring)."""
     mod = module()
     if mod is None:
         return None
     if w.dtype != torch.bfloat16:
         w = w.to(torch.float32)
-    return mod.dst(x.to(torch.float32), w, list(phases), bool(fp32_dest))
+    return mod.dst(x.to(torch.float32), w, list(phases), bool(fp32_dest), int(block_tiles), bool(fold_last))
 
 
 def dst_block_float(x: torch.Tensor, mant: torch.Tensor, exp: torch.Tensor, bits: int, n: int, phases,
-                    fp32_dest: bool):
+                    fp32_dest: bool, block_tiles: int = 0, fold_last: bool = False):
     """Dst values of ``x`` times a block-float weight's storage, or ``None`` without the kernel (module docstring)."""
     from .. import numerics
 
@@ -137,7 +139,8 @@ def dst_block_float(x: torch.Tensor, mant: torch.Tensor, exp: torch.Tensor, bits
     if mod is None:
         return None
     return mod.dst_block_float(x.to(torch.float32), mant.contiguous(), exp.contiguous(),
-                               numerics.bfp_scale_table(bits), int(n), list(phases), bool(fp32_dest))
+                               numerics.bfp_scale_table(bits), int(n), list(phases), bool(fp32_dest),
+                               int(block_tiles), bool(fold_last))
 
 
 def main() -> int:

@@ -1,10 +1,17 @@
 // Card-mode matmul Dst values, compiled: the arithmetic of card_matmul.dst_fast (see its docstring and
 // ttbringup/emu/card/compiled.py) in one pass over the weight.
 //
-// dst(x, w, phases, fp32_dest): x [M, K] float32 SrcB values (in0), w [K, N] bfloat16 or float32 (TF32 values)
-// SrcA values (in1) in any strides, K zero-padded to whole 32-wide tiles. Output [M, N] float32 Dst values.
-// dst_block_float(x, mant, exp, scale, n, phases, fp32_dest): the same for a bfloat8_b / bfloat4_b weight read as
-// stored (codes and shared exponents), so it is never decoded into a float32 copy.
+// dst(x, w, phases, fp32_dest, block_tiles, fold_last): x [M, K] float32 SrcB values (in0), w [K, N] bfloat16 or
+// float32 (TF32 values) SrcA values (in1) in any strides, K zero-padded to whole 32-wide tiles. Output [M, N]
+// float32 values: the Dst after the last K block, or with fold_last the partials every block was folded into.
+// dst_block_float(x, mant, exp, scale, n, phases, fp32_dest, block_tiles, fold_last): the same for a bfloat8_b /
+// bfloat4_b weight read as stored (codes and shared exponents), so it is never decoded into a float32 copy.
+//
+// K blocks (packer_l1_acc, card_matmul.k_blocked states the contract): K is split into blocks of block_tiles tiles
+// (0: one block); every block's Dst starts cleared and is packed into the partials (block 0 as is, later ones with
+// L1 accumulation: bf16 words for a BF16 Dst, added exactly and rounded to nearest even; float32 for an FP32 Dst,
+// added in float32; denormals flushed), except the last, which accumulates on top of the partials reloaded into
+// Dst, or with fold_last (a fused bias) is folded like the others.
 //
 // Per block of NB output columns, per 32-wide K tile: the tile's SrcA slices (hi: sign, exponent, hidden + 4
 // bits; lo: the next 5 bits, the TF32 LSB dropped) are built once, so each weight element is read once per
@@ -38,6 +45,43 @@ inline void split(uint32_t b, float* hi, float* lo) {
   *hi = float_of(b & SRCA_HI);
   *lo = float_of(b & SRCA_FULL) - *hi;
 }
+
+// The packer's view of a Dst value (card/packer.py): the bf16 word a BF16 Dst packs (NaN -> inf, zero exponent
+// -> +0) or the float32 word an FP32 Dst packs (as is).
+inline uint32_t packed(float d, bool fp32_dest) {
+  const uint32_t b = bits_of(d);
+  if (fp32_dest) return b;
+  uint32_t h = b >> 16;
+  if ((h & 0x7FFFu) > 0x7F80u) h = (h & 0x8000u) | 0x7F80u;
+  if ((h & 0x7F80u) == 0) h = 0;
+  return h << 16;
+}
+
+inline uint32_t flush_denormal(uint32_t b) { return (b & 0x7F800000u) == 0 ? (b & 0x80000000u) : b; }
+
+// Packer L1 accumulation of one packed word onto the partials word (card/packer.py l1_acc_bf16 / l1_acc_fp32):
+// denormal operands and results -> signed zero; bf16: the sum of two bf16 values rounded to nearest even (their
+// float32 sum is exact unless one is below 2^-16 of the other, where both round to the larger), +inf + -inf ->
+// 0x7FC0; fp32: the float32 add, NaN -> 0x7FC00000.
+inline uint32_t l1_acc(uint32_t partial, uint32_t word, bool fp32_dest) {
+  const float sum = float_of(flush_denormal(partial)) + float_of(flush_denormal(word));
+  uint32_t r = bits_of(sum);
+  if ((r & 0x7FFFFFFFu) > 0x7F800000u) return 0x7FC00000u;  // inf + -inf, or a NaN an FP32 Dst packed
+  if (fp32_dest) return flush_denormal(r);
+  if ((r & 0x7F800000u) == 0) return r & 0x80000000u;
+  return (r + 0x7FFFu + ((r >> 16) & 1u)) & 0xFFFF0000u;
+}
+
+// Partials reloaded into Dst: a BF16 Dst through SrcA (zero exponent -> +0), an FP32 Dst unpacked as is.
+inline float reloaded(uint32_t partial, bool fp32_dest) {
+  if (!fp32_dest && (partial & 0x7F800000u) == 0) return 0.0f;
+  return float_of(partial);
+}
+
+struct KBlocks {
+  int64_t tiles;   // K tiles per block (the last may be shorter)
+  bool fold_last;  // the last block is folded into the partials too (fused bias)
+};
 
 using Slices = float[2][32][NB];  // [SrcA hi / lo][K row of the tile][column of the block]
 
@@ -182,14 +226,25 @@ struct BlockFloat {
 // Output column blocks [b0, b1) of the product; xb: [2][m][kp] SrcB hi / lo slices, zero past k.
 template <typename Weight>
 void dst_blocks(const float* xb, int64_t m, int64_t kp, const Weight& w, int64_t n, const std::vector<int>& phases,
-                bool need_lo, bool fp32_dest, float* out, int64_t b0, int64_t b1) {
+                bool need_lo, bool fp32_dest, const KBlocks& kb, float* out, int64_t b0, int64_t b1) {
   alignas(64) Slices wa;
   std::vector<float> d_store(m * NB);
+  std::vector<uint32_t> partials(m * NB);
   float* d = d_store.data();
+  const int64_t block_k = 32 * kb.tiles;
   for (int64_t b = b0; b < b1; ++b) {
     const int64_t n0 = b * NB, nn = std::min<int64_t>(NB, n - n0);
     std::fill(d_store.begin(), d_store.end(), 0.0f);
     for (int64_t t0 = 0; t0 < kp; t0 += 32) {
+      const int64_t k_block = t0 / block_k;
+      if (t0 > 0 && t0 % block_k == 0) {  // a K block ended: pack it into the partials, then clear or reload Dst
+        const bool next_is_last = t0 + block_k >= kp;
+        for (int64_t i = 0; i < m * NB; ++i) {
+          const uint32_t word = packed(d[i], fp32_dest);
+          partials[i] = k_block == 1 ? word : l1_acc(partials[i], word, fp32_dest);
+          d[i] = next_is_last && !kb.fold_last ? reloaded(partials[i], fp32_dest) : 0.0f;
+        }
+      }
       w.fill(t0, n0, nn, need_lo, wa);
       for (int p : phases) {  // phases outer, the two K halves of the tile inner (the LLK order)
         const float (*a)[NB] = wa[p & 1];
@@ -205,6 +260,13 @@ void dst_blocks(const float* xb, int64_t m, int64_t kp, const Weight& w, int64_t
             }
           }
         }
+      }
+    }
+    if (kb.fold_last) {  // the last block too goes into the partials (the first as is when it is the only one)
+      const bool only = kp <= block_k;
+      for (int64_t i = 0; i < m * NB; ++i) {
+        const uint32_t word = packed(d[i], fp32_dest);
+        d[i] = float_of(only ? word : l1_acc(partials[i], word, fp32_dest));
       }
     }
     for (int64_t r = 0; r < m; ++r) std::memcpy(out + r * n + n0, d + r * NB, nn * sizeof(float));
@@ -239,34 +301,41 @@ Operands operands(const torch::Tensor& x, const std::vector<int64_t>& phases) {
 }
 
 template <typename Weight>
-torch::Tensor run(const Operands& o, const Weight& w, int64_t n, bool fp32_dest) {
+torch::Tensor run(const Operands& o, const Weight& w, int64_t n, bool fp32_dest, const KBlocks& kb) {
   auto out = torch::empty({o.m, n}, o.xb.options());
   if (o.m == 0 || n == 0) return out;
   const float* xp = o.xb.data_ptr<float>();
   float* op = out.data_ptr<float>();
   at::parallel_for(0, (n + NB - 1) / NB, 1, [&](int64_t b0, int64_t b1) {
-    dst_blocks(xp, o.m, o.kp, w, n, o.phases, o.need_lo, fp32_dest, op, b0, b1);
+    dst_blocks(xp, o.m, o.kp, w, n, o.phases, o.need_lo, fp32_dest, kb, op, b0, b1);
   });
   return out;
 }
 
 }  // namespace
 
-torch::Tensor dst(torch::Tensor x, torch::Tensor w, std::vector<int64_t> phases, bool fp32_dest) {
+KBlocks k_blocks(int64_t block_tiles, bool fold_last, int64_t kp) {
+  TORCH_CHECK(block_tiles >= 0, "dst: block_tiles must be >= 0 (0: one block)");
+  return KBlocks{block_tiles == 0 ? kp / 32 + 1 : block_tiles, fold_last};
+}
+
+torch::Tensor dst(torch::Tensor x, torch::Tensor w, std::vector<int64_t> phases, bool fp32_dest, int64_t block_tiles,
+                  bool fold_last) {
   TORCH_CHECK(x.dim() == 2 && w.dim() == 2 && x.size(1) == w.size(0), "dst: x [M, K], w [K, N]");
   TORCH_CHECK(w.scalar_type() == torch::kBFloat16 || w.scalar_type() == torch::kFloat32,
               "dst: w must be bfloat16 or float32");
   const Operands o = operands(x, phases);
+  const KBlocks kb = k_blocks(block_tiles, fold_last, o.kp);
   const int64_t n = w.size(1), sk = w.stride(0), sn = w.stride(1);
   if (w.scalar_type() == torch::kBFloat16)
-    return run(o, Dense<at::BFloat16>{w.data_ptr<at::BFloat16>(), o.k, sk, sn}, n, fp32_dest);
-  return run(o, Dense<float>{w.data_ptr<float>(), o.k, sk, sn}, n, fp32_dest);
+    return run(o, Dense<at::BFloat16>{w.data_ptr<at::BFloat16>(), o.k, sk, sn}, n, fp32_dest, kb);
+  return run(o, Dense<float>{w.data_ptr<float>(), o.k, sk, sn}, n, fp32_dest, kb);
 }
 
 // x [M, K] times the first n columns of a block-float weight's storage (mant int8 [Kp, Np], exp uint8
 // [Kp, Np / 16], contiguous, K <= Kp, n <= Np) with value = code * scale[exp] (scale float32 [256]).
 torch::Tensor dst_block_float(torch::Tensor x, torch::Tensor mant, torch::Tensor exp, torch::Tensor scale, int64_t n,
-                              std::vector<int64_t> phases, bool fp32_dest) {
+                              std::vector<int64_t> phases, bool fp32_dest, int64_t block_tiles, bool fold_last) {
   TORCH_CHECK(mant.dim() == 2 && mant.scalar_type() == torch::kInt8 && mant.is_contiguous(),
               "dst_block_float: mant must be contiguous int8 [Kp, Np]");
   TORCH_CHECK(exp.scalar_type() == torch::kUInt8 && exp.is_contiguous() && exp.dim() == 2 &&
@@ -278,7 +347,7 @@ torch::Tensor dst_block_float(torch::Tensor x, torch::Tensor mant, torch::Tensor
               "dst_block_float: x [M, K] with K <= Kp and n <= Np");
   const Operands o = operands(x, phases);
   return run(o, BlockFloat{mant.data_ptr<int8_t>(), exp.data_ptr<uint8_t>(), scale.data_ptr<float>(), o.k,
-                           mant.size(1)}, n, fp32_dest);
+                           mant.size(1)}, n, fp32_dest, k_blocks(block_tiles, fold_last, o.kp));
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
