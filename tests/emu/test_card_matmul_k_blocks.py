@@ -1,0 +1,169 @@
+"""Card-mode matmul K blocking (``card_matmul.k_blocked``, the compiled kernel, ``matmul_program_config``): the
+kernel, the torch formulation and the bit-exact reference against the K-blocked specification in
+benchmarks/card_k_blocking.py (``blocked``, written from the 0.81.1 kernel source), the fused-bias fold against
+the packer primitives, the block choice against the real wheel's kernel args, and ttnn.linear end to end."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+import ttbringup.emu as ttnn
+from ttbringup.emu.card import formats, packer
+from ttbringup.emu.types import DataType
+
+card_matmul = importlib.import_module("ttbringup.emu.card_matmul")
+numerics_mode = importlib.import_module("ttbringup.emu.numerics_mode")
+mpc = importlib.import_module("ttbringup.emu.matmul_program_config")
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "card_k_blocking.py"
+_SPEC = importlib.util.spec_from_file_location("card_k_blocking", _PATH)
+kb = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(kb)
+
+BF16 = DataType.BFLOAT16
+
+
+def _packed(d, fp32_dest):
+    return card_matmul.pack(d, fp32_dest, BF16)
+
+
+@pytest.mark.parametrize("rows", (1, 2, 5, 40))
+@pytest.mark.parametrize("fidelity", ("LoFi", "HiFi2", "HiFi4"))
+@pytest.mark.parametrize("fp32_dest", (False, True), ids=("bf16_dst", "fp32_dst"))
+@pytest.mark.parametrize("block_w", (1, 2, 4))
+def test_kernel_and_torch_formulation_are_the_specification(rows, fidelity, fp32_dest, block_w):
+    """Every row-count path of both formulations, K = 8 tiles in blocks of 1, 2 and 4: the packed output is
+    ``blocked(..., "l1acc")`` bit for bit (each block's Dst from ``dst_on_top``, bf16 RNE / float32 L1 adds,
+    the last block on the reloaded partials)."""
+    x, w = kb.operands(rows, 256, 96, seed=rows + block_w)
+    want = kb.blocked(x, w, fidelity, fp32_dest, block_w, "l1acc")
+    blocking = card_matmul.KBlocking(block_w)
+    assert torch.equal(_packed(card_matmul.dst_fast(x, w, fidelity, fp32_dest, blocking), fp32_dest), want)
+    assert torch.equal(_packed(card_matmul.dst_torch(x, w, fidelity, fp32_dest, blocking), fp32_dest), want)
+
+
+def test_blocking_changes_a_bf16_dst_result():
+    """The blocked result is not the one-block one (BF16 Dst, K = 2048): the test above can tell them apart."""
+    x, w = kb.operands(4, 2048, 64, seed=1)
+    one = _packed(card_matmul.dst_fast(x, w, "HiFi2", False), False)
+    two = _packed(card_matmul.dst_fast(x, w, "HiFi2", False, card_matmul.KBlocking(2)), False)
+    assert (one != two).float().mean() > 0.5
+
+
+@pytest.mark.parametrize("fp32_dest", (False, True), ids=("bf16_dst", "fp32_dst"))
+def test_reference_formulation_is_the_specification(fp32_dest):
+    x, w = kb.operands(32, 128, 32, seed=2)
+    want = kb.blocked(x, w, "HiFi2", fp32_dest, 1, "l1acc", reference=True)
+    got = card_matmul.dst_reference(x, w, "HiFi2", fp32_dest, card_matmul.KBlocking(1))
+    assert torch.equal(_packed(got, fp32_dest), want)
+
+
+@pytest.mark.parametrize("fp32_dest", (False, True), ids=("bf16_dst", "fp32_dst"))
+def test_fused_bias_folds_every_block_into_the_partials(fp32_dest):
+    """With a fused bias (``fold_last``) the last block is packed with L1 accumulation like the others and the
+    partials are the result: block 0 packed as is, then one L1 add per later block (``card.packer``). Five rows:
+    the torch formulation's many-rows path, which sums each chunk as ``dst_on_top`` does."""
+    x, w = kb.operands(5, 192, 64, seed=3)
+    words = []
+    for k0 in range(0, 192, 64):
+        d = kb.dst_on_top(x[:, k0:k0 + 64], w[k0:k0 + 64], "HiFi2", fp32_dest)
+        bits = formats.to_bits(d)
+        words.append(packer.pack_fp32_to_fp32(bits) if fp32_dest else packer.pack_bf16_to_bf16(bits))
+    partials = words[0]
+    for more in words[1:]:
+        partials = packer.l1_acc_fp32(partials, more) if fp32_dest else packer.l1_acc_bf16(partials, more)
+    want = formats.from_bits(partials)
+    blocking = card_matmul.KBlocking(2, fold_last=True)
+    assert torch.equal(card_matmul.dst_fast(x, w, "HiFi2", fp32_dest, blocking), want)
+    assert torch.equal(card_matmul.dst_torch(x, w, "HiFi2", fp32_dest, blocking), want)
+
+
+def test_block_float_weight_read_as_stored_is_blocked_alike(device):
+    w = ttnn.from_torch(torch.randn(256, 64) / 16, dtype=ttnn.bfloat8_b, layout=ttnn.TILE_LAYOUT, device=device)
+    stored = w._value
+    x = torch.randn(2, 256).bfloat16().float()
+    blocking = card_matmul.KBlocking(2)
+    got = card_matmul.dst_fast_block_float(x, stored.mant.reshape(stored.mant.shape[-2:]),
+                                           stored.exp.reshape(stored.exp.shape[-2:]), stored.bits, 64, "LoFi",
+                                           False, blocking)
+    want = card_matmul.dst_fast(x, stored.decode().reshape(256, 64), "LoFi", False, blocking)
+    assert torch.equal(got, want)
+
+
+def _cfg(l1_acc=True):
+    return card_matmul.CardConfig("HiFi2", False, l1_acc, False)
+
+
+def test_k_blocking_rule():
+    assert card_matmul.k_blocking(2, 64, _cfg(), False) == card_matmul.KBlocking(2, False)
+    assert card_matmul.k_blocking(2, 64, _cfg(), True) == card_matmul.KBlocking(2, True)
+    assert card_matmul.k_blocking(64, 64, _cfg(), True) == card_matmul.ONE_BLOCK  # one block: nothing to fold
+    assert card_matmul.k_blocking(2, 64, _cfg(l1_acc=False), False) == card_matmul.ONE_BLOCK  # lossless spill
+
+
+# ----------------------------------------------------------------------------- the block choice
+
+
+def _meta(device, shape, memory_config=ttnn.DRAM_MEMORY_CONFIG):
+    return ttnn.from_torch(torch.empty(shape, dtype=torch.bfloat16, device="meta"), dtype=ttnn.bfloat16,
+                           layout=ttnn.TILE_LAYOUT, device=device, memory_config=memory_config)
+
+
+def _choice(a, b, **kwargs):
+    args = dict(transpose_a=False, transpose_b=False, memory_config=None, program_config=None, core_grid=None,
+                fp32_dest_acc_en=False, out_dtype=BF16, has_bias=False)
+    return mpc.in0_block_w(a, b, **{**args, **kwargs})
+
+
+# in0_block_w of the 0.81.1 wheel's compiled matmul kernels in mock mode (n150, bf16, default config: the
+# compile-time args in its kernel cache, docs/card-numerics.md "K blocking"); Kt where it ran bmm (one Dst)
+@pytest.mark.parametrize("m, k, n, a_in_l1, want", [
+    (32, 2048, 2048, False, 2), (128, 2048, 512, False, 8), (32, 2048, 128256, False, 2),
+    (32, 2048, 2048, True, 2), (32, 512, 512, True, 2), (32, 2048, 128256, True, 64), (128, 2048, 512, True, 64)])
+def test_choice_matches_the_wheel_with_activations_in_dram_or_l1(device, m, k, n, a_in_l1, want):
+    a = _meta(device, (1, 1, m, k), ttnn.L1_MEMORY_CONFIG if a_in_l1 else ttnn.DRAM_MEMORY_CONFIG)
+    assert _choice(a, _meta(device, (1, 1, k, n))) == want
+
+
+def test_a_passed_program_config_gives_its_own_block(device):
+    cfg = ttnn.MatmulMultiCoreReuseMultiCast1DProgramConfig(
+        compute_with_storage_grid_size=(8, 8), in0_block_w=4, out_subblock_h=1, out_subblock_w=1, per_core_M=1,
+        per_core_N=1, fuse_batch=True, fused_activation=None, mcast_in0=True)
+    assert _choice(_meta(device, (1, 1, 32, 2048)), _meta(device, (1, 1, 2048, 2048)), program_config=cfg) == 4
+
+
+def test_2d_block_is_lowered_until_one_core_fits_l1(device):
+    """The 2D config's K / 8 block shrinks (to a divisor) once a 1x1-tile block's buffers no longer fit the L1
+    left below the L1 buffers."""
+    a, b = _meta(device, (1, 1, 1024, 65536)), _meta(device, (1, 1, 65536, 1024))  # Kt / 8 = 256 tiles
+    assert _choice(a, b) == 128  # 2 x 256 x 2 KiB per input > the 1.33 MB a core has
+
+
+# ----------------------------------------------------------------------------- ttnn.linear end to end
+
+
+def _linear_card(device, x, w, **kwargs):
+    xt, wt = (ttnn.from_torch(t, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device) for t in (x, w))
+    with numerics_mode.use("card"):
+        return ttnn.to_torch(ttnn.linear(xt, wt, **kwargs)).float().reshape(x.shape[-2], w.shape[-1])
+
+
+def test_linear_accumulates_k_in_the_chosen_blocks(device):
+    """A default-config bf16 linear (HiFi2, BF16 Dst, packer_l1_acc; 1D multicast, in0_block_w 2) is the
+    specification's blocking by 2; its one-block result differs."""
+    x, w = kb.operands(32, 512, 64, seed=4)
+    got = _linear_card(device, x, w)
+    assert torch.equal(got, kb.blocked(x, w, "HiFi2", False, 2, "l1acc"))
+    assert not torch.equal(got, kb.blocked(x, w, "HiFi2", False, 16, "l1acc"))
+
+
+def test_linear_without_l1_accumulation_is_one_block(device):
+    x, w = kb.operands(32, 512, 64, seed=5)
+    cfg = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2, packer_l1_acc=False)
+    assert torch.equal(_linear_card(device, x, w, compute_kernel_config=cfg),
+                       kb.blocked(x, w, "HiFi2", False, 16, "l1acc"))
