@@ -236,20 +236,9 @@ def emulated_block_width(emu, case: Case) -> int:
 
 
 _AGREE: dict[str, bool] = {}
-# case name -> why (xfail, strict): the emulator's rule is off; the real values fit the rules in the comments
-_2D_NOT_1D = ("all DRAM interleaved, not narrow: real takes the 2D config (Kt / 8) even when the output blocks "
-              "form one row or column; the emulator takes the 1D config (2)")
-_LOWER_FULL_BLOCK = ("all DRAM interleaved, 2D: real lowers Kt / 8 to the largest divisor whose CBs fit for the whole "
-                     "per-core block (ceil(Mt / 8) x ceil(Nt / 8)); the emulator checks a 1x1 block and keeps Kt / 8")
-KNOWN_DISAGREEMENTS: dict[str, str] = {
-    "dram 256x2048x2048": _2D_NOT_1D,
-    "dram 512x2048x2048": _2D_NOT_1D,
-    "dram 1024x2048x512": _2D_NOT_1D,
-    "dram 256x8192x2048": _2D_NOT_1D,
-    "dram 1024x2048x8192": _LOWER_FULL_BLOCK,
-    "dram 1024x8192x2048": _LOWER_FULL_BLOCK,
-    "fp32 dest 1024x2048x8192": _LOWER_FULL_BLOCK,
-}
+# case name -> why (xfail, strict) for a disagreement not fixed yet: none (the first run's seven, 2D-not-1D and the
+# full-block L1 lowering, are fixed in matmul_program_config._dram_2d)
+KNOWN_DISAGREEMENTS: dict[str, str] = {}
 
 
 def _params() -> list:

@@ -138,10 +138,17 @@ def test_a_passed_program_config_gives_its_own_block(device):
 
 
 def test_2d_block_is_lowered_until_one_core_fits_l1(device):
-    """The 2D config's K / 8 block shrinks (to a divisor) once a 1x1-tile block's buffers no longer fit the L1
-    left below the L1 buffers."""
+    """The 2D config's K / 8 block shrinks to the largest divisor whose buffers fit the L1 below the L1 buffers
+    for one core's whole output block (4 x 4 tiles here: 2 x 2 x 4 x d x 2 KiB of inputs plus 64 KiB; d = 32
+    fits the 1.39 MB a core has, 64 does not); with L1 buffers below it, a smaller one."""
     a, b = _meta(device, (1, 1, 1024, 65536)), _meta(device, (1, 1, 65536, 1024))  # Kt / 8 = 256 tiles
-    assert _choice(a, b) == 128  # 2 x 256 x 2 KiB per input > the 1.33 MB a core has
+    assert _choice(a, b) == 32
+    taken = _meta(device, (1, 1, 2048, 4096), ttnn.L1_MEMORY_CONFIG)  # 8192 tiles: 256 KiB per core
+    assert _choice(a, b) == 32  # 1,131,168 B left: 32 needs 1,114,112
+    more = _meta(device, (1, 1, 2048, 4096), ttnn.L1_MEMORY_CONFIG)
+    assert _choice(a, b) == 16  # 869,024 B left: 16 needs 589,824
+    ttnn.deallocate(more)
+    ttnn.deallocate(taken)
 
 
 # ----------------------------------------------------------------------------- ttnn.linear end to end

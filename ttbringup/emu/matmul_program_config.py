@@ -16,8 +16,9 @@ numerics need it (``card_matmul.k_blocked``); nothing else in the config changes
   ``Kt``, block-sharded on a 2D grid ``gcd(shard width, Kt)`` when its columns span K, else 1;
 * otherwise (``create_simple_matmul_program_config``): a batched ``b`` with a batch-1 ``a`` takes the 1D
   config (2 when ``Kt`` is even, else 1). With everything in DRAM interleaved, a narrow shape takes the 1D
-  config (2 / 1) and any other the 2D one (``Kt / 8`` when 8 divides ``Kt``, else 1, lowered until one core's
-  circular buffers fit L1). With an operand or the output in L1, the output blocks of the largest per-core
+  config (2 / 1) and any other the 2D one (``Kt / 8`` when 8 divides ``Kt``, else 1, lowered to a divisor until
+  one core's circular buffers fit L1: ``_dram_2d``; on both points 0.81.1 differs from the near-version source,
+  and the wheel's kernel args decide). With an operand or the output in L1, the output blocks of the largest per-core
   factor (16, 8, 4, 2 or 1 tiles square) whose buffers fit L1 decide: more blocks than cores, or an odd
   ``Kt`` over several blocks, falls back to ``bmm`` (one Dst); a single row or column of blocks, or a
   narrow shape, takes the 1D config (2 / 1); blocks that fit the grid take the 2D config at 2 (1 for odd
@@ -119,17 +120,18 @@ def _simple(a, b, shapes: _Shapes, memory_config, buffers: _Buffers) -> int:
     all_interleaved = not out_sharded and not b.is_sharded()
     all_dram = (a.memory_config().buffer_type == BufferType.DRAM and b.memory_config().buffer_type == BufferType.DRAM
                 and out_dram)
-    all_dram_interleaved = all_dram and all_interleaved
     if shapes.batch_a == 1 and shapes.batch_b > 1 and all_interleaved:
         return _mcast_1d(kt)
     narrow = all_interleaved and _is_narrow(shapes.height, shapes.width, all_dram)
     grid = a.device().compute_with_storage_grid_size()
+    if all_dram and all_interleaved:
+        return _mcast_1d(kt) if narrow else _dram_2d(shapes, grid, buffers)
     w = 2
     factor = buffers.per_core_factor(w)
     blocks_y, blocks_x = -(-shapes.mt // factor), -(-shapes.nt // factor)
     if (out_sharded or blocks_y > 1 or blocks_x > 1) and kt % w:
         w = 1
-    if not all_dram_interleaved and (blocks_x * blocks_y > grid.x * grid.y or kt % w):
+    if blocks_x * blocks_y > grid.x * grid.y or kt % w:
         return kt  # MatmulMultiCoreProgramConfig: bmm, all of K in one Dst
     spread = not (blocks_x == 1 and blocks_y == 1) and blocks_y <= grid.y and blocks_x <= grid.x
     range_x, range_y = (blocks_x, blocks_y) if spread else (0, 0)
@@ -137,10 +139,21 @@ def _simple(a, b, shapes: _Shapes, memory_config, buffers: _Buffers) -> int:
         return _mcast_1d(kt)
     if range_y == 0 and out_sharded:
         return _mcast_1d(kt) if _out_sharded_1d(memory_config) else w
-    if all_dram_interleaved:  # 2D multicast: K split over the grid's columns, lowered until a block fits L1
-        w = kt // grid.x if kt % grid.x == 0 else 1
-        return next((d for d in range(w, 0, -1) if w % d == 0 and buffers.fits(1, 1, d)), 1)
     return w if range_y > 0 else kt
+
+
+def _dram_2d(shapes: _Shapes, grid, buffers: _Buffers) -> int:
+    """The 2D multicast config of an all-DRAM-interleaved matmul: K split over the grid's columns (``Kt / 8``
+    when that divides, else 1), lowered to the largest divisor whose buffers fit L1 for one core's whole output
+    block (``Mt / 8`` x ``Nt / 8`` tiles, rounded up). This is what the wheel's kernel args show (the
+    near-version source would instead shrink the output block first); when no divisor fits the whole block, the
+    largest that fits a one-tile block (the source's last resort)."""
+    kt = shapes.kt
+    w = kt // grid.x if kt % grid.x == 0 else 1
+    m, n = -(-shapes.mt // grid.y), -(-shapes.nt // grid.x)
+    divisors = [d for d in range(w, 0, -1) if w % d == 0]
+    return next((d for d in divisors if buffers.fits(m, n, d)),
+                next((d for d in divisors if buffers.fits(1, 1, d)), 1))
 
 
 def _out_sharded_1d(memory_config) -> bool:
