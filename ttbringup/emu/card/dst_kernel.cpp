@@ -48,13 +48,11 @@ inline void split(uint32_t b, float* hi, float* lo) {
 
 // The packer's view of a Dst value (card/packer.py): the bf16 word a BF16 Dst packs (NaN -> inf, zero exponent
 // -> +0) or the float32 word an FP32 Dst packs (as is).
-inline uint32_t packed(float d, bool fp32_dest) {
-  const uint32_t b = bits_of(d);
+inline uint32_t packed(uint32_t b, bool fp32_dest) {
   if (fp32_dest) return b;
-  uint32_t h = b >> 16;
-  if ((h & 0x7FFFu) > 0x7F80u) h = (h & 0x8000u) | 0x7F80u;
-  if ((h & 0x7F80u) == 0) h = 0;
-  return h << 16;
+  const uint32_t h = b & 0xFFFF0000u;
+  const uint32_t no_nan = (h & 0x7FFF0000u) > 0x7F800000u ? (h & 0x80000000u) | 0x7F800000u : h;
+  return (no_nan & 0x7F800000u) == 0 ? 0u : no_nan;
 }
 
 inline uint32_t flush_denormal(uint32_t b) { return (b & 0x7F800000u) == 0 ? (b & 0x80000000u) : b; }
@@ -62,20 +60,35 @@ inline uint32_t flush_denormal(uint32_t b) { return (b & 0x7F800000u) == 0 ? (b 
 // Packer L1 accumulation of one packed word onto the partials word (card/packer.py l1_acc_bf16 / l1_acc_fp32):
 // denormal operands and results -> signed zero; bf16: the sum of two bf16 values rounded to nearest even (their
 // float32 sum is exact unless one is below 2^-16 of the other, where both round to the larger), +inf + -inf ->
-// 0x7FC0; fp32: the float32 add, NaN -> 0x7FC00000.
+// 0x7FC0; fp32: the float32 add, NaN -> 0x7FC00000. Written as selects, so the fold loops vectorise.
 inline uint32_t l1_acc(uint32_t partial, uint32_t word, bool fp32_dest) {
-  const float sum = float_of(flush_denormal(partial)) + float_of(flush_denormal(word));
-  uint32_t r = bits_of(sum);
-  if ((r & 0x7FFFFFFFu) > 0x7F800000u) return 0x7FC00000u;  // inf + -inf, or a NaN an FP32 Dst packed
-  if (fp32_dest) return flush_denormal(r);
-  if ((r & 0x7F800000u) == 0) return r & 0x80000000u;
-  return (r + 0x7FFFu + ((r >> 16) & 1u)) & 0xFFFF0000u;
+  const uint32_t r = bits_of(float_of(flush_denormal(partial)) + float_of(flush_denormal(word)));
+  const bool nan = (r & 0x7FFFFFFFu) > 0x7F800000u;  // inf + -inf, or a NaN an FP32 Dst packed
+  const uint32_t bf16 = (r + 0x7FFFu + ((r >> 16) & 1u)) & 0xFFFF0000u;
+  const uint32_t sum = flush_denormal(fp32_dest ? r : bf16);
+  return nan ? 0x7FC00000u : sum;
 }
 
 // Partials reloaded into Dst: a BF16 Dst through SrcA (zero exponent -> +0), an FP32 Dst unpacked as is.
-inline float reloaded(uint32_t partial, bool fp32_dest) {
-  if (!fp32_dest && (partial & 0x7F800000u) == 0) return 0.0f;
-  return float_of(partial);
+inline uint32_t reloaded(uint32_t partial, bool fp32_dest) {
+  return !fp32_dest && (partial & 0x7F800000u) == 0 ? 0u : partial;
+}
+
+// One K block's Dst d (count values) packed into the partials p (as is for the first block, else with L1
+// accumulation); then Dst is cleared, or with reload set to the reloaded partials.
+template <bool FP32_DEST>
+void fold(float* d, uint32_t* p, int64_t count, bool first, bool reload) {
+  for (int64_t i = 0; i < count; ++i) {
+    const uint32_t word = packed(bits_of(d[i]), FP32_DEST);
+    const uint32_t sum = first ? word : l1_acc(p[i], word, FP32_DEST);
+    p[i] = sum;
+    d[i] = reload ? float_of(reloaded(sum, FP32_DEST)) : 0.0f;
+  }
+}
+
+inline void fold(float* d, uint32_t* p, int64_t count, bool first, bool reload, bool fp32_dest) {
+  if (fp32_dest) fold<true>(d, p, count, first, reload);
+  else fold<false>(d, p, count, first, reload);
 }
 
 struct KBlocks {
@@ -237,14 +250,8 @@ void dst_blocks(const float* xb, int64_t m, int64_t kp, const Weight& w, int64_t
     std::fill(d_store.begin(), d_store.end(), 0.0f);
     for (int64_t t0 = 0; t0 < kp; t0 += 32) {
       const int64_t k_block = t0 / block_k;
-      if (t0 > 0 && t0 % block_k == 0) {  // a K block ended: pack it into the partials, then clear or reload Dst
-        const bool next_is_last = t0 + block_k >= kp;
-        for (int64_t i = 0; i < m * NB; ++i) {
-          const uint32_t word = packed(d[i], fp32_dest);
-          partials[i] = k_block == 1 ? word : l1_acc(partials[i], word, fp32_dest);
-          d[i] = next_is_last && !kb.fold_last ? reloaded(partials[i], fp32_dest) : 0.0f;
-        }
-      }
+      if (t0 > 0 && t0 % block_k == 0)  // a K block ended: pack it into the partials, then clear or reload Dst
+        fold(d, partials.data(), m * NB, k_block == 1, t0 + block_k >= kp && !kb.fold_last, fp32_dest);
       w.fill(t0, n0, nn, need_lo, wa);
       for (int p : phases) {  // phases outer, the two K halves of the tile inner (the LLK order)
         const float (*a)[NB] = wa[p & 1];
@@ -263,11 +270,8 @@ void dst_blocks(const float* xb, int64_t m, int64_t kp, const Weight& w, int64_t
       }
     }
     if (kb.fold_last) {  // the last block too goes into the partials (the first as is when it is the only one)
-      const bool only = kp <= block_k;
-      for (int64_t i = 0; i < m * NB; ++i) {
-        const uint32_t word = packed(d[i], fp32_dest);
-        d[i] = float_of(only ? word : l1_acc(partials[i], word, fp32_dest));
-      }
+      fold(d, partials.data(), m * NB, kp <= block_k, false, fp32_dest);
+      std::memcpy(d, partials.data(), m * NB * sizeof(float));
     }
     for (int64_t r = 0; r < m; ++r) std::memcpy(out + r * n + n0, d + r * NB, nn * sizeof(float));
   }
