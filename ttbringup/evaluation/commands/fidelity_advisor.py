@@ -46,8 +46,9 @@ def section_text(advice, command: str) -> str:
             "Row 1 is exact mode (float32, the emulator's upper bound), row 2 card mode (ops compute like a Wormhole "
             "Tensix, docs/card-numerics.md) with the file's own configuration; the other rows vary one op class. "
             "The loss is not a bound either way: the ops card mode does not model (docs/card-numerics.md) make it "
-            "optimistic, and its one-block matmul accumulation makes bf16 matmuls with a BF16 Dst about 2x too lossy "
-            "(K blocking, measured there, is not modelled yet). Weight bytes count the attention and MLP projections "
+            "optimistic, and the rounding of the bf16 partials its matmuls add in L1 between K blocks is ttsim's "
+            "(to nearest even), which is not settled: the alternative moves a bf16 matmul's error by up to 1.5x "
+            "either way (measured there, \"K blocking\"). Weight bytes count the attention and MLP projections "
             "only.\n\n"
             + markdown(advice))
 
