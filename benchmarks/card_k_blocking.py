@@ -1,5 +1,7 @@
 """How much the matmul K blocking changes card-mode results: a K-blocked formulation of card-mode matmul
-measured against today's one-block model (issue 11, item 2; docs/card-numerics.md, "K blocking").
+measured against the one-block model card mode had before step 6 (issue 11, item 2; docs/card-numerics.md,
+"K blocking"). Card mode now computes ``blocked(..., "l1acc")`` at ``choice`` (bit for bit:
+tests/emu/test_card_matmul_k_blocks.py), so this is also its specification.
 
     python benchmarks/card_k_blocking.py [--shape M,K,N ...] [--cols 512] [--block-w 1,2,4,8,all]
         [--rules l1acc,l1acc-ties-away,spill] [--fidelity HiFi2,LoFi] [--dst bf16,fp32] [--reference]
@@ -20,8 +22,8 @@ Contracts of the formulation (``blocked``):
   RNE add (facts §3, listed there as uncertain);
 * rule ``spill`` (``packer_l1_acc=False``): every block is packed into the partials CB (the output format
   for a BF16 Dst, Float32 for an FP32 Dst) and reloaded under the next block;
-* one block (``in0_block_w`` = all of K) is today's card-mode model: Dst from ``dst_on_top`` over all of K,
-  packed by ``card_matmul.pack``.
+* one block (``in0_block_w`` = all of K) is card mode's model before step 6: Dst from ``dst_on_top`` over all
+  of K, packed by ``card_matmul.pack``.
 
 Measured per shape on a sample of ``--cols`` output columns (every output element is independent; only K
 and the rows matter): random bf16 activations (standard normal, the scale of normed hidden states) and

@@ -1,6 +1,7 @@
-"""benchmarks/card_k_blocking.py: its K-blocked formulation against card mode's one-block matmul
-(``card_matmul.dst_torch`` / ``pack``), hand-worked L1-accumulation ties, and the in0_block_w choice against
-the compile-time args the real 0.81.1 wheel wrote in mock mode (docs/card-numerics.md, "K blocking")."""
+"""benchmarks/card_k_blocking.py: its K-blocked formulation against the one-block matmul
+(``card_matmul.dst_torch`` / ``pack`` without blocking), hand-worked L1-accumulation ties, and the in0_block_w
+choice against the compile-time args the real 0.81.1 wheel wrote in mock mode (docs/card-numerics.md, "K
+blocking")."""
 
 from __future__ import annotations
 

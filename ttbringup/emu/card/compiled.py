@@ -13,10 +13,11 @@ Contracts:
   shows in a few outputs in 10^4 (0.002-0.05 % measured on a real-shape decode step's matmuls, none in the tests'
   random cases), with an FP32 Dst in the last bits of up to half of them. Column blocks run on torch's intra-op
   threads; the result does not depend on their number.
-* ``dst_block_float(x, mant, exp, bits, n, phases, fp32_dest, block_tiles=0, fold_last=False)``: the same for a bfloat8_b / bfloat4_b weight given
-  as its storage (``tensor.BlockFloat``'s int8 codes ``[Kp, Np]`` and shared exponents ``[Kp, Np / 16]``, the
-  first ``n`` columns used), read without a decoded copy; the values are those ``numerics.bfp_dequantize`` gives
-  for blocks without the special exponent 255 (the caller decodes blocks with it). ``None`` without the kernel.
+* ``dst_block_float(x, mant, exp, bits, n, phases, fp32_dest, block_tiles=0, fold_last=False)``: the same for a
+  bfloat8_b / bfloat4_b weight given as its storage (``tensor.BlockFloat``'s int8 codes ``[Kp, Np]`` and shared
+  exponents ``[Kp, Np / 16]``, the first ``n`` columns used), read without a decoded copy; the values are those
+  ``numerics.bfp_dequantize`` gives for blocks without the special exponent 255 (the caller decodes blocks with
+  it). ``None`` without the kernel.
 * The kernel is built on first use (about 30 s, once per machine: ``build_directory``, in torch's extension
   cache) with torch's ``cpp_extension`` (a C++ compiler and ``ninja``: the
   requirements install the PyPI ``ninja``). It is built for the instruction set torch reports for this CPU
