@@ -19,10 +19,9 @@ numerics need it (``card_matmul.k_blocked``); nothing else in the config changes
   config (2 / 1) and any other the 2D one (``Kt / 8`` when 8 divides ``Kt``, else 1, lowered to a divisor until
   one core's circular buffers fit L1: ``_dram_2d``; on both points 0.81.1 differs from the near-version source,
   and the wheel's kernel args decide). With an operand or the output in L1, the output blocks of the largest per-core
-  factor (16, 8, 4, 2 or 1 tiles square) whose buffers fit L1 decide: more blocks than cores, or an odd
-  ``Kt`` over several blocks, falls back to ``bmm`` (one Dst); a single row or column of blocks, or a
-  narrow shape, takes the 1D config (2 / 1); blocks that fit the grid take the 2D config at 2 (1 for odd
-  ``Kt``); one block only is ``bmm``.
+  factor (16, 8, 4, 2 or 1 tiles square) whose buffers fit L1 decide: more blocks than cores falls back to
+  ``bmm`` (one Dst); a single row or column of blocks, or a narrow shape, takes the 1D config (2 / 1); blocks
+  that fit the grid take the 2D config at 2 (1 for odd ``Kt``); a single block is ``bmm``.
 
 "Fit L1" is the host's estimate: two buffers of each input block, the output and the intermediate block, the
 bias row, against the space below the lowest L1 buffer (``MeshDevice.max_l1_space``).
