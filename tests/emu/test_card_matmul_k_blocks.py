@@ -102,7 +102,8 @@ def _cfg(l1_acc=True):
 def test_k_blocking_rule():
     assert card_matmul.k_blocking(2, 64, _cfg(), False) == card_matmul.KBlocking(2, False)
     assert card_matmul.k_blocking(2, 64, _cfg(), True) == card_matmul.KBlocking(2, True)
-    assert card_matmul.k_blocking(64, 64, _cfg(), True) == card_matmul.ONE_BLOCK  # one block: nothing to fold
+    assert card_matmul.k_blocking(64, 64, _cfg(), False) == card_matmul.ONE_BLOCK
+    assert card_matmul.k_blocking(64, 64, _cfg(), True) == card_matmul.KBlocking(0, True)  # the bias reads partials
     assert card_matmul.k_blocking(2, 64, _cfg(l1_acc=False), False) == card_matmul.ONE_BLOCK  # lossless spill
 
 
@@ -174,3 +175,22 @@ def test_linear_without_l1_accumulation_is_one_block(device):
     cfg = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2, packer_l1_acc=False)
     assert torch.equal(_linear_card(device, x, w, compute_kernel_config=cfg),
                        kb.blocked(x, w, "HiFi2", False, 16, "l1acc"))
+
+
+@pytest.mark.parametrize("fp32", (False, True), ids=("bf16_dst", "fp32_dst"))
+def test_linear_adds_a_fused_bias_to_the_partials_on_the_fpu(device, fp32):
+    """A bias: every K block folded into the partials, then the bias stage's ELWADD of partials (SrcA: TF32 for
+    Float32 partials) and the bias row (``card_binary.fpu``), then the packer."""
+    x, w = kb.operands(32, 256, 64, seed=6)
+    bias = torch.randn(1, 64).bfloat16().float()
+    cfg = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2, fp32_dest_acc_en=fp32,
+                                           packer_l1_acc=True)
+    bt = ttnn.from_torch(bias.reshape(1, 1, 1, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    got = _linear_card(device, x, w, bias=bt, compute_kernel_config=cfg)
+    partials = card_matmul.dst_torch(x, w, "HiFi2", fp32, card_matmul.KBlocking(2, fold_last=True))
+    card_binary = importlib.import_module("ttbringup.emu.card_binary")
+    want = card_matmul.pack(card_binary.fpu("add", partials, bias.expand(32, 64), fp32), fp32, BF16)
+    assert torch.equal(got, want)
+    if fp32:  # the partials' low mantissa bits are lost in SrcA: not the float32 add of before
+        plain = card_matmul.pack(partials + bias, fp32, BF16)
+        assert not torch.equal(got, plain)

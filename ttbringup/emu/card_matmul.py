@@ -33,11 +33,12 @@ Contracts:
 * ``k_blocking(block_w, kt, cfg, has_bias)`` -> ``KBlocking``: how the 0.81.1 kernel
   (``bmm_large_block_zm_fused_bias_activation``) accumulates K when its program config takes ``block_w`` of the
   ``kt`` K tiles per block (``matmul_program_config.in0_block_w``): with ``packer_l1_acc`` and more than one block,
-  blocks of ``block_w`` tiles, the last folded into the partials when a bias is fused; otherwise one block.
-  Without ``packer_l1_acc`` every block is packed and reloaded (spill), through partials in the Dst's own
-  format for a bf16 or float32 output, which is lossless for normal values, so one block models it; a
-  bfloat8_b / bfloat4_b output with a BF16 Dst spills through partials in that format, which rounds: **not
-  modelled** (one block).
+  blocks of ``block_w`` tiles, else one block; with a fused bias the last (or only) block is folded into the
+  partials, which the bias stage reads (``matmul`` adds the bias by ``card_binary.fpu``'s ELWADD: partials in
+  SrcA, so Float32 partials are truncated to TF32). Without ``packer_l1_acc`` every block is packed and
+  reloaded (spill), through partials in the Dst's own format for a bf16 or float32 output, which is lossless
+  for normal values, so one block models it; a bfloat8_b / bfloat4_b output with a BF16 Dst spills through
+  partials in that format, which rounds: **not modelled** (one block).
 * ``k_blocked(on_top, x, w, fp32_dest, blocking)``: the K-block structure over any Dst formulation (its
   docstring); the compiled kernel implements the same.
 * ``dst_fast``, ``dst_torch``, ``dst_reference`` take a ``blocking`` (default one block: all of K in one Dst).
@@ -159,9 +160,7 @@ ONE_BLOCK = KBlocking()
 def k_blocking(block_w: int, kt: int, cfg: CardConfig, has_bias: bool) -> KBlocking:
     """The K accumulation of a matmul whose kernel takes ``block_w`` K tiles per block out of ``kt`` under ``cfg``
     (see the module docstring)."""
-    if not cfg.packer_l1_acc or block_w >= kt:
-        return ONE_BLOCK
-    return KBlocking(block_w, has_bias)
+    return KBlocking(block_w if cfg.packer_l1_acc and block_w < kt else 0, has_bias)
 
 
 def k_blocked(on_top, x: torch.Tensor, w: torch.Tensor, fp32_dest: bool, blocking: KBlocking) -> torch.Tensor:

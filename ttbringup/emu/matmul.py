@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import torch
 
-from . import card_matmul, distinct_rows, host_cpu, matmul_program_config, numerics, numerics_mode
-from . import program_configs
+from . import card_binary, card_matmul, distinct_rows, host_cpu, matmul_program_config, numerics
+from . import numerics_mode, program_configs
 from . import compute_kernel_config as compute_kernel_config_checks
 from .activation import activation_function
 from .errors import check, fatal, not_emulated_getattr
@@ -303,8 +303,9 @@ def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose
     blocking = card_matmul.k_blocking(block_w, kt, cfg, bias_row is not None)
 
     def finish(values: torch.Tensor) -> torch.Tensor:
-        if bias_row is not None:
-            values = card_matmul.round_into_dst(values + bias_row, cfg.fp32_dest_acc_en)
+        if bias_row is not None:  # the kernel's bias stage: partials (SrcA) + the bias row (SrcB) by ELWADD
+            values = card_binary.fpu("add", values, bias_row.expand_as(values), cfg.fp32_dest_acc_en,
+                                     reference=numerics_mode.card_reference())
         if activation is not None:
             values = activation(values)
         return card_matmul.pack(values, cfg.fp32_dest_acc_en, out_dtype)
