@@ -194,3 +194,32 @@ def test_linear_adds_a_fused_bias_to_the_partials_on_the_fpu(device, fp32):
     if fp32:  # the partials' low mantissa bits are lost in SrcA: not the float32 add of before
         plain = card_matmul.pack(partials + bias, fp32, BF16)
         assert not torch.equal(got, plain)
+
+
+@pytest.mark.parametrize("activation, fp32", [("silu", False), ("silu", True), ("relu", False), ("gelu", False)])
+def test_linear_runs_a_fused_activation_on_the_sfpu(device, activation, fp32):
+    """A fused activation is the unary op's SFPU kernel on the Dst values before the packer (``card_unary``),
+    not the float32 function of exact mode."""
+    card_unary = importlib.import_module("ttbringup.emu.card_unary")
+    x, w = kb.operands(32, 128, 64, seed=7)
+    cfg = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2, fp32_dest_acc_en=fp32,
+                                           packer_l1_acc=True)
+    got = _linear_card(device, x, w, activation=activation, compute_kernel_config=cfg)
+    dst = card_matmul.dst_torch(x, w, "HiFi2", fp32, card_matmul.KBlocking(2))
+    ar = card_unary.Arith(False, wide=fp32)
+    kernel = {"silu": lambda v: card_unary.silu(v, ar, fp32), "relu": card_unary.relu,
+              "gelu": lambda v: card_unary.gelu(v, ar)}[activation]
+    assert torch.equal(got, card_matmul.pack(kernel(dst), fp32, BF16))
+    if activation != "relu" and not fp32:  # relu is exact; with an FP32 Dst silu rounds to the float32 one's bf16
+        float32_fn = {"silu": torch.nn.functional.silu, "gelu": torch.nn.functional.gelu}[activation]
+        assert not torch.equal(got, card_matmul.pack(float32_fn(dst), fp32, BF16))
+
+
+def test_fused_gelu_card_mode_cannot_model_stays_float32(device):
+    """An FP32 Dst gelu (rational erf) is not modelled: card mode applies the float32 gelu to the Dst values."""
+    x, w = kb.operands(32, 128, 64, seed=8)
+    cfg = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2, fp32_dest_acc_en=True,
+                                           packer_l1_acc=True)
+    got = _linear_card(device, x, w, activation="gelu", compute_kernel_config=cfg)
+    dst = card_matmul.dst_torch(x, w, "HiFi2", True, card_matmul.KBlocking(2))
+    assert torch.equal(got, card_matmul.pack(torch.nn.functional.gelu(dst), True, BF16))

@@ -4,7 +4,8 @@ is named in ``linear(activation=...)`` and a matmul program config's ``fused_act
 ``UnaryOpType`` has the real enum's members and values. ``UnaryWithParam(op_type, *params)`` pairs one with up
 to two float parameters; ``op_type`` and ``params`` read them back. ``activation_function``
 gives the float32 function of an activation the emulated matmul applies (RELU, SILU, GELU, and their string
-names); any other activation is not emulated.
+names); any other activation is not emulated. ``card_activation_kernel`` gives the ``card_unary`` kernel card mode
+runs a fused activation as.
 """
 
 from __future__ import annotations
@@ -76,3 +77,23 @@ def activation_function(activation, op: str):
     if not isinstance(name, str) or name not in ACTIVATIONS:
         NotEmulated(f"{op}(activation={activation!r})")()
     return ACTIVATIONS[name]
+
+
+def card_activation_kernel(activation, fp32_dest: bool):
+    """The ``card_unary`` kernel ``(x, ar, fp32_dest) -> Dst values`` a matmul's fused activation (already accepted by
+    ``activation_function``) runs as in card mode: the SFPU on the Dst values before the packer (0.81.1's
+    ``apply_activation_from_pack``: ``relu`` and ``silu`` the unary kernels; ``gelu``'s accurate form, which the
+    emulator takes a gelu to be, is modelled with a BF16 Dst only). None where card mode computes it in float32:
+    gelu with an FP32 Dst, and a ``UnaryWithParam(GELU, p)`` with ``p`` non-zero (the kernel's fast LUT form)."""
+    from . import card_unary  # not at import, as above
+
+    if activation is None:
+        return None
+    op_type = activation.op_type if isinstance(activation, UnaryWithParam) else activation
+    name = op_type.name.lower() if isinstance(op_type, UnaryOpType) else op_type
+    if name == "relu":
+        return lambda x, ar, fp32: card_unary.relu(x)
+    if name == "silu":
+        return card_unary.silu
+    fast = isinstance(activation, UnaryWithParam) and any(activation.params)
+    return None if fp32_dest or fast else (lambda x, ar, fp32: card_unary.gelu(x, ar))

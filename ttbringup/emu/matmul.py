@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import torch
 
-from . import card_binary, card_matmul, distinct_rows, host_cpu, matmul_program_config, numerics
+from . import card_binary, card_matmul, card_unary, distinct_rows, host_cpu, matmul_program_config, numerics
 from . import numerics_mode, program_configs
 from . import compute_kernel_config as compute_kernel_config_checks
-from .activation import activation_function
+from .activation import activation_function, card_activation_kernel
 from .errors import check, fatal, not_emulated_getattr
 from .tensor import BlockFloat, Tensor, new_distributed_tensor, new_tensor
 from .types import DEFAULT_TILE, DRAM_MEMORY_CONFIG, FLOAT_DTYPES, DataType, Layout
@@ -293,7 +293,7 @@ def _card_values(op: str, a: Tensor, b: Tensor, transpose_a: bool, transpose_b: 
 
 
 def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose_b, memory_config, out_dtype,
-              activation, compute_kernel_config, program_config, core_grid) -> Tensor:
+              activation, activation_spec, compute_kernel_config, program_config, core_grid) -> Tensor:
     cfg = card_matmul.resolve_config(a.dtype, b.dtype, out_dtype, compute_kernel_config, program_config, core_grid)
     block_w = matmul_program_config.in0_block_w(
         a, b, transpose_a=transpose_a, transpose_b=transpose_b, memory_config=memory_config,
@@ -301,12 +301,16 @@ def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose
         fp32_dest_acc_en=bool(compute_kernel_config is not None and compute_kernel_config.fp32_dest_acc_en))
     kt = _matrix_shape_padded(a, transpose_a)[-1] // 32
     blocking = card_matmul.k_blocking(block_w, kt, cfg, bias_row is not None)
+    sfpu = card_activation_kernel(activation_spec, cfg.fp32_dest_acc_en)
+    reference = numerics_mode.card_reference()
 
     def finish(values: torch.Tensor) -> torch.Tensor:
         if bias_row is not None:  # the kernel's bias stage: partials (SrcA) + the bias row (SrcB) by ELWADD
             values = card_binary.fpu("add", values, bias_row.expand_as(values), cfg.fp32_dest_acc_en,
-                                     reference=numerics_mode.card_reference())
-        if activation is not None:
+                                     reference=reference)
+        if sfpu is not None:  # the fused activation on the SFPU, on the Dst values before the packer
+            values = sfpu(values, card_unary.Arith(reference, wide=cfg.fp32_dest_acc_en), cfg.fp32_dest_acc_en)
+        elif activation is not None:
             values = activation(values)
         return card_matmul.pack(values, cfg.fp32_dest_acc_en, out_dtype)
 
@@ -339,11 +343,16 @@ def _check_config(op: str, program_config, a: Tensor, b: Tensor, transpose_a: bo
     program_configs.check_matmul(op, program_config, a, b, transpose_a, transpose_b, fp32_dest, memory_config)
 
 
-def _activation(op: str, activation, program_config):
-    """The float32 function to apply after the product: a program config's ``fused_activation`` when it has one (as
-    the real golden takes it), else ``activation``; None for none."""
+def _activation_spec(activation, program_config):
+    """The activation a matmul fuses: a program config's ``fused_activation`` when it has one (as the real golden
+    takes it), else ``activation``; None for none."""
     fused = getattr(program_config, "fused_activation", None)
-    return activation_function(fused if fused is not None else activation, op)
+    return fused if fused is not None else activation
+
+
+def _activation(op: str, activation, program_config):
+    """The float32 function to apply after the product (``_activation_spec``'s), None for none."""
+    return activation_function(_activation_spec(activation, program_config), op)
 
 
 def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpose_b, memory_config, dtype,
@@ -356,14 +365,15 @@ def _run(op: str, input_tensor_a, input_tensor_b, *, bias, transpose_a, transpos
                      in0_column_offset=in0_column_offset)
     _check_config(op, program_config, a, b, transpose_a, transpose_b, dtype, compute_kernel_config, core_grid,
                   memory_config)
-    activation = _activation(op, activation, program_config)
+    spec = _activation_spec(activation, program_config)
+    activation = activation_function(spec, op)
     bias_row = None
     if bias is not None:
         bias_row = _bias_row(op, bias, a, _matrix_shape(b, transpose_b), _matrix_shape_padded(b, transpose_b))
     out_dtype = dtype or a.dtype
     if numerics_mode.is_card():
         return _run_card(op, a, b, bias_row=bias_row, transpose_a=transpose_a, transpose_b=transpose_b,
-                         memory_config=memory_config, out_dtype=out_dtype, activation=activation,
+                         memory_config=memory_config, out_dtype=out_dtype, activation=activation, activation_spec=spec,
                          compute_kernel_config=compute_kernel_config, program_config=program_config,
                          core_grid=core_grid)
     bf16_out = out_dtype == a.dtype == DataType.BFLOAT16 and bias is None and activation is None
