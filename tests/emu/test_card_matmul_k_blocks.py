@@ -100,11 +100,16 @@ def _cfg(l1_acc=True):
 
 
 def test_k_blocking_rule():
-    assert card_matmul.k_blocking(2, 64, _cfg(), False) == card_matmul.KBlocking(2, False)
-    assert card_matmul.k_blocking(2, 64, _cfg(), True) == card_matmul.KBlocking(2, True)
-    assert card_matmul.k_blocking(64, 64, _cfg(), False) == card_matmul.ONE_BLOCK
-    assert card_matmul.k_blocking(64, 64, _cfg(), True) == card_matmul.KBlocking(0, True)  # the bias reads partials
-    assert card_matmul.k_blocking(2, 64, _cfg(l1_acc=False), False) == card_matmul.ONE_BLOCK  # lossless spill
+    bf8 = DataType.BFLOAT8_B
+    assert card_matmul.k_blocking(2, 64, _cfg(), False, BF16) == card_matmul.KBlocking(2, False)
+    assert card_matmul.k_blocking(2, 64, _cfg(), True, BF16) == card_matmul.KBlocking(2, True)
+    assert card_matmul.k_blocking(64, 64, _cfg(), False, BF16) == card_matmul.ONE_BLOCK
+    assert card_matmul.k_blocking(64, 64, _cfg(), True, BF16) == card_matmul.KBlocking(0, True)  # bias reads partials
+    assert card_matmul.k_blocking(2, 64, _cfg(l1_acc=False), False, BF16) == card_matmul.ONE_BLOCK  # lossless spill
+    assert card_matmul.k_blocking(2, 64, _cfg(), False, bf8) == card_matmul.KBlocking(2, False)  # bf16 partials
+    assert card_matmul.k_blocking(2, 64, _cfg(l1_acc=False), False, bf8) == card_matmul.KBlocking(2, False, bf8)
+    fp32_cfg = card_matmul.CardConfig("HiFi2", True, False, False)
+    assert card_matmul.k_blocking(2, 64, fp32_cfg, False, bf8) == card_matmul.ONE_BLOCK  # Float32 partials
 
 
 # ----------------------------------------------------------------------------- the block choice
@@ -223,3 +228,33 @@ def test_fused_gelu_card_mode_cannot_model_stays_float32(device):
     got = _linear_card(device, x, w, activation="gelu", compute_kernel_config=cfg)
     dst = card_matmul.dst_torch(x, w, "HiFi2", True, card_matmul.KBlocking(2))
     assert torch.equal(got, card_matmul.pack(torch.nn.functional.gelu(dst), True, BF16))
+
+
+@pytest.mark.parametrize("bias", (False, True))
+def test_block_float_output_without_l1_accumulation_spills_through_its_format(device, bias):
+    """No packer_l1_acc, a BF16 Dst and a bfloat8_b output: the partials CB has the output's format, so every K
+    block is packed to bfloat8_b (the device's packing) and reloaded through SrcA under the next one; with a bias
+    the last block's Dst is packed there too and the bias stage reads it. Lossier than one block."""
+    card_binary = importlib.import_module("ttbringup.emu.card_binary")
+    x, w = kb.operands(32, 256, 64, seed=9)
+    b = torch.randn(1, 64).bfloat16().float()
+    d0 = None
+    for k0 in range(0, 256, 64):  # in0_block_w 2 (1D multicast)
+        d = kb.dst_on_top(x[:, k0:k0 + 64], w[k0:k0 + 64], "HiFi2", False, d0)
+        words = formats.to_bits(d)
+        codes, shared = packer.pack_bfp(words, "bf16", "bfp8_b")
+        spilled = packer.bfp_value(codes, shared, "bfp8_b").to(torch.float32)
+        d0 = torch.where(spilled == 0, torch.zeros_like(spilled), spilled)  # SrcA: zero exponent -> +0
+    want = card_binary.fpu("add", d0, b.expand(32, 64), False) if bias else d
+    want = card_matmul.pack(want, False, DataType.BFLOAT8_B)
+    xt, wt = (ttnn.from_torch(t, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device) for t in (x, w))
+    kwargs = {"bias": ttnn.from_torch(b.reshape(1, 1, 1, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT,
+                                      device=device)} if bias else {}
+    cfg = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2)  # packer_l1_acc False
+    with numerics_mode.use("card"):
+        got = ttnn.to_torch(ttnn.linear(xt, wt, dtype=ttnn.bfloat8_b, compute_kernel_config=cfg, **kwargs))
+    got = got.float().reshape(32, 64)
+    assert torch.equal(got, want)
+    if not bias:
+        one = card_matmul.pack(card_matmul.dst_torch(x, w, "HiFi2", False), False, DataType.BFLOAT8_B)
+        assert not torch.equal(got, one)

@@ -38,7 +38,8 @@ Contracts:
   SrcA, so Float32 partials are truncated to TF32). Without ``packer_l1_acc`` every block is packed and
   reloaded (spill), through partials in the Dst's own format for a bf16 or float32 output, which is lossless
   for normal values, so one block models it; a bfloat8_b / bfloat4_b output with a BF16 Dst spills through
-  partials in that format, which rounds: **not modelled** (one block).
+  partials in that format, which rounds at every block (``spill``; computed by ``dst_torch``: the compiled
+  kernel has no spill, so such matmuls run 14-40x slower).
 * ``k_blocked(on_top, x, w, fp32_dest, blocking)``: the K-block structure over any Dst formulation (its
   docstring); the compiled kernel implements the same.
 * ``dst_fast``, ``dst_torch``, ``dst_reference`` take a ``blocking`` (default one block: all of K in one Dst).
@@ -146,21 +147,27 @@ def _pad_k(x: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 @dataclass(frozen=True)
 class KBlocking:
-    """How the kernel accumulates K (``k_blocked``): ``tiles`` K tiles per block (0: all of K in one Dst), and
-    whether the last block is folded into the partials (``fold_last``: the fused-bias path) instead of computed on
-    top of them."""
+    """How the kernel accumulates K (``k_blocked``): ``tiles`` K tiles per block (0: all of K in one Dst), whether
+    the last block is folded into the partials (``fold_last``: the fused-bias path) instead of computed on top of
+    them, and ``spill``: a block-float dtype the partials spill through without L1 accumulation (None: packer
+    L1 accumulation)."""
 
     tiles: int = 0
     fold_last: bool = False
+    spill: DataType | None = None
 
 
 ONE_BLOCK = KBlocking()
 
 
-def k_blocking(block_w: int, kt: int, cfg: CardConfig, has_bias: bool) -> KBlocking:
+def k_blocking(block_w: int, kt: int, cfg: CardConfig, has_bias: bool, out_dtype: DataType) -> KBlocking:
     """The K accumulation of a matmul whose kernel takes ``block_w`` K tiles per block out of ``kt`` under ``cfg``
-    (see the module docstring)."""
-    return KBlocking(block_w if cfg.packer_l1_acc and block_w < kt else 0, has_bias)
+    into ``out_dtype`` (see the module docstring)."""
+    blocks = block_w < kt
+    if cfg.packer_l1_acc:
+        return KBlocking(block_w if blocks else 0, has_bias)
+    lossy_spill = blocks and out_dtype in BLOCK_FLOAT_DTYPES and not cfg.fp32_dest_acc_en
+    return KBlocking(block_w, has_bias, out_dtype) if lossy_spill else KBlocking(0, has_bias)
 
 
 def k_blocked(on_top, x: torch.Tensor, w: torch.Tensor, fp32_dest: bool, blocking: KBlocking) -> torch.Tensor:
@@ -171,10 +178,20 @@ def k_blocked(on_top, x: torch.Tensor, w: torch.Tensor, fp32_dest: bool, blockin
     accumulation (``l1_acc_bf16``: the exact sum rounded to nearest even; ``l1_acc_fp32``); the last block is
     computed on top of the partials reloaded into Dst (``card.dst``) and its Dst values returned, or with
     ``fold_last`` packed with L1 accumulation too and the partials' values returned. One block is
-    ``on_top(x, w, None)``."""
+    ``on_top(x, w, None)``. With ``spill`` (a BF16 Dst, no L1 accumulation) every block but the last is packed
+    into partials of that block-float dtype (``pack``) and reloaded under the next one; with ``fold_last`` the
+    last is packed too and the partials' values returned."""
     x, w = _pad_k(x, w)
     k = x.shape[1]
     step = 32 * blocking.tiles if blocking.tiles else k
+    if blocking.spill is not None:
+        d0 = None
+        for k0 in range(0, k, step):
+            d = on_top(x[:, k0:k0 + step], w[k0:k0 + step], d0)
+            spilled = pack(d, False, blocking.spill)
+            if k0 + step >= k:
+                return spilled if blocking.fold_last else d
+            d0 = formats.from_bits(card_dst.load_bf16_via_srca(formats.to_bits(spilled)))
     partials = None
     for k0 in range(0, k, step):
         last = k0 + step >= k
@@ -197,7 +214,8 @@ def dst_fast(x: torch.Tensor, w: torch.Tensor, fidelity: str, fp32_dest: bool,
              blocking: KBlocking = ONE_BLOCK) -> torch.Tensor:
     """Dst values of ``x @ w`` by the fast formulation, K accumulated by ``blocking`` (see the module docstring):
     the compiled kernel (``card.compiled``), or ``dst_torch`` where it is not available."""
-    values = compiled.dst(x, w, fpu.phases(fidelity), fp32_dest, blocking.tiles, blocking.fold_last)
+    values = None if blocking.spill is not None else compiled.dst(x, w, fpu.phases(fidelity), fp32_dest,
+                                                                   blocking.tiles, blocking.fold_last)
     return dst_torch(x, w, fidelity, fp32_dest, blocking) if values is None else values
 
 
@@ -206,7 +224,7 @@ def dst_fast_block_float(x: torch.Tensor, mant: torch.Tensor, exp: torch.Tensor,
     """``dst_fast`` of ``x [M, K]`` times a block-float weight given as its storage (codes ``[Kp, Np]``, shared
     exponents ``[Kp, Np / 16]``; its first K rows and ``n`` columns), by the compiled kernel without decoding it;
     ``None`` where that cannot run (no kernel, or a block with the special exponent 255): the caller decodes."""
-    if bool((exp == 255).any()):
+    if blocking.spill is not None or bool((exp == 255).any()):
         return None
     return compiled.dst_block_float(x, mant, exp, bits, n, fpu.phases(fidelity), fp32_dest, blocking.tiles,
                                     blocking.fold_last)

@@ -300,7 +300,7 @@ def _run_card(op: str, a: Tensor, b: Tensor, *, bias_row, transpose_a, transpose
         program_config=program_config, core_grid=core_grid, out_dtype=out_dtype, has_bias=bias_row is not None,
         fp32_dest_acc_en=bool(compute_kernel_config is not None and compute_kernel_config.fp32_dest_acc_en))
     kt = _matrix_shape_padded(a, transpose_a)[-1] // 32
-    blocking = card_matmul.k_blocking(block_w, kt, cfg, bias_row is not None)
+    blocking = card_matmul.k_blocking(block_w, kt, cfg, bias_row is not None, out_dtype)
     sfpu = card_activation_kernel(activation_spec, cfg.fp32_dest_acc_en)
     reference = numerics_mode.card_reference()
 
