@@ -65,8 +65,8 @@ inline uint32_t l1_acc(uint32_t partial, uint32_t word, bool fp32_dest) {
   const uint32_t r = bits_of(float_of(flush_denormal(partial)) + float_of(flush_denormal(word)));
   const bool nan = (r & 0x7FFFFFFFu) > 0x7F800000u;  // inf + -inf, or a NaN an FP32 Dst packed
   const uint32_t bf16 = (r + 0x7FFFu + ((r >> 16) & 1u)) & 0xFFFF0000u;
-  const uint32_t sum = flush_denormal(fp32_dest ? r : bf16);
-  return nan ? 0x7FC00000u : sum;
+  const bool tiny = (r & 0x7F800000u) == 0;  // a denormal sum underflows before it is rounded (as packer.py's)
+  return nan ? 0x7FC00000u : tiny ? (r & 0x80000000u) : fp32_dest ? r : bf16;
 }
 
 // Partials reloaded into Dst: a BF16 Dst through SrcA (zero exponent -> +0), an FP32 Dst unpacked as is.
