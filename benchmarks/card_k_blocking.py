@@ -38,6 +38,7 @@ config picks for the shape (DRAM-interleaved operands, ``choice``).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
@@ -59,6 +60,7 @@ SHAPES = [(m, 2048, n) for m in (32, 128) for n in (2048, 512, 8192)] + [(32, 81
 RULES = ("l1acc", "l1acc-ties-away", "spill")
 
 
+@functools.cache  # opens an emulated device: once per shape
 def choice(m: int, k: int, n: int) -> int:
     """in0_block_w (tiles) card mode takes for ``[m, k] @ [k, n]`` with bf16 DRAM-interleaved operands and output
     and the default config on an n150 (``matmul_program_config.in0_block_w``: 1D multicast 2 for narrow shapes,

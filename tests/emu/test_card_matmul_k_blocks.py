@@ -247,13 +247,10 @@ def test_block_float_output_without_l1_accumulation_spills_through_its_format(de
         d0 = torch.where(spilled == 0, torch.zeros_like(spilled), spilled)  # SrcA: zero exponent -> +0
     want = card_binary.fpu("add", d0, b.expand(32, 64), False) if bias else d
     want = card_matmul.pack(want, False, DataType.BFLOAT8_B)
-    xt, wt = (ttnn.from_torch(t, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device) for t in (x, w))
     kwargs = {"bias": ttnn.from_torch(b.reshape(1, 1, 1, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT,
                                       device=device)} if bias else {}
     cfg = ttnn.WormholeComputeKernelConfig(math_fidelity=ttnn.MathFidelity.HiFi2)  # packer_l1_acc False
-    with numerics_mode.use("card"):
-        got = ttnn.to_torch(ttnn.linear(xt, wt, dtype=ttnn.bfloat8_b, compute_kernel_config=cfg, **kwargs))
-    got = got.float().reshape(32, 64)
+    got = _linear_card(device, x, w, dtype=ttnn.bfloat8_b, compute_kernel_config=cfg, **kwargs)
     assert torch.equal(got, want)
     if not bias:
         one = card_matmul.pack(card_matmul.dst_torch(x, w, "HiFi2", False), False, DataType.BFLOAT8_B)
